@@ -1,0 +1,32 @@
+# make serve: set up .venv if needed, build the index from seeds/ on first start, serve.
+# make test:  set up .venv if needed, run the whole test suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install serve test test-fast lint clean
+
+# Reinstall only when pyproject.toml changes; torch==2.13.0 comes from the CPU wheel pip finds.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+serve: install
+	$(BIN)/parallax serve
+
+test: install
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: install
+	$(BIN)/ruff check index search api tests
+	$(BIN)/ruff format --check index search api tests
+
+clean:
+	rm -rf $(VENV) data

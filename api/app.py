@@ -1,0 +1,255 @@
+"""The FastAPI app: thin routes over `search/` and `index/`."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from api.errors import install_error_handlers
+from api.models import (
+    Deleted,
+    DocumentOut,
+    DocumentPage,
+    DocumentSummary,
+    ErrorBody,
+    Health,
+    IngestRequest,
+    IngestResponse,
+    PassageOut,
+    SearchRequest,
+    SearchResponse,
+)
+from api.settings import Settings
+from api.state import AppState
+from index.documents import parse_document
+from index.embed import Embedder
+from index.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from index.live import LiveIndex
+from search.engine import SearchOptions, search
+from search.retrieve import Filters
+
+log = logging.getLogger("parallax.api")
+
+_ERRORS: dict[int | str, dict[str, object]] = {
+    status: {"model": ErrorBody} for status in (401, 403, 404, 413, 422, 503)
+}
+
+
+def create_app(settings: Settings | None = None, embedder: Embedder | None = None) -> FastAPI:
+    """Build the app; the index loads in the lifespan (pass `embedder` to skip the model)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = AppState(settings, embedder=embedder)
+        app.state.parallax = state
+        state.start()
+        try:
+            yield
+        finally:
+            state.stop()
+
+    app = FastAPI(
+        title="parallax",
+        version="1",
+        summary="Search news by meaning and see what every source says.",
+        lifespan=lifespan,
+        responses=_ERRORS,
+    )
+    install_error_handlers(app)
+    _instrument(app)
+    app.include_router(router)
+    return app
+
+
+def _state(request: Request) -> AppState:
+    return request.app.state.parallax  # type: ignore[no-any-return]
+
+
+def _live(state: Annotated[AppState, Depends(_state)]) -> LiveIndex:
+    return state.require_live()
+
+
+def _writer(
+    state: Annotated[AppState, Depends(_state)],
+    authorization: Annotated[str | None, Header()] = None,
+) -> LiveIndex:
+    """Writes need `Authorization: Bearer <PARALLAX_API_KEY>`."""
+    key = state.settings.api_key
+    if key is None:
+        raise Forbidden(
+            "writes are disabled because no API key is set; start the server with "
+            "PARALLAX_API_KEY=<secret> and send 'Authorization: Bearer <secret>'"
+        )
+    scheme, _, given = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        given.strip().encode(), key.get_secret_value().encode()
+    ):
+        raise Unauthorized("missing or wrong API key; send 'Authorization: Bearer <key>'")
+    return state.require_live()
+
+
+StateDep = Annotated[AppState, Depends(_state)]
+LiveDep = Annotated[LiveIndex, Depends(_live)]
+WriterDep = Annotated[LiveIndex, Depends(_writer)]
+
+
+router = APIRouter()
+
+
+@router.get("/health", response_model=Health, responses={503: {"model": Health}})
+def health(state: StateDep) -> Health | JSONResponse:
+    """200 with counts once the index is loaded; 503 with the reason before."""
+    if state.live is None:
+        status = "error" if state.error else "loading"
+        reason = state.error or "the index is loading"
+        body = Health(status=status, reason=reason).model_dump(exclude_none=True)
+        return JSONResponse(body, status_code=503)
+    corpus = state.live.corpus
+    return Health(
+        status="ok",
+        documents=len(corpus.documents),
+        passages=len(corpus.passages),
+        model=corpus.model,
+        generation=corpus.generation,
+    )
+
+
+@router.post("/search", response_model=SearchResponse)
+async def search_passages(body: SearchRequest, state: StateDep, live: LiveDep) -> SearchResponse:
+    """Rank passages for a query, overall and grouped by source."""
+    options = search_options(body, state.settings)
+    started = time.perf_counter()
+    result = await run_in_threadpool(
+        search, live.corpus, state.require_embedder(), body.query, options
+    )
+    return SearchResponse.of(body.query, result, (time.perf_counter() - started) * 1000)
+
+
+@router.get("/documents", response_model=DocumentPage)
+def list_documents(
+    live: LiveDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> DocumentPage:
+    """A page of the stored documents, in the order they were added."""
+    corpus = live.corpus
+    ids = list(corpus.documents)[offset : offset + limit]
+    return DocumentPage(
+        total=len(corpus.documents),
+        offset=offset,
+        limit=limit,
+        documents=[
+            DocumentSummary(
+                id=doc.id,
+                source=doc.source,
+                title=doc.title,
+                published=doc.published,
+                passages=len(corpus.rows_of(doc.id)),
+            )
+            for doc in (corpus.documents[i] for i in ids)
+        ],
+    )
+
+
+@router.get("/documents/{doc_id}", response_model=DocumentOut)
+def get_document(doc_id: str, live: LiveDep) -> DocumentOut:
+    """A document's stored text, metadata and passages with their offsets."""
+    corpus = live.corpus
+    doc = corpus.documents.get(doc_id)
+    if doc is None:
+        raise NotFound(f"no document with id {doc_id!r}; GET /documents lists them")
+    return DocumentOut(
+        **doc.to_dict(),
+        passages=[
+            PassageOut(
+                passage_id=p.passage_id, text=p.text, char_start=p.char_start, char_end=p.char_end
+            )
+            for p in corpus.passages_of(doc_id)
+        ],
+    )
+
+
+@router.post("/documents", response_model=IngestResponse)
+async def add_documents(body: IngestRequest, state: StateDep, live: WriterDep) -> IngestResponse:
+    """Add or replace documents by id (same text: unchanged); needs the API key."""
+    limit = state.settings.max_batch_documents
+    if len(body.documents) > limit:
+        raise BadRequest(
+            f"{len(body.documents)} documents in one request, the limit is {limit}; "
+            "split the batch (PARALLAX_MAX_BATCH_DOCUMENTS)"
+        )
+    documents = [
+        parse_document(doc.model_dump(), f"documents[{n}]") for n, doc in enumerate(body.documents)
+    ]
+    report = await run_in_threadpool(live.upsert, documents, len(documents) >= 50)
+    return IngestResponse(
+        added=report.added,
+        replaced=report.replaced,
+        unchanged=report.unchanged,
+        counts={
+            "added": len(report.added),
+            "replaced": len(report.replaced),
+            "unchanged": len(report.unchanged),
+        },
+        passages=report.passages,
+    )
+
+
+@router.delete("/documents/{doc_id}", response_model=Deleted)
+async def delete_document(doc_id: str, live: WriterDep) -> Deleted:
+    """Remove a document and its passages; needs the API key."""
+    await run_in_threadpool(live.delete, doc_id)
+    return Deleted(deleted=doc_id)
+
+
+def search_options(body: SearchRequest, settings: Settings) -> SearchOptions:
+    """Check a search request against the configured limits and turn it into options."""
+    query = body.query
+    if not query.strip():
+        raise BadRequest("'query' is empty; send some words to search for")
+    if len(query) > settings.max_query_chars:
+        raise BadRequest(
+            f"'query' has {len(query)} characters, the limit is {settings.max_query_chars}"
+        )
+    if "\x00" in query:
+        raise BadRequest("'query' contains a NUL character")
+    k = settings.default_k if body.k is None else body.k
+    per_source = settings.per_source if body.per_source is None else body.per_source
+    for name, value in (("k", k), ("per_source", per_source)):
+        if not 1 <= value <= settings.max_k:
+            raise BadRequest(f"'{name}' must be between 1 and {settings.max_k}, got {value}")
+    filters = body.filters
+    return SearchOptions(
+        k=k,
+        per_source=per_source,
+        mode=body.mode,
+        filters=Filters(
+            doc_ids=tuple(filters.doc_ids) if filters and filters.doc_ids else None,
+            sources=tuple(filters.sources) if filters and filters.sources else None,
+            published_from=filters.published_from.isoformat()
+            if filters and filters.published_from
+            else None,
+            published_to=filters.published_to.isoformat()
+            if filters and filters.published_to
+            else None,
+        ),
+        depth=max(settings.search_depth, k),
+        min_similarity=settings.min_similarity,
+    )
+
+
+def _instrument(app: FastAPI) -> None:
+    from prometheus_fastapi_instrumentator import Instrumentator
+
+    Instrumentator(excluded_handlers=["/metrics"]).instrument(app).expose(
+        app, include_in_schema=False
+    )

@@ -1,0 +1,60 @@
+"""One place that turns every error into `{"error": {"code", "message"}}` with its status."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from index.errors import ParallaxError
+
+log = logging.getLogger("parallax.api")
+
+
+def error_response(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ParallaxError)
+    async def domain_error(request: Request, exc: ParallaxError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(422, "invalid_request", describe_validation(exc.errors()))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+        # The detail stays in the server log; the client gets an id to quote.
+        request_id = uuid.uuid4().hex[:12]
+        log.error(
+            "request %s %s failed [%s]", request.method, request.url.path, request_id, exc_info=exc
+        )
+        return error_response(
+            500, "internal_error", f"internal error; the server log has details (id {request_id})"
+        )
+
+
+def describe_validation(errors: object) -> str:
+    """One readable line per problem: where it is and what is wrong."""
+    lines = []
+    for error in errors if isinstance(errors, list) else []:
+        where = ".".join(str(part) for part in error.get("loc", ()) if part != "body") or "body"
+        message = error.get("msg", "invalid")
+        if error.get("type") == "json_invalid":
+            where, message = (
+                "body",
+                "is not valid JSON: " + str(error.get("ctx", {}).get("error", "")),
+            )
+        lines.append(f"{where}: {message}")
+    return "; ".join(lines) or "invalid request"

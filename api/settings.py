@@ -1,0 +1,59 @@
+"""Every setting of parallax, from `PARALLAX_*` environment variables or CLI flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """One object for the whole service; the README lists each field (a test checks it)."""
+
+    model_config = SettingsConfigDict(env_prefix="PARALLAX_", extra="ignore")
+
+    host: str = Field("127.0.0.1", description="Address the API binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port the API listens on.")
+    data_dir: Path = Field(Path("data"), description="Where the index is stored.")
+    seeds_dir: Path = Field(
+        Path("seeds"), description="Articles indexed on first start when the data dir is empty."
+    )
+    model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="Sentence-transformers model: the packaged name or a local folder.",
+    )
+    embedder: Literal["model", "hashing"] = Field(
+        "model", description="'model' for real embeddings; 'hashing' is a fast stand-in for tests."
+    )
+    batch_size: int = Field(32, ge=1, le=1024, description="Texts per encoder batch.")
+    chunk_tokens: int = Field(
+        160, ge=16, le=254, description="Largest passage, in model tokens (model limit 256)."
+    )
+    chunk_overlap: int = Field(
+        0, ge=0, le=5, description="Sentences shared by consecutive passages."
+    )
+    api_key: SecretStr | None = Field(
+        None, description="Bearer key for POST/DELETE /documents; writes are refused without it."
+    )
+    default_k: int = Field(10, ge=1, description="Hits returned when a search gives no k.")
+    max_k: int = Field(100, ge=1, description="Largest k a search may ask for.")
+    per_source: int = Field(2, ge=1, description="Hits per source group when a search gives none.")
+    max_query_chars: int = Field(1000, ge=1, description="Longest accepted query, in characters.")
+    max_batch_documents: int = Field(
+        1000, ge=1, description="Most documents accepted in one POST /documents."
+    )
+    search_depth: int = Field(
+        200, ge=10, description="Candidates each retriever gives before fusion and grouping."
+    )
+    min_similarity: float = Field(
+        0.2, ge=-1, le=1, description="Dense hits below this cosine similarity are dropped."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Server log level."
+    )
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"

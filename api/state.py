@@ -1,0 +1,92 @@
+"""What the app holds between requests: settings, the embedder and the live index.
+
+The index loads (or is built from the seeds) in a background thread started by
+the lifespan, so `/health` can answer 503 with the reason while it loads or
+if it fails, instead of the server refusing connections.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from api.settings import Settings
+from index.documents import load_seeds
+from index.embed import Embedder, make_embedder
+from index.errors import NotReady, ParallaxError
+from index.live import Chunking, DataDirLock, LiveIndex, open_index
+
+log = logging.getLogger("parallax.api")
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    embedder: Embedder | None = None
+    live: LiveIndex | None = None
+    error: str | None = None
+    _lock: DataDirLock | None = field(default=None, repr=False)
+    _thread: threading.Thread | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        """Load the index in the background; `ready()` tells when it is usable."""
+        self._thread = threading.Thread(target=self._load, name="parallax-load", daemon=True)
+        self._thread.start()
+
+    def wait(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def stop(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+
+    def _load(self) -> None:
+        settings = self.settings
+        try:
+            self._lock = DataDirLock(settings.data_dir)
+            self._lock.acquire()
+            self.live = open_from_settings(settings, self.embedder)
+            self.embedder = self.live.embedder
+            corpus = self.live.corpus
+            log.info(
+                "ready: %d documents, %d passages, model %s",
+                len(corpus.documents),
+                len(corpus.passages),
+                corpus.model,
+            )
+        except ParallaxError as exc:
+            self.error = exc.message
+            log.error("index not loaded: %s", exc.message)
+        except Exception as exc:  # a startup fault must leave the service not ready, not dead
+            self.error = f"{type(exc).__name__}: {exc}"
+            log.exception("index not loaded")
+
+    def require_live(self) -> LiveIndex:
+        """The live index, or `NotReady` saying why there is none yet."""
+        if self.live is not None:
+            return self.live
+        if self.error is not None:
+            raise NotReady(f"the index failed to load: {self.error}")
+        raise NotReady("the index is still loading; retry in a few seconds (GET /health)")
+
+    def require_embedder(self) -> Embedder:
+        self.require_live()
+        assert self.embedder is not None
+        return self.embedder
+
+
+def open_from_settings(
+    settings: Settings, embedder: Embedder | None = None, progress: bool = False
+) -> LiveIndex:
+    """Load the index the settings name, building it from the seed folder on first use."""
+    embedder = embedder or make_embedder(settings.embedder, settings.model, settings.batch_size)
+    fresh = not (settings.index_dir / "manifest.json").exists()
+    return open_index(
+        settings.index_dir,
+        embedder,
+        Chunking(settings.chunk_tokens, settings.chunk_overlap),
+        load_seeds(settings.seeds_dir) if fresh else None,
+        progress=progress,
+    )

@@ -1,0 +1,152 @@
+"""Sentence-aware passages with exact character offsets into the document text."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from index.documents import Document
+
+TokenCounter = Callable[[str], int]
+
+_WORDS = re.compile(r"\S+")
+_PIECES = re.compile(r"\w+|[^\w\s]")
+_CONTINUATION = re.compile(r"[,;:)\]]|[a-z]")
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A run of whole sentences: `doc.text[char_start:char_end] == text`."""
+
+    passage_id: str
+    doc_id: str
+    text: str
+    char_start: int
+    char_end: int
+
+
+def estimate_tokens(text: str) -> int:
+    """Over-estimate the word pieces a BERT tokenizer makes, without loading one.
+
+    Long words split into several pieces, so each word counts one piece per
+    four letters past its sixth; punctuation counts one each.
+    """
+    return sum(1 + max(0, len(piece) - 6) // 4 for piece in _PIECES.findall(text))
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans `(start, end)` in `text`, whitespace trimmed, paragraphs never joined."""
+    spans: list[tuple[int, int]] = []
+    for paragraph in re.finditer(r"[^\n]+", text):
+        base = paragraph.start()
+        cursor = 0
+        body = paragraph.group()
+        for sentence in _segmenter().segment(body):
+            stripped = sentence.strip()
+            if not stripped:
+                continue
+            start = body.find(stripped, cursor)
+            if start < 0:  # the segmenter changed the text; keep the rest whole
+                start, stripped = cursor, body[cursor:].strip()
+            end = start + len(stripped)
+            if spans and _CONTINUATION.match(stripped) and spans[-1][0] >= base:
+                # A wrong split after an abbreviation ("Sen. Chris Murphy, D-Ct., a member"):
+                # a sentence does not start with a comma or a lower-case word.
+                spans[-1] = (spans[-1][0], base + end)
+            else:
+                spans.append((base + start, base + end))
+            cursor = end
+            if cursor >= len(body.rstrip()):
+                break
+    return spans
+
+
+def chunk(
+    doc: Document,
+    max_tokens: int = 128,
+    overlap: int = 1,
+    count_tokens: TokenCounter = estimate_tokens,
+) -> list[Passage]:
+    """Pack whole sentences into passages of at most `max_tokens` model tokens.
+
+    Consecutive passages share their last/first `overlap` sentences. A sentence
+    longer than `max_tokens` is split at word boundaries, so the model never
+    truncates a passage.
+    """
+    if max_tokens < 8:
+        raise ValueError(f"max_tokens must be at least 8, got {max_tokens}")
+    units = [
+        piece
+        for start, end in split_sentences(doc.text)
+        for piece in _fit(doc.text, start, end, max_tokens, count_tokens)
+    ]
+    sizes = [count_tokens(doc.text[start:end]) for start, end in units]
+    passages: list[Passage] = []
+    first = 0
+    while first < len(units):
+        last, total = first, sizes[first]
+        while last + 1 < len(units) and total + sizes[last + 1] <= max_tokens:
+            last += 1
+            total += sizes[last]
+        start, end = units[first][0], units[last][1]
+        passages.append(
+            Passage(
+                passage_id=f"{doc.id}#{len(passages)}",
+                doc_id=doc.id,
+                text=doc.text[start:end],
+                char_start=start,
+                char_end=end,
+            )
+        )
+        if last + 1 >= len(units):
+            break
+        # Step back `overlap` sentences, but always move forward.
+        first = max(first + 1, last + 1 - overlap)
+    return passages
+
+
+def _fit(
+    text: str, start: int, end: int, max_tokens: int, count_tokens: TokenCounter
+) -> list[tuple[int, int]]:
+    """Split the span into word-boundary pieces that each fit in `max_tokens`."""
+    if count_tokens(text[start:end]) <= max_tokens:
+        return [(start, end)]
+    pieces: list[tuple[int, int]] = []
+    piece_start = piece_end = None
+    for word in _WORDS.finditer(text, start, end):
+        if piece_start is not None and count_tokens(text[piece_start : word.end()]) > max_tokens:
+            pieces.append((piece_start, piece_end))
+            piece_start = None
+        if piece_start is None:
+            piece_start = word.start()
+        piece_end = word.end()
+        if count_tokens(text[piece_start:piece_end]) > max_tokens:
+            # A single "word" longer than the limit (a URL, a hash): cut it by characters.
+            pieces.extend(_cut_word(text, piece_start, piece_end, max_tokens, count_tokens))
+            piece_start = None
+    if piece_start is not None:
+        pieces.append((piece_start, piece_end))
+    return pieces
+
+
+def _cut_word(
+    text: str, start: int, end: int, max_tokens: int, count_tokens: TokenCounter
+) -> list[tuple[int, int]]:
+    pieces = []
+    while start < end:
+        size = end - start
+        while size > 1 and count_tokens(text[start : start + size]) > max_tokens:
+            size //= 2
+        pieces.append((start, start + size))
+        start += size
+    return pieces
+
+
+@lru_cache(maxsize=1)
+def _segmenter():  # type: ignore[no-untyped-def]
+    # pysbd handles abbreviations ("U.S.", "Sen.", "D-Ct.") and quotes better than a regex.
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False)

@@ -1,0 +1,148 @@
+"""An immutable snapshot of the index: documents, passages, vectors and their search structures.
+
+A write builds a new `Corpus` and swaps it in whole, so a search always sees
+one consistent version: every vector row resolves to a passage and a document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from index.chunk import Passage
+from index.documents import Document
+
+if TYPE_CHECKING:
+    import bm25s
+    import faiss
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> tuple[str, ...]:
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    # Question words carry no topic; without them "How many were injured?" is "injured".
+    return tuple(sorted(set(STOPWORDS_EN_PLUS) | {"many", "much", "did", "does", "say", "said"}))
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def tokenize_for_bm25(texts: Sequence[str]) -> list[list[str]]:
+    """Lower-case, drop stopwords and stem (Snowball), as BM25 indexing and queries both need."""
+    import bm25s
+
+    return bm25s.tokenize(  # type: ignore[no-any-return]
+        list(texts),
+        stopwords=list(_stopwords()),
+        stemmer=_stemmer(),
+        return_ids=False,
+        show_progress=False,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Corpus:
+    """Documents in insertion order, their passages, and one vector row per passage."""
+
+    documents: Mapping[str, Document]
+    passages: tuple[Passage, ...]
+    vectors: np.ndarray
+    model: str
+    generation: int = 0
+    _rows_by_doc: dict[str, range] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.passages) != self.vectors.shape[0]:
+            raise ValueError(f"{len(self.passages)} passages but {self.vectors.shape[0]} vectors")
+        start = 0
+        for doc_id in self.documents:
+            end = start
+            while end < len(self.passages) and self.passages[end].doc_id == doc_id:
+                end += 1
+            self._rows_by_doc[doc_id] = range(start, end)
+            start = end
+        if start != len(self.passages):
+            raise ValueError("passages are not grouped in document order")
+
+    @classmethod
+    def empty(cls, model: str, dim: int) -> Corpus:
+        return cls({}, (), np.zeros((0, dim), dtype=np.float32), model)
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1])
+
+    def rows_of(self, doc_id: str) -> range:
+        return self._rows_by_doc.get(doc_id, range(0))
+
+    def passages_of(self, doc_id: str) -> Sequence[Passage]:
+        rows = self.rows_of(doc_id)
+        return self.passages[rows.start : rows.stop]
+
+    @cached_property
+    def passage_docs(self) -> np.ndarray:
+        """For each vector row, the position of its document in `documents`."""
+        position = {doc_id: number for number, doc_id in enumerate(self.documents)}
+        return np.fromiter(
+            (position[p.doc_id] for p in self.passages), dtype=np.int64, count=len(self.passages)
+        )
+
+    @cached_property
+    def faiss_index(self) -> faiss.Index:
+        """Exact inner-product search over the unit vectors (cosine similarity)."""
+        import faiss
+
+        index = faiss.IndexFlatIP(self.dim)
+        if len(self.passages):
+            index.add(self.vectors)
+        return index
+
+    @cached_property
+    def bm25(self) -> bm25s.BM25:
+        import bm25s
+
+        retriever = bm25s.BM25()
+        # bm25s cannot index an empty corpus; an empty corpus is never searched lexically.
+        tokens = tokenize_for_bm25([p.text for p in self.passages] or [""])
+        retriever.index(tokens, show_progress=False)
+        return retriever
+
+    def with_changes(
+        self,
+        remove: Iterable[str],
+        add: Sequence[tuple[Document, Sequence[Passage], np.ndarray]],
+        generation: int,
+    ) -> Corpus:
+        """A new snapshot without the documents in `remove` and with `add` appended."""
+        removed = set(remove)
+        documents = {i: d for i, d in self.documents.items() if i not in removed}
+        keep = [rows for doc_id, rows in self._rows_by_doc.items() if doc_id not in removed]
+        keep_rows = np.concatenate([np.arange(r.start, r.stop) for r in keep] or [[]]).astype(
+            np.int64
+        )
+        passages = [self.passages[row] for row in keep_rows]
+        blocks = [self.vectors[keep_rows]]
+        for doc, doc_passages, doc_vectors in add:
+            documents[doc.id] = doc
+            passages.extend(doc_passages)
+            blocks.append(doc_vectors.reshape(-1, self.dim))
+        return Corpus(
+            documents,
+            tuple(passages),
+            np.ascontiguousarray(np.concatenate(blocks), dtype=np.float32),
+            self.model,
+            generation,
+        )
+
+    def warm(self) -> None:
+        """Build the search structures now rather than on the first query."""
+        _ = self.faiss_index, self.bm25, self.passage_docs

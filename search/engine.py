@@ -1,0 +1,97 @@
+"""Search: a query in, the overall top k and one group of hits per source out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from index.chunk import Passage
+from index.corpus import Corpus
+from index.documents import Document
+from index.embed import Embedder
+from search.retrieve import (
+    Filters,
+    Ranking,
+    allowed_rows,
+    dense_ranking,
+    lexical_ranking,
+    reciprocal_rank_fusion,
+)
+
+Mode = Literal["hybrid", "dense", "lexical"]
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    k: int = 10
+    per_source: int = 2
+    mode: Mode = "hybrid"
+    filters: Filters = Filters()
+    # How many candidates each retriever contributes before fusion and grouping;
+    # deep enough that an outlet outside the overall top k still gets its group.
+    depth: int = 200
+    # Dense candidates below this cosine similarity are not relevant to the query.
+    min_similarity: float = 0.2
+    rrf_k: int = 60
+
+
+@dataclass(frozen=True)
+class Hit:
+    passage: Passage
+    document: Document
+    score: float
+    rank: int
+
+
+@dataclass(frozen=True)
+class SourceGroup:
+    document: Document
+    hits: tuple[Hit, ...]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    hits: tuple[Hit, ...]
+    by_source: tuple[SourceGroup, ...]
+
+
+def search(corpus: Corpus, embedder: Embedder, query: str, options: SearchOptions) -> SearchResult:
+    """Rank passages for `query` and group them by document, best group first."""
+    return rank_to_result(corpus, rank(corpus, embedder, query, options), options)
+
+
+def rank(corpus: Corpus, embedder: Embedder, query: str, options: SearchOptions) -> Ranking:
+    """Every relevant passage row, best first, under the options' mode and filters."""
+    rows = allowed_rows(corpus, options.filters)
+    rankings = []
+    if options.mode in ("hybrid", "dense"):
+        vector = embedder.encode([query])[0]
+        dense = dense_ranking(corpus, vector, options.depth, rows)
+        keep = dense.scores >= options.min_similarity
+        rankings.append(Ranking(dense.rows[keep], dense.scores[keep]))
+    if options.mode in ("hybrid", "lexical"):
+        rankings.append(lexical_ranking(corpus, query, options.depth, rows))
+    if options.mode == "hybrid":
+        return reciprocal_rank_fusion(rankings, options.rrf_k)
+    return rankings[0]
+
+
+def rank_to_result(corpus: Corpus, ranking: Ranking, options: SearchOptions) -> SearchResult:
+    """The top k hits overall, and up to `per_source` hits for every document in the ranking."""
+    hits = [
+        Hit(corpus.passages[row], corpus.documents[corpus.passages[row].doc_id], float(score), n)
+        for n, (row, score) in enumerate(
+            zip(ranking.rows.tolist(), ranking.scores.tolist(), strict=True), start=1
+        )
+    ]
+    return SearchResult(tuple(hits[: options.k]), group_by_source(hits, options.per_source))
+
+
+def group_by_source(hits: list[Hit], per_source: int) -> tuple[SourceGroup, ...]:
+    """One group per document, in the order of each document's best hit."""
+    groups: dict[str, list[Hit]] = {}
+    for hit in hits:
+        group = groups.setdefault(hit.document.id, [])
+        if len(group) < per_source:
+            group.append(hit)
+    return tuple(SourceGroup(group[0].document, tuple(group)) for group in groups.values())

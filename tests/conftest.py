@@ -1,0 +1,41 @@
+"""Shared fixtures: the seed corpus with the fast hashing embedder, and the real model once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.documents import Document, load_seeds
+from index.embed import HashingEmbedder
+from index.live import Chunking, LiveIndex, open_index
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def seed_documents() -> list[Document]:
+    return load_seeds(SEEDS)
+
+
+@pytest.fixture
+def hashing_index(tmp_path: Path, seed_documents: list[Document]) -> LiveIndex:
+    """A live index of the seeds, built with the hashing embedder in a temp dir."""
+    return open_index(tmp_path / "index", HashingEmbedder(), Chunking(), seed_documents)
+
+
+@pytest.fixture(scope="session")
+def model_embedder():  # type: ignore[no-untyped-def]
+    """The real all-MiniLM-L6-v2, loaded once per test session."""
+    from index.embed import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder()
+
+
+@pytest.fixture(scope="session")
+def model_index(tmp_path_factory: pytest.TempPathFactory, model_embedder, seed_documents):  # type: ignore[no-untyped-def]
+    """The seeds indexed with the real model, once per session."""
+    directory = tmp_path_factory.mktemp("model-index") / "index"
+    return open_index(directory, model_embedder, Chunking(), seed_documents)
