@@ -248,8 +248,10 @@ def search_options(body: SearchRequest, settings: Settings) -> SearchOptions:
 
 
 def _instrument(app: FastAPI) -> None:
+    from prometheus_client import CollectorRegistry
     from prometheus_fastapi_instrumentator import Instrumentator
 
-    Instrumentator(excluded_handlers=["/metrics"]).instrument(app).expose(
-        app, include_in_schema=False
-    )
+    # A registry per app, so several apps in one process (tests) each count their own requests.
+    Instrumentator(excluded_handlers=["/metrics"], registry=CollectorRegistry()).instrument(
+        app
+    ).expose(app, include_in_schema=False)

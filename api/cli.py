@@ -1,13 +1,20 @@
-"""The `parallax` command: serve, build, ingest, search."""
+"""The `parallax` command: serve, build, ingest, search.
+
+Every setting is a flag on every command (`--data-dir`, `--port`, ...) and a
+`PARALLAX_*` environment variable; a flag wins over the variable.
+"""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -23,56 +30,65 @@ app = typer.Typer(
 console = Console()
 errors = Console(stderr=True)
 
-DataDirOpt = Annotated[
-    Path | None, typer.Option("--data-dir", help="Index directory [PARALLAX_DATA_DIR].")
-]
-SeedsOpt = Annotated[
-    Path | None, typer.Option("--seeds-dir", help="Seed articles [PARALLAX_SEEDS_DIR].")
-]
-ModelOpt = Annotated[
-    str | None, typer.Option("--model", help="Model name or folder [PARALLAX_MODEL].")
-]
-EmbedderOpt = Annotated[
-    str | None, typer.Option("--embedder", help="'model' or 'hashing' [PARALLAX_EMBEDDER].")
-]
 
+def with_settings(command: Callable[..., None]) -> Callable[..., None]:
+    """Give a command one `--flag` per setting and call it with the resulting `Settings`.
 
-def _settings(**overrides: Any) -> Settings:
-    """Settings from the environment, with every flag that was given taking precedence."""
-    try:
-        return Settings(**{name: value for name, value in overrides.items() if value is not None})
-    except ValueError as exc:
-        errors.print(f"[red]error:[/red] invalid setting: {exc}")
-        raise typer.Exit(2) from None
+    Typer reads options from the signature, so the wrapper's signature is the
+    command's own parameters (less `settings`) plus one optional flag per field.
+    """
+    own = [p for p in inspect.signature(command).parameters.values() if p.name != "settings"]
+    names = [name for name in Settings.model_fields if name not in {p.name for p in own}]
+    flags = [
+        inspect.Parameter(
+            name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[
+                str | None,
+                typer.Option(
+                    f"--{name.replace('_', '-')}",
+                    help=f"{Settings.model_fields[name].description} [PARALLAX_{name.upper()}]",
+                    rich_help_panel="Settings",
+                    show_default=False,
+                    metavar="VALUE",
+                ),
+            ],
+        )
+        for name in names
+    ]
 
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        given = {name: kwargs.pop(name) for name in names if kwargs.get(name) is not None}
+        for name in names:
+            kwargs.pop(name, None)
+        try:
+            settings = Settings(**given)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"--{'-'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
+            )
+            errors.print(f"[red]error:[/red] invalid setting: {problems}")
+            raise typer.Exit(2) from None
+        try:
+            command(*args, settings=settings, **kwargs)
+        except ParallaxError as exc:
+            errors.print(f"[red]error:[/red] {exc.message}")
+            raise typer.Exit(2) from None
 
-def _fail(exc: ParallaxError) -> None:
-    errors.print(f"[red]error:[/red] {exc.message}")
-    raise typer.Exit(2)
+    wrapper.__signature__ = inspect.Signature(own + flags)  # type: ignore[attr-defined]
+    return wrapper
 
 
 @app.command()
-def serve(
-    host: Annotated[str | None, typer.Option(help="Bind address [PARALLAX_HOST].")] = None,
-    port: Annotated[int | None, typer.Option(help="Port [PARALLAX_PORT].")] = None,
-    data_dir: DataDirOpt = None,
-    seeds_dir: SeedsOpt = None,
-    model: ModelOpt = None,
-    embedder: EmbedderOpt = None,
-) -> None:
+@with_settings
+def serve(settings: Settings) -> None:
     """Serve the API; builds the index from the seeds on first start."""
     import uvicorn
 
     from api.app import create_app
 
-    settings = _settings(
-        host=host,
-        port=port,
-        data_dir=data_dir,
-        seeds_dir=seeds_dir,
-        model=model,
-        embedder=embedder,
-    )
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
@@ -82,47 +98,36 @@ def serve(
 
 
 @app.command()
+@with_settings
 def build(
+    settings: Settings,
     source: Annotated[
         Path | None, typer.Argument(help="JSONL file to index instead of the seed folder.")
     ] = None,
-    data_dir: DataDirOpt = None,
-    seeds_dir: SeedsOpt = None,
-    model: ModelOpt = None,
-    embedder: EmbedderOpt = None,
 ) -> None:
     """Rebuild the index from scratch, from the seeds or from a JSONL file."""
     from index.documents import load_jsonl, load_seeds
 
-    settings = _settings(data_dir=data_dir, seeds_dir=seeds_dir, model=model, embedder=embedder)
-    try:
-        documents = list(load_jsonl(source)) if source else load_seeds(settings.seeds_dir)
-        with _writer(settings) as live:
-            report = live.replace_all(documents, progress=True)
-    except ParallaxError as exc:
-        _fail(exc)
+    documents = list(load_jsonl(source)) if source else load_seeds(settings.seeds_dir)
+    with _open(settings) as live:
+        report = live.replace_all(documents, progress=True)
     console.print(
         f"built {settings.index_dir}: {len(report.added)} documents, {report.passages} passages"
     )
 
 
 @app.command()
+@with_settings
 def ingest(
+    settings: Settings,
     file: Annotated[Path, typer.Argument(help="JSON Lines file, one document per line.")],
-    data_dir: DataDirOpt = None,
-    model: ModelOpt = None,
-    embedder: EmbedderOpt = None,
 ) -> None:
     """Add or replace documents from a JSONL file (same id and text: unchanged)."""
     from index.documents import load_jsonl
 
-    settings = _settings(data_dir=data_dir, model=model, embedder=embedder)
-    try:
-        documents = list(load_jsonl(file))
-        with _writer(settings) as live:
-            report = live.upsert(documents, progress=True)
-    except ParallaxError as exc:
-        _fail(exc)
+    documents = list(load_jsonl(file))
+    with _open(settings) as live:
+        report = live.upsert(documents, progress=True)
     console.print(
         f"{len(report.added)} added, {len(report.replaced)} replaced, "
         f"{len(report.unchanged)} unchanged, {report.passages} passages embedded"
@@ -130,35 +135,27 @@ def ingest(
 
 
 @app.command("search")
+@with_settings
 def search_command(
+    settings: Settings,
     query: Annotated[str, typer.Argument(help="What to look for.")],
     k: Annotated[int, typer.Option(help="Hits in the overall ranking.")] = 10,
-    per_source: Annotated[int, typer.Option(help="Hits per source.")] = 2,
+    per_source: Annotated[int | None, typer.Option(help="Hits per source.")] = None,
     mode: Annotated[str, typer.Option(help="hybrid, dense or lexical.")] = "hybrid",
-    data_dir: DataDirOpt = None,
-    model: ModelOpt = None,
-    embedder: EmbedderOpt = None,
 ) -> None:
     """Search the index and print the best passages of each source."""
-    from search.engine import SearchOptions, search
+    from api.app import search_options
+    from api.models import SearchRequest
+    from search.engine import search
 
-    if mode not in ("hybrid", "dense", "lexical"):
-        errors.print(f"[red]error:[/red] --mode must be hybrid, dense or lexical, got {mode!r}")
-        raise typer.Exit(2)
-    settings = _settings(data_dir=data_dir, model=model, embedder=embedder)
     try:
-        with _writer(settings, write=False) as live:
-            corpus = live.corpus
-        options = SearchOptions(
-            k=k,
-            per_source=per_source,
-            mode=mode,  # type: ignore[arg-type]
-            depth=settings.search_depth,
-            min_similarity=settings.min_similarity,
-        )
-        result = search(corpus, live.embedder, query, options)
-    except ParallaxError as exc:
-        _fail(exc)
+        request = SearchRequest(query=query, k=k, per_source=per_source, mode=mode)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        errors.print(f"[red]error:[/red] {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}")
+        raise typer.Exit(2) from None
+    options = search_options(request, settings)
+    with _open(settings, write=False) as live:
+        result = search(live.corpus, live.embedder, query, options)
     table = Table(title=f"{query}  ({mode})", show_lines=True)
     for column in ("rank", "outlet", "score", "passage", "citation"):
         table.add_column(column, overflow="fold")
@@ -174,7 +171,7 @@ def search_command(
     console.print(table)
 
 
-class _writer:
+class _open:
     """Open the index, building it from the seeds if there is none yet.
 
     Writers hold the data directory's lock; a reader of an existing index does
@@ -202,11 +199,3 @@ class _writer:
     def __exit__(self, *_: object) -> None:
         if self.lock is not None:
             self.lock.release()
-
-
-def main() -> None:  # pragma: no cover - console entry for `python -m api.cli`
-    sys.exit(app())
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -82,15 +82,17 @@ def chunk(
         for start, end in split_sentences(doc.text)
         for piece in _fit(doc.text, start, end, max_tokens, count_tokens)
     ]
-    sizes = [count_tokens(doc.text[start:end]) for start, end in units]
     passages: list[Passage] = []
     first = 0
     while first < len(units):
-        last, total = first, sizes[first]
-        while last + 1 < len(units) and total + sizes[last + 1] <= max_tokens:
+        start, last = units[first][0], first
+        # Count the joined text, not a sum of parts: pieces cut from one long word
+        # tokenize differently once they are side by side again.
+        while last + 1 < len(units) and (
+            count_tokens(doc.text[start : units[last + 1][1]]) <= max_tokens
+        ):
             last += 1
-            total += sizes[last]
-        start, end = units[first][0], units[last][1]
+        end = units[last][1]
         passages.append(
             Passage(
                 passage_id=f"{doc.id}#{len(passages)}",

@@ -26,20 +26,27 @@ _BOILERPLATE_PARAGRAPHS = {
     "advertisement": re.compile(
         r"^(Story continues below advertisement|advertisement|ad)\.?$", re.IGNORECASE
     ),
+    # "Updated at 9:15 a.m.", "Updated Dec. 31, 2019": a stamp starts with a time or a date.
     "update stamp": re.compile(
-        r"^(Updated|Last updated|Published)( at| on)?\s+[\w:.,/ -]{1,40}$", re.IGNORECASE
+        r"^(Updated|Last updated|Published)( at| on)?:?\s+"
+        r"(\d{1,2}([:.]\d{2})?\s*[ap]\.?m\.?|[A-Z][a-z]{2,8}\.? \d{1,2},? \d{4}|\d{4}-\d{2}-\d{2})"
+        r"[\w:.,() /-]{0,30}$",
+        re.IGNORECASE,
     ),
 }
-# Page chrome glued to the start of the first paragraph (no line break after it).
-_LEADING_DEBRIS = [
-    re.compile(r"^advertisement\s+", re.IGNORECASE),
-    # A gallery caption ends with a photo credit such as `NAME/Reuters` or
-    # `NAME/AFP/Getty Images`; with nothing after it, the whole paragraph is a caption.
-    re.compile(r"^Open this photo in gallery\b.*?[A-Z]{2,}[\w.-]*/[\w ./-]+?(?:\s+|$)(?=[A-Z]|$)"),
-]
-# A tooltip run into the text: "President TrumpDonald John TrumpSchumer renews ... MORE accused".
-# It starts where a name is glued to the next capitalised word and ends at " MORE ".
-_NAME_TOOLTIP = re.compile(r"(?<=[a-z])(?=[A-Z])[^\n]*? MORE\b\s*")
+# The Hill runs a name's tooltip into the text: "President TrumpDonald John TrumpSchumer
+# renews call ... MORE accused": a surname, the full name ending in that surname, then
+# related headlines up to " MORE".
+_NAME_TOOLTIP = re.compile(
+    r"\b(?P<surname>[A-Z][a-z]+)(?:[A-Z][\w.'-]* )+(?P=surname)(?=[A-Z])[^\n]*? MORE\b\s*"
+)
+# A gallery caption run into the next paragraph ends with a credit such as
+# "THAIER AL-SUDANI/Reuters"; what follows is kept only if it reads as a sentence.
+_GLUED_CAPTION = re.compile(
+    r"^Open this photo in gallery\b.*?[A-Z]{2,}[\w.-]*/(?:[\w.-]+/)*"
+    r"(?:Getty Images|The Associated Press|The Canadian Press|[A-Z][\w.-]*)\s+"
+)
+_SENTENCE = re.compile(r"^[A-Z\"\u201c].*[.!?\"\u201d]$")
 _PIC_LINK = re.compile(r"\s*\bpic\.twitter\.com/\w+")
 
 
@@ -76,12 +83,15 @@ def clean_text(text: str) -> str:
 
 def _paragraphs(text: str) -> list[str]:
     kept = []
-    for number, block in enumerate(re.split(r"\n\s*\n|\n", text)):
+    for block in re.split(r"\n\s*\n|\n", text):
         paragraph = " ".join(block.split())
-        if number == 0:
-            for debris in _LEADING_DEBRIS:
-                paragraph = debris.sub("", paragraph, count=1)
-        paragraph = _NAME_TOOLTIP.sub(" ", paragraph) if " MORE" in paragraph else paragraph
+        if (
+            (glued := _GLUED_CAPTION.match(paragraph))
+            and _SENTENCE.match(rest := paragraph[glued.end() :])
+            and len(rest.split()) >= 3
+        ):
+            paragraph = rest
+        paragraph = _NAME_TOOLTIP.sub(r"\g<surname> ", paragraph)
         paragraph = _PIC_LINK.sub("", paragraph).strip()
         if paragraph and not any(
             rule.match(paragraph) for rule in _BOILERPLATE_PARAGRAPHS.values()

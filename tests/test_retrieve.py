@@ -1,0 +1,247 @@
+"""Rank fusion, grouping by source, per-source coverage and filters, on the hashing seed index."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from index.chunk import Passage
+from index.documents import Document
+from index.live import LiveIndex
+from search.engine import Hit, SearchOptions, SearchResult, group_by_source, search
+from search.retrieve import Filters, Ranking, reciprocal_rank_fusion
+
+NBC_000 = "000_487d20731cd06fa7"
+NBC_001 = "001_f41bc6fbf25c952a"
+HILL_002 = "002_811ad477ead50ed2"
+UNKNOWN_003 = "003_ec9ad3d51fc008de"
+GLOBE_004 = "004_72b5cb386ec7b792"
+ALL_SEEDS = {NBC_000, NBC_001, HILL_002, UNKNOWN_003, GLOBE_004}
+
+
+def _ranking(*rows: int) -> Ranking:
+    return Ranking(np.array(rows, dtype=np.int64), np.linspace(1.0, 0.5, len(rows)))
+
+
+# reciprocal_rank_fusion
+
+
+def test_fusion_sums_one_over_k_plus_rank_per_list() -> None:
+    fused = reciprocal_rank_fusion([_ranking(10, 20, 30), _ranking(30, 10)], k=60)
+    assert fused.rows.tolist() == [10, 30, 20]
+    assert fused.scores.tolist() == pytest.approx(
+        [1 / 61 + 1 / 62, 1 / 63 + 1 / 61, 1 / 62], rel=1e-6
+    )
+
+
+def test_fusion_ignores_the_retrievers_own_scores() -> None:
+    # Only ranks count: a huge dense score does not outweigh a lexical first place.
+    dense = Ranking(np.array([1, 2]), np.array([1000.0, 0.1]))
+    lexical = Ranking(np.array([2, 1]), np.array([0.2, 0.1]))
+    fused = reciprocal_rank_fusion([dense, lexical], k=60)
+    assert fused.scores[0] == pytest.approx(fused.scores[1])
+
+
+def test_a_row_found_by_both_retrievers_beats_rows_found_by_one() -> None:
+    # Row 7 is only second in each list, but both lists hold it.
+    fused = reciprocal_rank_fusion([_ranking(1, 7), _ranking(2, 7)], k=60)
+    assert fused.rows[0] == 7
+    assert fused.scores[0] == pytest.approx(2 / 62)
+    assert sorted(fused.rows[1:].tolist()) == [1, 2]
+
+
+def test_k_sets_the_weight_of_top_ranks() -> None:
+    fused = reciprocal_rank_fusion([_ranking(1, 7), _ranking(2, 7)], k=0)
+    # With k=0 one first place (1/1) is worth as much as two second places (1/2 + 1/2).
+    assert fused.scores.tolist() == pytest.approx([1.0, 1.0, 1.0])
+    assert fused.rows.tolist() == [1, 7, 2]
+
+
+def test_ties_keep_the_order_of_the_first_ranking() -> None:
+    first = reciprocal_rank_fusion([_ranking(1, 2), _ranking(2, 1)])
+    assert first.rows.tolist() == [1, 2]
+    assert first.scores[0] == pytest.approx(first.scores[1])
+    swapped = reciprocal_rank_fusion([_ranking(2, 1), _ranking(1, 2)])
+    assert swapped.rows.tolist() == [2, 1]
+    # The same input always fuses to the same output.
+    again = reciprocal_rank_fusion([_ranking(1, 2), _ranking(2, 1)])
+    assert again.rows.tolist() == first.rows.tolist()
+
+
+def test_fusion_of_empty_inputs_is_empty() -> None:
+    assert len(reciprocal_rank_fusion([])) == 0
+    assert len(reciprocal_rank_fusion([Ranking.empty(), Ranking.empty()])) == 0
+    only = reciprocal_rank_fusion([Ranking.empty(), _ranking(5, 3, 9)])
+    assert only.rows.tolist() == [5, 3, 9]
+    assert only.scores.tolist() == pytest.approx([1 / 61, 1 / 62, 1 / 63], rel=1e-6)
+
+
+# group_by_source
+
+
+def _hit(doc_id: str, rank: int) -> Hit:
+    doc = Document(id=doc_id, text=f"Text of {doc_id}.", source=f"Outlet {doc_id}")
+    passage = Passage(f"{doc_id}#{rank}", doc_id, doc.text, 0, len(doc.text))
+    return Hit(passage, doc, score=1.0 / rank, rank=rank)
+
+
+def test_grouping_gives_one_group_per_document_ordered_by_best_hit() -> None:
+    hits = [_hit(doc_id, n) for n, doc_id in enumerate("BABCAAB", start=1)]
+    groups = group_by_source(hits, per_source=2)
+    assert [g.document.id for g in groups] == ["B", "A", "C"]
+    # Each group keeps its best hits, with their rank in the overall ranking.
+    assert [[h.rank for h in g.hits] for g in groups] == [[1, 3], [2, 5], [4]]
+
+
+def test_grouping_caps_hits_per_source() -> None:
+    hits = [_hit("A", n) for n in range(1, 6)] + [_hit("B", 6)]
+    one = group_by_source(hits, per_source=1)
+    assert [(g.document.id, [h.rank for h in g.hits]) for g in one] == [("A", [1]), ("B", [6])]
+    assert group_by_source([], per_source=2) == ()
+
+
+# search over the hashing seed index
+
+
+def _doc_ids(result: SearchResult) -> set[str]:
+    return {hit.document.id for hit in result.hits}
+
+
+def _group_ids(result: SearchResult) -> list[str]:
+    return [group.document.id for group in result.by_source]
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "lexical"])
+def test_every_matching_source_gets_a_group_beyond_the_top_k(
+    hashing_index: LiveIndex, mode: str
+) -> None:
+    corpus = hashing_index.corpus
+    # Only 001 names Grisham, so it takes the top; every seed mentions the embassy.
+    assert all("embassy" in doc.text.lower() for doc in corpus.documents.values())
+    result = search(
+        corpus,
+        hashing_index.embedder,
+        "Grisham embassy",
+        SearchOptions(k=1, per_source=2, mode=mode),  # type: ignore[arg-type]
+    )
+    assert len(result.hits) == 1
+    assert result.hits[0].document.id == NBC_001
+    assert set(_group_ids(result)) == ALL_SEEDS
+    assert _group_ids(result)[0] == NBC_001
+    for group in result.by_source:
+        assert 1 <= len(group.hits) <= 2
+        assert all(hit.document.id == group.document.id for hit in group.hits)
+        ranks = [hit.rank for hit in group.hits]
+        assert ranks == sorted(ranks)
+    # Groups come in the order of their best hit in the overall ranking.
+    best = [group.hits[0].rank for group in result.by_source]
+    assert best == sorted(best)
+
+
+def test_hits_locate_their_text_in_the_document(hashing_index: LiveIndex) -> None:
+    result = search(
+        hashing_index.corpus, hashing_index.embedder, "tear gas injured", SearchOptions(k=5)
+    )
+    assert [hit.rank for hit in result.hits] == [1, 2, 3, 4, 5]
+    for hit in result.hits:
+        assert hit.document.text[hit.passage.char_start : hit.passage.char_end] == hit.passage.text
+
+
+def _filtered(hashing_index: LiveIndex, **filters: object) -> SearchResult:
+    return search(
+        hashing_index.corpus,
+        hashing_index.embedder,
+        "protesters stormed the embassy",
+        SearchOptions(k=50, filters=Filters(**filters)),  # type: ignore[arg-type]
+    )
+
+
+def test_without_filters_the_query_reaches_every_seed(hashing_index: LiveIndex) -> None:
+    assert set(_group_ids(_filtered(hashing_index))) == ALL_SEEDS
+
+
+def test_filter_by_document_ids(hashing_index: LiveIndex) -> None:
+    result = _filtered(hashing_index, doc_ids=(HILL_002, GLOBE_004))
+    assert _doc_ids(result) == {HILL_002, GLOBE_004}
+    assert set(_group_ids(result)) == {HILL_002, GLOBE_004}
+    assert _doc_ids(_filtered(hashing_index, doc_ids=("no-such-doc",))) == set()
+
+
+@pytest.mark.parametrize("source", ["NBC News", "nbc news", "NBC NEWS"])
+def test_filter_by_source_ignores_case(hashing_index: LiveIndex, source: str) -> None:
+    result = _filtered(hashing_index, sources=(source,))
+    assert _doc_ids(result) == {NBC_000, NBC_001}
+    assert set(_group_ids(result)) == {NBC_000, NBC_001}
+
+
+def test_filter_by_several_sources(hashing_index: LiveIndex) -> None:
+    result = _filtered(hashing_index, sources=("the hill", "The Globe and Mail"))
+    assert _doc_ids(result) == {HILL_002, GLOBE_004}
+
+
+@pytest.mark.parametrize(
+    "dates, expected",
+    [
+        ({"published_from": "2019-12-31"}, ALL_SEEDS),
+        ({"published_to": "2019-12-31"}, ALL_SEEDS),
+        ({"published_from": "2019-12-31", "published_to": "2019-12-31"}, ALL_SEEDS),
+        ({"published_from": "2020-01-01"}, set()),
+        ({"published_to": "2019-12-30"}, set()),
+        ({"published_from": "2019-01-01", "published_to": "2019-06-30"}, set()),
+    ],
+)
+def test_filter_by_publication_date(
+    hashing_index: LiveIndex, dates: dict[str, str], expected: set[str]
+) -> None:
+    result = _filtered(hashing_index, **dates)
+    assert _doc_ids(result) == expected
+    assert set(_group_ids(result)) == expected
+
+
+def test_filters_combine_as_and(hashing_index: LiveIndex) -> None:
+    both = _filtered(hashing_index, doc_ids=(NBC_000, HILL_002), sources=("NBC News",))
+    assert _doc_ids(both) == {NBC_000}
+    dated = _filtered(
+        hashing_index, sources=("NBC News",), published_from="2019-12-31", doc_ids=(NBC_001,)
+    )
+    assert _doc_ids(dated) == {NBC_001}
+    too_late = _filtered(hashing_index, sources=("NBC News",), published_from="2020-01-01")
+    assert _doc_ids(too_late) == set()
+
+
+@pytest.mark.parametrize("mode", ["dense", "lexical"])
+def test_filters_apply_to_each_retriever(hashing_index: LiveIndex, mode: str) -> None:
+    result = search(
+        hashing_index.corpus,
+        hashing_index.embedder,
+        "protesters stormed the embassy",
+        SearchOptions(k=50, mode=mode, filters=Filters(sources=("The Hill",))),  # type: ignore[arg-type]
+    )
+    assert _doc_ids(result) == {HILL_002}
+
+
+@pytest.mark.parametrize("query", ["the of and were", "how many did they say", "zzyzx qwxv"])
+def test_lexical_mode_finds_nothing_without_a_known_content_word(
+    hashing_index: LiveIndex, query: str
+) -> None:
+    result = search(
+        hashing_index.corpus, hashing_index.embedder, query, SearchOptions(mode="lexical")
+    )
+    assert result.hits == ()
+    assert result.by_source == ()
+
+
+def test_lexical_mode_finds_a_name_in_the_one_article_that_has_it(
+    hashing_index: LiveIndex,
+) -> None:
+    result = search(
+        hashing_index.corpus,
+        hashing_index.embedder,
+        "Stephanie Grisham",
+        SearchOptions(mode="lexical"),
+    )
+    assert result.hits
+    assert result.hits[0].document.id == NBC_001
+    assert "Stephanie Grisham" in result.hits[0].passage.text
+    # No other article names her, so no other article is returned.
+    assert _doc_ids(result) == {NBC_001}
