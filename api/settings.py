@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     )
     batch_size: int = Field(32, ge=1, le=1024, description="Texts per encoder batch.")
     chunk_tokens: int = Field(
-        160, ge=16, le=254, description="Largest passage, in model tokens (model limit 256)."
+        192, ge=16, le=254, description="Largest passage, in model tokens (model limit 256)."
     )
     chunk_overlap: int = Field(
         0, ge=0, le=5, description="Sentences shared by consecutive passages."

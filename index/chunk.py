@@ -25,6 +25,15 @@ class Passage:
     text: str
     char_start: int
     char_end: int
+    # The sentences (or pieces of an over-long sentence) it is made of, as
+    # `(start, end)` offsets into the document text; they are embedded too.
+    sentences: tuple[tuple[int, int], ...] = ()
+
+    def sentence_texts(self) -> list[str]:
+        return [
+            self.text[start - self.char_start : end - self.char_start]
+            for start, end in self.sentences
+        ]
 
 
 def estimate_tokens(text: str) -> int:
@@ -100,6 +109,7 @@ def chunk(
                 text=doc.text[start:end],
                 char_start=start,
                 char_end=end,
+                sentences=tuple(units[first : last + 1]),
             )
         )
         if last + 1 >= len(units):

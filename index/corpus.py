@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -49,13 +49,28 @@ def tokenize_for_bm25(texts: Sequence[str]) -> list[list[str]]:
     )
 
 
+class EmbeddedDocument(NamedTuple):
+    """A document ready to join a corpus: its passages and their vectors."""
+
+    document: Document
+    passages: Sequence[Passage]
+    vectors: np.ndarray  # one row per passage
+    sentence_vectors: np.ndarray  # one row per sentence of each passage, in passage order
+
+
 @dataclass(frozen=True, eq=False)
 class Corpus:
-    """Documents in insertion order, their passages, and one vector row per passage."""
+    """Documents in insertion order, their passages, and the vectors of both.
+
+    `vectors` has one row per passage; `sentence_vectors` one row per sentence
+    of each passage, passage by passage, so passage `i` owns the sentence rows
+    `sentence_offsets[i]:sentence_offsets[i + 1]`.
+    """
 
     documents: Mapping[str, Document]
     passages: tuple[Passage, ...]
     vectors: np.ndarray
+    sentence_vectors: np.ndarray
     model: str
     generation: int = 0
     _rows_by_doc: dict[str, range] = field(default_factory=dict, repr=False)
@@ -63,6 +78,11 @@ class Corpus:
     def __post_init__(self) -> None:
         if len(self.passages) != self.vectors.shape[0]:
             raise ValueError(f"{len(self.passages)} passages but {self.vectors.shape[0]} vectors")
+        if self.sentence_offsets[-1] != self.sentence_vectors.shape[0]:
+            raise ValueError(
+                f"{self.sentence_offsets[-1]} sentences but "
+                f"{self.sentence_vectors.shape[0]} sentence vectors"
+            )
         start = 0
         for doc_id in self.documents:
             end = start
@@ -75,7 +95,8 @@ class Corpus:
 
     @classmethod
     def empty(cls, model: str, dim: int) -> Corpus:
-        return cls({}, (), np.zeros((0, dim), dtype=np.float32), model)
+        nothing = np.zeros((0, dim), dtype=np.float32)
+        return cls({}, (), nothing, nothing.copy(), model)
 
     @property
     def dim(self) -> int:
@@ -89,22 +110,35 @@ class Corpus:
         return self.passages[rows.start : rows.stop]
 
     @cached_property
-    def passage_docs(self) -> np.ndarray:
-        """For each vector row, the position of its document in `documents`."""
-        position = {doc_id: number for number, doc_id in enumerate(self.documents)}
-        return np.fromiter(
-            (position[p.doc_id] for p in self.passages), dtype=np.int64, count=len(self.passages)
+    def sentence_offsets(self) -> np.ndarray:
+        """Where each passage's sentence rows start, plus the total at the end."""
+        counts = np.fromiter(
+            (len(p.sentences) for p in self.passages), dtype=np.int64, count=len(self.passages)
         )
+        return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+    @cached_property
+    def sentence_passages(self) -> np.ndarray:
+        """For each sentence row, the passage row it belongs to."""
+        return np.repeat(np.arange(len(self.passages)), np.diff(self.sentence_offsets))
+
+    def sentence_rows(self, passage_rows: np.ndarray) -> np.ndarray:
+        """The sentence rows of the given passage rows, passage by passage."""
+        starts = self.sentence_offsets[passage_rows]
+        counts = self.sentence_offsets[passage_rows + 1] - starts
+        # Each passage contributes start, start + 1, ..., start + count - 1.
+        shifts = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+        return np.arange(int(counts.sum()), dtype=np.int64) + shifts
 
     @cached_property
     def faiss_index(self) -> faiss.Index:
-        """Exact inner-product search over the unit vectors (cosine similarity)."""
-        import faiss
+        """Exact inner-product search over the passage vectors (cosine similarity)."""
+        return _flat_index(self.vectors)
 
-        index = faiss.IndexFlatIP(self.dim)
-        if len(self.passages):
-            index.add(self.vectors)
-        return index
+    @cached_property
+    def faiss_sentences(self) -> faiss.Index:
+        """Exact inner-product search over the sentence vectors."""
+        return _flat_index(self.sentence_vectors)
 
     @cached_property
     def bm25(self) -> bm25s.BM25:
@@ -117,32 +151,46 @@ class Corpus:
         return retriever
 
     def with_changes(
-        self,
-        remove: Iterable[str],
-        add: Sequence[tuple[Document, Sequence[Passage], np.ndarray]],
-        generation: int,
+        self, remove: Iterable[str], add: Sequence[EmbeddedDocument], generation: int
     ) -> Corpus:
         """A new snapshot without the documents in `remove` and with `add` appended."""
         removed = set(remove)
         documents = {i: d for i, d in self.documents.items() if i not in removed}
         keep = [rows for doc_id, rows in self._rows_by_doc.items() if doc_id not in removed]
-        keep_rows = np.concatenate([np.arange(r.start, r.stop) for r in keep] or [[]]).astype(
-            np.int64
+        keep_rows = np.concatenate(
+            [np.arange(r.start, r.stop, dtype=np.int64) for r in keep]
+            or [np.zeros(0, dtype=np.int64)]
         )
         passages = [self.passages[row] for row in keep_rows]
         blocks = [self.vectors[keep_rows]]
-        for doc, doc_passages, doc_vectors in add:
-            documents[doc.id] = doc
-            passages.extend(doc_passages)
-            blocks.append(doc_vectors.reshape(-1, self.dim))
+        sentence_blocks = [self.sentence_vectors[self.sentence_rows(keep_rows)]]
+        for embedded in add:
+            documents[embedded.document.id] = embedded.document
+            passages.extend(embedded.passages)
+            blocks.append(embedded.vectors.reshape(-1, self.dim))
+            sentence_blocks.append(embedded.sentence_vectors.reshape(-1, self.dim))
         return Corpus(
             documents,
             tuple(passages),
-            np.ascontiguousarray(np.concatenate(blocks), dtype=np.float32),
+            _stack(blocks),
+            _stack(sentence_blocks),
             self.model,
             generation,
         )
 
     def warm(self) -> None:
         """Build the search structures now rather than on the first query."""
-        _ = self.faiss_index, self.bm25, self.passage_docs
+        _ = self.faiss_index, self.faiss_sentences, self.bm25, self.sentence_passages
+
+
+def _flat_index(vectors: np.ndarray) -> faiss.Index:
+    import faiss
+
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    if len(vectors):
+        index.add(vectors)
+    return index
+
+
+def _stack(blocks: list[np.ndarray]) -> np.ndarray:
+    return np.ascontiguousarray(np.concatenate(blocks), dtype=np.float32)

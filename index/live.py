@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO
 
 from index.chunk import Passage, chunk
-from index.corpus import Corpus
+from index.corpus import Corpus, EmbeddedDocument
 from index.documents import Document
 from index.embed import Embedder
 from index.errors import BadRequest, DataDirLocked, NotFound
@@ -27,7 +27,7 @@ log = logging.getLogger("parallax.index")
 
 @dataclass(frozen=True)
 class Chunking:
-    max_tokens: int = 160
+    max_tokens: int = 192
     overlap: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -81,8 +81,8 @@ class LiveIndex:
                 changed.append(doc)
             if not changed:
                 return report
-            additions = self._embed(current, changed, progress)
-            report.passages = sum(len(passages) for _, passages, _ in additions)
+            additions = self._embed(changed, progress)
+            report.passages = sum(len(added.passages) for added in additions)
             self._publish(
                 current.with_changes((doc.id for doc in changed), additions, current.generation + 1)
             )
@@ -102,25 +102,37 @@ class LiveIndex:
         with self._write_lock:
             current = self._corpus
             empty = Corpus.empty(current.model, current.dim)
-            additions = self._embed(current, documents, progress)
+            additions = self._embed(documents, progress)
             self._publish(empty.with_changes([], additions, current.generation + 1))
             return IngestReport(
                 added=[doc.id for doc in documents],
-                passages=sum(len(passages) for _, passages, _ in additions),
+                passages=sum(len(added.passages) for added in additions),
             )
 
     def _embed(
-        self, current: Corpus, documents: Iterable[Document], progress: bool
-    ) -> list[tuple[Document, list[Passage], object]]:
+        self, documents: Iterable[Document], progress: bool
+    ) -> list[EmbeddedDocument]:
+        """Chunk and embed documents: each passage and each of its sentences.
+
+        A one-sentence passage is its own sentence, so each distinct text is encoded once.
+        """
         chunked = [(doc, self.chunk(doc)) for doc in documents]
-        texts = [p.text for _, passages in chunked for p in passages]
-        vectors = self.embedder.encode(texts, progress=progress)
-        additions = []
-        row = 0
-        for doc, passages in chunked:
-            additions.append((doc, passages, vectors[row : row + len(passages)]))
-            row += len(passages)
-        return additions
+        texts: dict[str, int] = {}
+        for _, passages in chunked:
+            for passage in passages:
+                texts.setdefault(passage.text, len(texts))
+                for sentence in passage.sentence_texts():
+                    texts.setdefault(sentence, len(texts))
+        vectors = self.embedder.encode(list(texts), progress=progress)
+        return [
+            EmbeddedDocument(
+                doc,
+                passages,
+                vectors[[texts[p.text] for p in passages]],
+                vectors[[texts[s] for p in passages for s in p.sentence_texts()]],
+            )
+            for doc, passages in chunked
+        ]
 
     def _publish(self, corpus: Corpus) -> None:
         corpus.warm()

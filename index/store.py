@@ -2,7 +2,9 @@
 
     DIR/manifest.json            format version, model, dimension, counts, generation, files
     DIR/vectors-000007.npy       float32 (passages, dim), unit rows, in passage order
-    DIR/documents-000007.jsonl   one document a line with its passage spans, in row order
+    DIR/sentences-000007.npy     float32 (sentences, dim), each passage's sentences in order
+    DIR/documents-000007.jsonl   one document a line with its passages, in row order: each
+                                 passage is [start, end, [[sentence start, end], ...]]
 
 A save writes the new generation's files, fsyncs them, then replaces
 `manifest.json` by an atomic rename (and fsyncs the directory). The manifest
@@ -31,7 +33,7 @@ from index.errors import IndexMismatch, NotReady
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
-_GENERATION_FILE = re.compile(r"^(vectors|documents)-(\d+)\.(npy|jsonl)(\.tmp)?$")
+_GENERATION_FILE = re.compile(r"^(vectors|sentences|documents)-(\d+)\.(npy|jsonl)(\.tmp)?$")
 
 
 class IndexCorrupt(NotReady):
@@ -46,6 +48,7 @@ class Manifest:
     normalized: bool
     documents: int
     passages: int
+    sentences: int
     generation: int
     built_at: str
     files: dict[str, str]
@@ -96,25 +99,33 @@ class IndexStore:
             )
         try:
             vectors = np.load(self.directory / manifest.files["vectors"], allow_pickle=False)
+            sentences = np.load(self.directory / manifest.files["sentences"], allow_pickle=False)
             documents, passages = _read_documents(self.directory / manifest.files["documents"])
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexCorrupt(
                 f"index generation {manifest.generation} in {self.directory} is damaged ({exc}); "
                 "delete the directory to rebuild it from the source documents"
             ) from exc
-        expected = (manifest.passages, manifest.dim)
-        if vectors.shape != expected or vectors.dtype != np.float32:
+        for name, array, rows in (
+            ("vectors", vectors, manifest.passages),
+            ("sentence vectors", sentences, manifest.sentences),
+        ):
+            if array.shape != (rows, manifest.dim) or array.dtype != np.float32:
+                raise IndexCorrupt(
+                    f"{name} in {self.directory} have shape {array.shape} ({array.dtype}), the "
+                    f"manifest says {(rows, manifest.dim)} float32; delete the directory to rebuild"
+                )
+        spans = sum(len(p.sentences) for p in passages)
+        found = (len(documents), len(passages), spans)
+        if found != (manifest.documents, manifest.passages, manifest.sentences):
             raise IndexCorrupt(
-                f"vectors in {self.directory} have shape {vectors.shape} ({vectors.dtype}), the "
-                f"manifest says {expected} float32; delete the directory to rebuild"
+                f"{self.directory} holds {found[0]} documents, {found[1]} passages and {found[2]} "
+                f"sentences, the manifest says {manifest.documents}, {manifest.passages} and "
+                f"{manifest.sentences}; delete the directory to rebuild"
             )
-        if len(documents) != manifest.documents or len(passages) != manifest.passages:
-            raise IndexCorrupt(
-                f"{self.directory} holds {len(documents)} documents and {len(passages)} passages, "
-                f"the manifest says {manifest.documents} and {manifest.passages}; delete the "
-                "directory to rebuild"
-            )
-        return Corpus(documents, tuple(passages), vectors, model, manifest.generation)
+        return Corpus(
+            documents, tuple(passages), vectors, sentences, model, manifest.generation
+        )
 
     def save(self, corpus: Corpus, chunking: dict[str, int]) -> Manifest:
         """Write `corpus` as generation `corpus.generation`, crash-safely."""
@@ -122,10 +133,13 @@ class IndexStore:
         generation = corpus.generation
         files = {
             "vectors": f"vectors-{generation:06d}.npy",
+            "sentences": f"sentences-{generation:06d}.npy",
             "documents": f"documents-{generation:06d}.jsonl",
         }
         with _atomic_file(self.directory / files["vectors"]) as handle:
             np.save(handle, corpus.vectors, allow_pickle=False)
+        with _atomic_file(self.directory / files["sentences"]) as handle:
+            np.save(handle, corpus.sentence_vectors, allow_pickle=False)
         with _atomic_file(self.directory / files["documents"]) as handle:
             for line in _document_lines(corpus):
                 handle.write(line)
@@ -136,6 +150,7 @@ class IndexStore:
             normalized=True,
             documents=len(corpus.documents),
             passages=len(corpus.passages),
+            sentences=int(corpus.sentence_vectors.shape[0]),
             generation=generation,
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             files=files,
@@ -188,7 +203,10 @@ def _fsync_dir(directory: Path) -> None:
 def _document_lines(corpus: Corpus) -> Iterator[bytes]:
     for doc in corpus.documents.values():
         record = doc.to_dict()
-        record["spans"] = [[p.char_start, p.char_end] for p in corpus.passages_of(doc.id)]
+        record["passages"] = [
+            [p.char_start, p.char_end, [list(span) for span in p.sentences]]
+            for p in corpus.passages_of(doc.id)
+        ]
         yield (json.dumps(record, ensure_ascii=False) + "\n").encode()
 
 
@@ -198,11 +216,18 @@ def _read_documents(path: Path) -> tuple[dict[str, Document], list[Passage]]:
     with path.open(encoding="utf-8") as handle:
         for line in handle:
             record = json.loads(line)
-            spans = record.pop("spans")
+            spans = record.pop("passages")
             doc = Document(**record)
             documents[doc.id] = doc
             passages.extend(
-                Passage(f"{doc.id}#{n}", doc.id, doc.text[start:end], start, end)
-                for n, (start, end) in enumerate(spans)
+                Passage(
+                    f"{doc.id}#{n}",
+                    doc.id,
+                    doc.text[start:end],
+                    start,
+                    end,
+                    tuple((s_start, s_end) for s_start, s_end in sentences),
+                )
+                for n, (start, end, sentences) in enumerate(spans)
             )
     return documents, passages

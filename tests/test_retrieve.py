@@ -121,7 +121,7 @@ def test_every_matching_source_gets_a_group_beyond_the_top_k(
     result = search(
         corpus,
         hashing_index.embedder,
-        "Grisham embassy",
+        "press secretary Stephanie Grisham embassy",
         SearchOptions(k=1, per_source=2, mode=mode),  # type: ignore[arg-type]
     )
     assert len(result.hits) == 1
@@ -245,3 +245,35 @@ def test_lexical_mode_finds_a_name_in_the_one_article_that_has_it(
     assert "Stephanie Grisham" in result.hits[0].passage.text
     # No other article names her, so no other article is returned.
     assert _doc_ids(result) == {NBC_001}
+
+
+def test_dense_score_is_the_mean_of_passage_and_best_sentence_similarity(
+    hashing_index: LiveIndex,
+) -> None:
+    from search.retrieve import dense_ranking
+
+    corpus = hashing_index.corpus
+    query = hashing_index.embedder.encode(["tear gas live bullets injured"])[0]
+    ranking = dense_ranking(corpus, query, depth=len(corpus.passages))
+    assert len(ranking) == len(corpus.passages)
+    for row, score in zip(ranking.rows.tolist(), ranking.scores.tolist(), strict=True):
+        rows = range(corpus.sentence_offsets[row], corpus.sentence_offsets[row + 1])
+        best = max(float(corpus.sentence_vectors[r] @ query) for r in rows)
+        assert score == pytest.approx((float(corpus.vectors[row] @ query) + best) / 2, abs=1e-5)
+    assert list(ranking.scores) == sorted(ranking.scores, reverse=True)
+    # Restricted to one document's rows, only its passages come back.
+    only = np.arange(corpus.rows_of(NBC_001).start, corpus.rows_of(NBC_001).stop)
+    restricted = dense_ranking(corpus, query, depth=5, rows=only)
+    assert set(restricted.rows.tolist()) <= set(only.tolist()) and len(restricted) == min(
+        5, len(only)
+    )
+
+
+def test_each_passage_owns_the_vectors_of_its_own_sentences(hashing_index: LiveIndex) -> None:
+    corpus = hashing_index.corpus
+    embedder = hashing_index.embedder
+    for row in (0, len(corpus.passages) // 2, len(corpus.passages) - 1):
+        passage = corpus.passages[row]
+        rows = corpus.sentence_rows(np.array([row]))
+        expected = embedder.encode(passage.sentence_texts())
+        assert np.allclose(corpus.sentence_vectors[rows], expected, atol=1e-6)

@@ -75,11 +75,13 @@ def test_manifest_describes_the_index(hashing_index: LiveIndex) -> None:
     assert manifest["passages"] == len(corpus.passages) > 5
     assert manifest["generation"] == corpus.generation == 1
     assert manifest["normalized"] is True
-    assert manifest["chunking"] == {"max_tokens": 160, "overlap": 0}
+    assert manifest["chunking"] == {"max_tokens": 192, "overlap": 0}
+    assert manifest["sentences"] == len(corpus.sentence_vectors) >= manifest["passages"]
     built_at = datetime.fromisoformat(manifest["built_at"])
     assert built_at.tzinfo is not None
     assert manifest["files"] == {
         "vectors": "vectors-000001.npy",
+        "sentences": "sentences-000001.npy",
         "documents": "documents-000001.jsonl",
     }
     for name in manifest["files"].values():
@@ -143,6 +145,7 @@ def test_a_new_generation_removes_the_old_generations_files(hashing_index: LiveI
     assert sorted(os.listdir(_directory(hashing_index))) == [
         "documents-000002.jsonl",
         MANIFEST,
+        "sentences-000002.npy",
         "vectors-000002.npy",
     ]
     assert _manifest(hashing_index)["generation"] == 2
@@ -184,6 +187,7 @@ def test_a_crash_before_the_manifest_commit_keeps_the_previous_generation(
     assert sorted(os.listdir(directory)) == [
         "documents-000002.jsonl",
         MANIFEST,
+        "sentences-000002.npy",
         "vectors-000002.npy",
     ]
 
