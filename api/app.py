@@ -105,7 +105,12 @@ WriterDep = Annotated[LiveIndex, Depends(_writer)]
 router = APIRouter()
 
 
-@router.get("/health", response_model=Health, responses={503: {"model": Health}})
+@router.get(
+    "/health",
+    response_model=Health,
+    response_model_exclude_none=True,
+    responses={503: {"model": Health}},
+)
 def health(state: StateDep) -> Health | JSONResponse:
     """200 with counts once the index is loaded; 503 with the reason before."""
     if state.live is None:
