@@ -15,6 +15,8 @@ from fastapi.responses import JSONResponse
 
 from api.errors import install_error_handlers
 from api.models import (
+    AskRequest,
+    AskResponse,
     Deleted,
     DocumentOut,
     DocumentPage,
@@ -33,6 +35,7 @@ from index.documents import parse_document
 from index.embed import Embedder
 from index.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from index.live import LiveIndex
+from search.answers import ask
 from search.engine import SearchOptions, search
 from search.retrieve import Filters
 
@@ -139,6 +142,23 @@ async def search_passages(body: SearchRequest, state: StateDep, live: LiveDep) -
     return SearchResponse.of(body.query, result, (time.perf_counter() - started) * 1000)
 
 
+@router.post("/ask", response_model=AskResponse)
+async def ask_sources(body: AskRequest, state: StateDep, live: LiveDep) -> AskResponse:
+    """One short, cited answer per source, the claims compared, conflicts flagged."""
+    per_source = 1 if body.per_source is None else body.per_source
+    options = search_options(
+        SearchRequest(query=body.question, per_source=per_source, filters=body.filters),
+        state.settings,
+        field="question",
+    )
+    started = time.perf_counter()
+    result = await run_in_threadpool(
+        ask, live.corpus, state.require_embedder(), body.question, options
+    )
+    took_ms = (time.perf_counter() - started) * 1000
+    return AskResponse.of(body.question, result, per_source, took_ms)
+
+
 @router.get("/documents", response_model=DocumentPage)
 def list_documents(
     live: LiveDep,
@@ -216,17 +236,17 @@ async def delete_document(doc_id: str, live: WriterDep) -> Deleted:
     return Deleted(deleted=doc_id)
 
 
-def search_options(body: SearchRequest, settings: Settings) -> SearchOptions:
+def search_options(body: SearchRequest, settings: Settings, field: str = "query") -> SearchOptions:
     """Check a search request against the configured limits and turn it into options."""
     query = body.query
     if not query.strip():
-        raise BadRequest("'query' is empty; send some words to search for")
+        raise BadRequest(f"'{field}' is empty; send some words to search for")
     if len(query) > settings.max_query_chars:
         raise BadRequest(
-            f"'query' has {len(query)} characters, the limit is {settings.max_query_chars}"
+            f"'{field}' has {len(query)} characters, the limit is {settings.max_query_chars}"
         )
     if "\x00" in query:
-        raise BadRequest("'query' contains a NUL character")
+        raise BadRequest(f"'{field}' contains a NUL character")
     k = settings.default_k if body.k is None else body.k
     per_source = settings.per_source if body.per_source is None else body.per_source
     for name, value in (("k", k), ("per_source", per_source)):

@@ -1,4 +1,4 @@
-"""The `parallax` command: serve, build, ingest, search.
+"""The `parallax` command: serve, build, ingest, search, ask.
 
 Every setting is a flag on every command (`--data-dir`, `--port`, ...) and a
 `PARALLAX_*` environment variable; a flag wins over the variable.
@@ -169,6 +169,42 @@ def search_command(
                 f"{hit.passage.doc_id} [{hit.passage.char_start}:{hit.passage.char_end}]",
             )
     console.print(table)
+
+
+@app.command("ask")
+@with_settings
+def ask_command(
+    settings: Settings,
+    question: Annotated[str, typer.Argument(help="A question in plain words.")],
+) -> None:
+    """Ask a question: one short, cited answer per source, conflicts flagged."""
+    from api.app import search_options
+    from api.models import SearchRequest
+    from search.answers import ask
+
+    options = search_options(SearchRequest(query=question), settings, field="question")
+    with _open(settings, write=False) as live:
+        result = ask(live.corpus, live.embedder, question, options)
+    table = Table(title=question, show_lines=True)
+    for column in ("outlet", "answer", "sentence", "citation"):
+        table.add_column(column, overflow="fold")
+    for answer in result.answers:
+        table.add_row(
+            answer.document.source or "unknown",
+            f"[bold]{answer.answer}[/bold]",
+            answer.sentence,
+            f"{answer.document.id} [{answer.sentence_start}:{answer.sentence_end}]",
+        )
+    console.print(table)
+    if not result.answers:
+        console.print("No source answers this question.")
+    comparison = result.comparison
+    if comparison.conflict:
+        console.print("[bold red]Sources disagree:[/bold red]")
+    for reason in comparison.reasons:
+        console.print(f"  - {reason}")
+    for group in comparison.groups:
+        console.print(f"  {group.value}: {', '.join(group.doc_ids)}")
 
 
 class _open:

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
+from search.answers import AskResult
 from search.engine import Hit as FoundHit
 from search.engine import SearchResult
 
@@ -90,6 +91,100 @@ class SearchResponse(BaseModel):
                     hits=[Hit.of(hit) for hit in group.hits],
                 )
                 for group in result.by_source
+            ],
+        )
+
+
+class AskRequest(_Strict):
+    question: StrictStr = Field(..., description="A question in plain words.")
+    per_source: StrictInt | None = Field(None, description="Hits per source in `hits` (default 1).")
+    filters: Filters | None = None
+
+
+class Citation(BaseModel):
+    passage_id: str
+    char_start: int = Field(..., description="Start of the answer's sentence in the document.")
+    char_end: int = Field(..., description="End of the answer's sentence in the document.")
+    answer_start: int = Field(..., description="Start of the short answer in the document.")
+    answer_end: int = Field(..., description="End of the short answer in the document.")
+
+
+class Answer(BaseModel):
+    doc_id: str
+    source: str | None
+    title: str | None
+    published: str | None
+    answer: str = Field(..., description="The short answer span.")
+    sentence: str = Field(..., description="The sentence the answer stands in.")
+    value: dict[str, int | float | str | None] | None = Field(
+        None, description="The normalised claim, for a quantity {low, high, qualifier, unit}."
+    )
+    score: float
+    citation: Citation
+
+
+class AnswerGroup(BaseModel):
+    value: str
+    doc_ids: list[str]
+
+
+class SameOutlet(BaseModel):
+    source: str
+    doc_ids: list[str]
+    answers: list[str]
+
+
+class AskResponse(BaseModel):
+    question: str
+    took_ms: float
+    answer_type: str = Field(..., description="count, person, organization, place, date, other")
+    about: str | None = Field(None, description="What the question asks about ('injured').")
+    answers: list[Answer]
+    conflict: bool
+    groups: list[AnswerGroup]
+    reasons: list[str] = Field(..., description="One line per disagreement.")
+    same_outlet: list[SameOutlet] = Field(
+        ..., description="Documents of one outlet that answer differently (a revised figure)."
+    )
+    hits: list[Hit]
+
+    @classmethod
+    def of(cls, question: str, result: AskResult, per_source: int, took_ms: float) -> AskResponse:
+        comparison = result.comparison
+        return cls(
+            question=question,
+            took_ms=round(took_ms, 2),
+            answer_type=result.analysis.answer_type,
+            about=result.analysis.target,
+            answers=[
+                Answer(
+                    doc_id=a.document.id,
+                    source=a.document.source,
+                    title=a.document.title,
+                    published=a.document.published,
+                    answer=a.answer,
+                    sentence=a.sentence,
+                    value=a.value.as_dict() if a.value is not None else None,
+                    score=a.score,
+                    citation=Citation(
+                        passage_id=a.passage.passage_id,
+                        char_start=a.sentence_start,
+                        char_end=a.sentence_end,
+                        answer_start=a.answer_start,
+                        answer_end=a.answer_end,
+                    ),
+                )
+                for a in result.answers
+            ],
+            conflict=comparison.conflict,
+            groups=[AnswerGroup(value=g.value, doc_ids=list(g.doc_ids)) for g in comparison.groups],
+            reasons=list(comparison.reasons),
+            same_outlet=[
+                SameOutlet(source=r.source, doc_ids=list(r.doc_ids), answers=list(r.answers))
+                for r in comparison.same_outlet
+            ],
+            hits=[
+                Hit.of(hit) for group in result.search.by_source for hit in group.hits[:per_source]
             ],
         )
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 from index.chunk import Passage
 from index.corpus import Corpus
 from index.documents import Document
@@ -60,12 +62,22 @@ def search(corpus: Corpus, embedder: Embedder, query: str, options: SearchOption
     return rank_to_result(corpus, rank(corpus, embedder, query, options), options)
 
 
-def rank(corpus: Corpus, embedder: Embedder, query: str, options: SearchOptions) -> Ranking:
-    """Every relevant passage row, best first, under the options' mode and filters."""
+def rank(
+    corpus: Corpus,
+    embedder: Embedder,
+    query: str,
+    options: SearchOptions,
+    vector: np.ndarray | None = None,
+) -> Ranking:
+    """Every relevant passage row, best first, under the options' mode and filters.
+
+    Pass `vector` when the query is already encoded.
+    """
     rows = allowed_rows(corpus, options.filters)
     rankings = []
     if options.mode in ("hybrid", "dense"):
-        vector = embedder.encode([query])[0]
+        if vector is None:
+            vector = embedder.encode([query])[0]
         dense = dense_ranking(corpus, vector, options.depth, rows)
         keep = dense.scores >= options.min_similarity
         rankings.append(Ranking(dense.rows[keep], dense.scores[keep]))

@@ -253,3 +253,21 @@ def test_health_is_503_with_the_reason_until_the_index_loads(tmp_path: Path) -> 
         search = client.post("/search", json={"query": "x"})
         assert search.status_code == 503
         assert search.json()["error"]["code"] == "not_ready"
+
+
+def test_a_thousand_documents_in_one_post_are_searchable_at_once(client: TestClient) -> None:
+    documents = [
+        {"id": f"b{n}", "source": "Wire", "text": f"Bulletin {n}: the ferry harbour{n} closed."}
+        for n in range(1000)
+    ]
+    response = client.post("/documents", json={"documents": documents}, headers=AUTH)
+    assert response.status_code == 200
+    assert response.json()["counts"]["added"] == 1000
+    assert client.get("/health").json()["documents"] == 1005
+    found = client.post("/search", json={"query": "harbour512", "mode": "lexical", "k": 1})
+    assert found.json()["hits"][0]["doc_id"] == "b512"
+    too_many = client.post(
+        "/documents", json={"documents": documents + documents[:1]}, headers=AUTH
+    )
+    assert too_many.status_code == 422
+    assert "limit is 1000" in too_many.json()["error"]["message"]

@@ -78,3 +78,30 @@ def test_bad_mode_is_refused(env: dict[str, str]) -> None:
     result = runner.invoke(app, ["search", "x", "--mode", "fuzzy"], env=env)
     assert result.exit_code == 2
     assert "mode: Input should be" in result.output
+
+
+def test_a_thousand_document_file_ingests_with_progress_and_is_searchable(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    file = tmp_path / "thousand.jsonl"
+    with file.open("w") as handle:
+        for n in range(1000):
+            text = f"Bulletin {n}. The river port of town{n} reported cargo volume {n * 7} tonnes."
+            handle.write(json.dumps({"id": f"b{n}", "source": "Wire", "text": text}) + "\n")
+    result = runner.invoke(app, ["ingest", str(file)], env=env)
+    assert result.exit_code == 0, result.output
+    assert "1000 added" in result.output
+    found = runner.invoke(
+        app, ["search", "town737 cargo", "--mode", "lexical", "--k", "1"], env=env
+    )
+    assert "b737 [" in found.output
+
+
+def test_ask_prints_each_sources_answer_and_the_conflict(env: dict[str, str]) -> None:
+    result = runner.invoke(
+        app, ["ask", "How many militia fighters were killed in the airstrikes?"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert "At least 25 militia fighters" in result.output
+    assert "Sources disagree" in result.output
+    assert "The Globe and Mail" in result.output

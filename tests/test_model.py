@@ -108,3 +108,69 @@ def test_public_question_set_source_recall(model_index, model_embedder, mode, fl
     recall = source_recall(questions, ranked, per_source=2)
     print(f"{mode} source recall@2: {recall:.3f}")
     assert recall >= floor
+
+
+def _ask(model_index, model_embedder, question: str):  # type: ignore[no-untyped-def]
+    from search.answers import ask
+
+    return ask(model_index.corpus, model_embedder, question, SearchOptions())
+
+
+def _groups(result) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    return {g.value: sorted(d[:3] for d in g.doc_ids) for g in result.comparison.groups}
+
+
+def test_injured_gives_10_62_10_a_conflict_and_the_nbc_revision(
+    model_index, model_embedder
+) -> None:  # type: ignore[no-untyped-def]
+    result = _ask(model_index, model_embedder, "How many were injured?")
+    answers = {a.document.id: a.answer for a in result.answers}
+    assert answers == {
+        NBC_OLD: "At least 10 demonstrators",
+        NBC_NEW: "At least 62 demonstrators",
+        HILL: "at least 10 protesters",
+    }  # 003 (a quoted "injured many") and 004 give no answer rather than a wrong one
+    assert result.comparison.conflict is True
+    assert _groups(result) == {"10": ["000", "002"], "62": ["001"]}
+    assert any("different reported figures" in r for r in result.comparison.reasons)
+    (revision,) = result.comparison.same_outlet
+    assert revision.source == "NBC News" and set(revision.doc_ids) == {NBC_OLD, NBC_NEW}
+    new = next(a for a in result.answers if a.document.id == NBC_NEW)
+    assert new.value is not None and new.value.as_dict() == {
+        "low": 62,
+        "high": None,
+        "qualifier": "at least",
+        "unit": "demonstrators",
+    }
+
+
+def test_killed_gives_25_from_four_sources_and_24_from_the_globe(
+    model_index, model_embedder
+) -> None:  # type: ignore[no-untyped-def]
+    result = _ask(
+        model_index, model_embedder, "How many militia fighters were killed in the airstrikes?"
+    )
+    answers = {a.document.id: a for a in result.answers}
+    assert set(answers) == {NBC_OLD, NBC_NEW, HILL, AGENCIES, GLOBE}
+    assert answers[GLOBE].answer in ("24 members", "two dozen fighters")
+    assert all(answers[d].value.low == 25 for d in (NBC_OLD, NBC_NEW, HILL, AGENCIES))
+    assert result.comparison.conflict is True
+    assert _groups(result)["25"] == ["000", "001", "002", "003"]
+
+
+def test_crowd_size_puts_hundreds_against_thousands(model_index, model_embedder) -> None:  # type: ignore[no-untyped-def]
+    result = _ask(model_index, model_embedder, "How many protesters were there?")
+    answers = {a.document.id: a.answer.lower() for a in result.answers}
+    assert answers[NBC_NEW] == "roughly 6,000 protesters"
+    assert answers[HILL] == "thousands of demonstrators"
+    assert answers[AGENCIES].startswith("hundreds of")
+    assert answers[GLOBE] == "thousands of protesters"
+    assert result.comparison.conflict is True
+    groups = list(_groups(result).values())
+    assert ["001", "002", "004"] in groups and ["003"] in groups
+
+
+def test_press_secretary_is_grisham_without_conflict(model_index, model_embedder) -> None:  # type: ignore[no-untyped-def]
+    result = _ask(model_index, model_embedder, "Who is the White House press secretary?")
+    assert [(a.document.id, a.answer) for a in result.answers] == [(NBC_NEW, "Stephanie Grisham")]
+    assert result.comparison.conflict is False
