@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from api.settings import Settings
@@ -186,13 +187,14 @@ def ask_command(
     with _open(settings, write=False) as live:
         result = ask(live.corpus, live.embedder, question, options)
     table = Table(title=question, show_lines=True)
-    for column in ("outlet", "answer", "sentence", "citation"):
+    for column in ("outlet", "answer", "value", "sentence", "citation"):
         table.add_column(column, overflow="fold")
     for answer in result.answers:
         table.add_row(
             answer.document.source or "unknown",
-            f"[bold]{answer.answer}[/bold]",
-            answer.sentence,
+            f"[bold]{escape(answer.answer)}[/bold]",
+            _describe(answer.value),
+            escape(answer.sentence),
             f"{answer.document.id} [{answer.sentence_start}:{answer.sentence_end}]",
         )
     console.print(table)
@@ -205,6 +207,19 @@ def ask_command(
         console.print(f"  - {reason}")
     for group in comparison.groups:
         console.print(f"  {group.value}: {', '.join(group.doc_ids)}")
+
+
+def _describe(value: Any) -> str:
+    """A quantity as a reader would say it: "at least 62", "2,000-9,999", "25"."""
+    if value is None:
+        return ""
+    low = f"{value.low:,.0f}"
+    if value.high is None:
+        return f"{value.qualifier or 'at least'} {low}"
+    if value.high != value.low:
+        return f"{low}-{value.high:,.0f}"
+    qualifier = value.qualifier if value.qualifier not in (None, "exact") else ""
+    return f"{qualifier} {low}".strip()
 
 
 class _open:

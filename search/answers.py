@@ -11,6 +11,7 @@ then compared (`search.conflicts`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,9 +25,10 @@ from search.conflicts import Claim, Comparison, compare_claims
 from search.engine import SearchOptions, SearchResult, rank, rank_to_result
 from search.extract import extract_answer
 from search.question import QuestionAnalysis, analyze_question
+from search.speech import SpeechQuestion, parse_speech_question, score_speech, speaker_names
 
 # How many of a document's best passages are read for its answer.
-PASSAGES_PER_DOCUMENT = 3
+PASSAGES_PER_DOCUMENT = 4
 # Weights of a sentence's score: its similarity to the question, the extracted
 # span's own score, and its passage's place in the document's ranking.
 SENTENCE_WEIGHT = 0.5
@@ -37,6 +39,7 @@ PASSAGE_WEIGHT = 0.1
 # "How many were injured?" about the protest) scores under it.
 MIN_ANSWER_SCORE = 0.5
 # A free-text ("other") answer is a whole sentence; below this similarity it is no answer.
+# Its span score is the share of the question's keywords the sentence holds.
 MIN_SENTENCE_SIMILARITY = 0.3
 
 
@@ -65,6 +68,7 @@ class AskResult:
 def ask(corpus: Corpus, embedder: Embedder, question: str, options: SearchOptions) -> AskResult:
     """Answer `question` from every relevant document and compare the answers."""
     analysis = analyze_question(question)
+    speech = parse_speech_question(question) if analysis.answer_type == "other" else None
     vector = embedder.encode([question])[0]
     ranking = rank(corpus, embedder, question, options, vector=vector)
     result = rank_to_result(
@@ -72,7 +76,8 @@ def ask(corpus: Corpus, embedder: Embedder, question: str, options: SearchOption
     )
     answers = []
     for group in result.by_source:
-        best = _best_answer(corpus, analysis, vector, [hit.passage for hit in group.hits])
+        reader = _DocumentReader(corpus, group.document, analysis, speech, vector)
+        best = reader.best_answer([hit.passage for hit in group.hits])
         if best is not None:
             answers.append(best)
     answers.sort(key=lambda a: -a.score)
@@ -84,61 +89,126 @@ def ask(corpus: Corpus, embedder: Embedder, question: str, options: SearchOption
     return AskResult(analysis, tuple(answers), compare_claims(claims), shown)
 
 
-def _best_answer(
-    corpus: Corpus, analysis: QuestionAnalysis, vector: np.ndarray, passages: list[Passage]
-) -> Answer | None:
-    """The best-scoring answer among the sentences of a document's top passages."""
-    best: Answer | None = None
-    seen: set[tuple[int, int]] = set()
-    for place, passage in enumerate(passages):
-        row = corpus.rows_of(passage.doc_id).start + int(passage.passage_id.rsplit("#", 1)[1])
-        similarities = corpus.sentence_vectors[corpus.sentence_rows(np.array([row]))] @ vector
-        document = corpus.documents[passage.doc_id]
-        for (start, end), similarity in zip(passage.sentences, similarities.tolist(), strict=True):
-            if (start, end) in seen:
-                continue
-            seen.add((start, end))
-            candidate = _answer_from_sentence(
-                analysis, document, passage, start, end, similarity, place
-            )
-            if candidate is not None and (best is None or candidate.score > best.score):
-                best = candidate
-    return best
+class _DocumentReader:
+    """Scores the sentences of one document's best passages as answers to one question."""
 
+    def __init__(
+        self,
+        corpus: Corpus,
+        document: Document,
+        analysis: QuestionAnalysis,
+        speech: SpeechQuestion | None,
+        vector: np.ndarray,
+    ) -> None:
+        self.corpus = corpus
+        self.document = document
+        self.analysis = analysis
+        self.speech = speech
+        self.vector = vector
+        self.names = speaker_names(speech, document.text) if speech else ()
+        spans = {span for p in corpus.passages_of(document.id) for span in p.sentences}
+        self.sentences = sorted(spans)
+        self.position = {span: n for n, span in enumerate(self.sentences)}
+        self.keywords = tuple(_stem(k) for k in analysis.keywords)
 
-def _answer_from_sentence(
-    analysis: QuestionAnalysis,
-    document: Document,
-    passage: Passage,
-    start: int,
-    end: int,
-    similarity: float,
-    place: int,
-) -> Answer | None:
-    sentence = document.text[start:end]
-    passage_score = 1.0 / (1 + place)
-    if analysis.answer_type == "other":
-        if similarity < MIN_SENTENCE_SIMILARITY:
+    def best_answer(self, passages: list[Passage]) -> Answer | None:
+        best: Answer | None = None
+        seen: set[tuple[int, int]] = set()
+        rows = self.corpus.rows_of(self.document.id)
+        for place, passage in enumerate(passages):
+            row = rows.start + int(passage.passage_id.rsplit("#", 1)[1])
+            vectors = self.corpus.sentence_vectors[self.corpus.sentence_rows(np.array([row]))]
+            for span, similarity in zip(
+                passage.sentences, (vectors @ self.vector).tolist(), strict=True
+            ):
+                if span in seen:
+                    continue
+                seen.add(span)
+                candidate = self._answer(passage, span, similarity, place)
+                if candidate is not None and (best is None or candidate.score > best.score):
+                    best = candidate
+        return best
+
+    def _answer(
+        self, passage: Passage, span: tuple[int, int], similarity: float, place: int
+    ) -> Answer | None:
+        start, end = span
+        text = self.document.text
+        sentence = text[start:end]
+        value = None
+        if self.speech is not None:
+            previous = self._neighbour(span, -1)
+            match = score_speech(self.speech, self.names, sentence, previous)
+            if match is None:
+                return None
+            span_start, span_end, span_score = match.start, match.end, match.score
+            whole = span_end == len(sentence)
+            end = self._quote_end(span)
+            sentence = text[start:end]
+            if whole or end > span[1]:  # the answer runs to the end of the quotation
+                span_end = len(sentence)
+        elif self.analysis.answer_type == "other":
+            if similarity < MIN_SENTENCE_SIMILARITY:
+                return None
+            span_start, span_end, span_score = 0, len(sentence), self._keyword_share(sentence)
+        else:
+            extraction = extract_answer(self.analysis, sentence)
+            if extraction is None:
+                return None
+            span_start, span_end = extraction.start, extraction.end
+            span_score, value = extraction.score, extraction.value
+        score = (
+            SENTENCE_WEIGHT * similarity + SPAN_WEIGHT * span_score + PASSAGE_WEIGHT / (1 + place)
+        )
+        if self.analysis.answer_type != "other" and score < MIN_ANSWER_SCORE:
             return None
-        span_start, span_end, span_score, value = 0, len(sentence), similarity, None
-    else:
-        extraction = extract_answer(analysis, sentence)
-        if extraction is None:
-            return None
-        span_start, span_end = extraction.start, extraction.end
-        span_score, value = extraction.score, extraction.value
-    score = SENTENCE_WEIGHT * similarity + SPAN_WEIGHT * span_score + PASSAGE_WEIGHT * passage_score
-    if analysis.answer_type != "other" and score < MIN_ANSWER_SCORE:
+        return Answer(
+            document=self.document,
+            passage=passage,
+            answer=sentence[span_start:span_end],
+            sentence=sentence,
+            sentence_start=start,
+            sentence_end=end,
+            answer_start=start + span_start,
+            answer_end=start + span_end,
+            value=value,
+            score=round(score, 4),
+        )
+
+    def _neighbour(self, span: tuple[int, int], step: int) -> str | None:
+        n = self.position[span] + step
+        if 0 <= n < len(self.sentences):
+            start, end = self.sentences[n]
+            return self.document.text[start:end]
         return None
-    return Answer(
-        document=document,
-        passage=passage,
-        answer=sentence[span_start:span_end],
-        sentence=sentence,
-        sentence_start=start,
-        sentence_end=end,
-        answer_start=start + span_start,
-        answer_end=start + span_end,
-        value=value,
-        score=round(score, 4),
-    )
+
+    def _quote_end(self, span: tuple[int, int]) -> int:
+        """Where a quotation that starts in this sentence ends, within its paragraph.
+
+        pysbd splits a long quote into sentences; the speaker's words run on
+        through the following sentences that open with a quotation mark.
+        """
+        end = span[1]
+        n = self.position[span] + 1
+        text = self.document.text
+        while n < len(self.sentences):
+            start, next_end = self.sentences[n]
+            if "\n" in text[end:start] or text[start] not in '"\u201c':
+                break
+            end, n = next_end, n + 1
+        return end
+
+    def _keyword_share(self, sentence: str) -> float:
+        if not self.keywords:
+            return 0.0
+        words = {_stem(w) for w in re.findall(r"[\w'-]+", sentence.lower())}
+        return sum(k in words for k in self.keywords) / len(self.keywords)
+
+
+def _stem(word: str) -> str:
+    """A crude suffix strip, enough to match "guards" with "guard" and "used" with "use"."""
+    word = word.lower().strip("'\u2019")
+    for suffix in ("'s", "\u2019s", "ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word

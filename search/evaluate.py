@@ -74,3 +74,26 @@ def source_recall(
             rank = first_correct_rank(question, doc_id, groups.get(doc_id, ())[:per_source])
             found += rank is not None
     return found / total if total else 0.0
+
+
+def answer_accuracy(
+    questions: Sequence[Question], answered: Sequence[Mapping[str, str]]
+) -> float:
+    """Share of (question, expected document) pairs whose answer + sentence matches.
+
+    `answered[i]` maps each document that answered `questions[i]` to its
+    answer and sentence joined; a document that gave no answer counts as wrong.
+    """
+    right = total = 0
+    for question, answers in zip(questions, answered, strict=True):
+        for doc_id in question.expected:
+            total += 1
+            right += doc_id in answers and question.matches(doc_id, answers[doc_id])
+    return right / total if total else 0.0
+
+
+def conflict_accuracy(questions: Sequence[Question], flags: Sequence[bool]) -> float:
+    """Share of questions with a labelled conflict flag (not null) that got it right."""
+    labelled = [(q.conflict, flag) for q, flag in zip(questions, flags, strict=True)]
+    judged = [(expected, flag) for expected, flag in labelled if expected is not None]
+    return sum(expected == flag for expected, flag in judged) / len(judged) if judged else 0.0

@@ -174,3 +174,97 @@ def test_press_secretary_is_grisham_without_conflict(model_index, model_embedder
     result = _ask(model_index, model_embedder, "Who is the White House press secretary?")
     assert [(a.document.id, a.answer) for a in result.answers] == [(NBC_NEW, "Stephanie Grisham")]
     assert result.comparison.conflict is False
+
+
+def test_public_question_set_answer_and_conflict_accuracy(model_index, model_embedder) -> None:  # type: ignore[no-untyped-def]
+    """Issue 3's bar: answer accuracy >= 0.9, conflict accuracy 1.0 on the labelled questions."""
+    from conftest import SHARED
+
+    from search.evaluate import answer_accuracy, conflict_accuracy, load_questions
+
+    questions = load_questions(SHARED / "eval" / "questions.jsonl")
+    results = [_ask(model_index, model_embedder, q.question) for q in questions]
+    answered = [{a.document.id: f"{a.answer} {a.sentence}" for a in r.answers} for r in results]
+    accuracy = answer_accuracy(questions, answered)
+    conflicts = conflict_accuracy(questions, [r.comparison.conflict for r in results])
+    print(f"answer accuracy {accuracy:.3f}, conflict accuracy {conflicts:.3f}")
+    assert accuracy >= 0.9
+    assert conflicts == 1.0
+
+
+def test_ask_works_on_articles_it_has_never_seen(tmp_path, model_embedder) -> None:  # type: ignore[no-untyped-def]
+    """Made-up reports that disagree on a toll and on a name, ingested over HTTP."""
+    import time
+
+    from conftest import SEEDS
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import Settings
+
+    articles = [
+        (
+            "quake-a",
+            "Harbor Tribune",
+            "A strong earthquake struck the hill town of Varnia on Monday. "
+            "At least 14 people were killed when two school buildings collapsed, the regional "
+            "governor Elena Marsh said.",
+        ),
+        (
+            "quake-b",
+            "Valley Post",
+            "An earthquake shook Varnia early on Monday. Rescue teams said "
+            "21 people were killed and dozens more were trapped. The regional governor, Elena "
+            "Marsh, asked for calm.",
+        ),
+        (
+            "quake-c",
+            "Coast Daily",
+            "The quake in Varnia destroyed two schools. Officials said 14 "
+            "people were killed. The regional governor, Paul Okafor, visited the town on Tuesday.",
+        ),
+    ]
+    settings = Settings(data_dir=tmp_path, seeds_dir=SEEDS, api_key="k")
+    with TestClient(create_app(settings, embedder=model_embedder)) as client:
+        deadline = time.monotonic() + 60
+        while client.get("/health").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        documents = [
+            {"id": i, "source": s, "published": "2024-03-04", "text": t} for i, s, t in articles
+        ]
+        added = client.post(
+            "/documents", json={"documents": documents}, headers={"Authorization": "Bearer k"}
+        )
+        assert added.json()["counts"]["added"] == 3
+        only = {"doc_ids": ["quake-a", "quake-b", "quake-c"]}
+
+        toll = client.post(
+            "/ask", json={"question": "How many people were killed?", "filters": only}
+        ).json()
+        answers = {a["doc_id"]: a["answer"] for a in toll["answers"]}
+        assert answers == {
+            "quake-a": "At least 14 people",
+            "quake-b": "21 people",
+            "quake-c": "14 people",
+        }
+        assert toll["conflict"] is True
+        assert sorted(sorted(g["doc_ids"]) for g in toll["groups"]) == [
+            ["quake-a", "quake-c"],
+            ["quake-b"],
+        ]
+
+        governor = client.post(
+            "/ask", json={"question": "Who is the regional governor?", "filters": only}
+        ).json()
+        names = {a["doc_id"]: a["answer"] for a in governor["answers"]}
+        assert names == {
+            "quake-a": "Elena Marsh",
+            "quake-b": "Elena Marsh",
+            "quake-c": "Paul Okafor",
+        }
+        assert governor["conflict"] is True
+        assert sorted(g["value"] for g in governor["groups"]) == ["Elena Marsh", "Paul Okafor"]
+        for answer in governor["answers"]:
+            stored = client.get(f"/documents/{answer['doc_id']}").json()["text"]
+            citation = answer["citation"]
+            assert answer["answer"] in stored[citation["char_start"] : citation["char_end"]]
