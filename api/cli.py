@@ -187,13 +187,14 @@ def ask_command(
     with _open(settings, write=False) as live:
         result = ask(live.corpus, live.embedder, question, options)
     table = Table(title=question, show_lines=True)
-    for column in ("outlet", "answer", "value", "sentence", "citation"):
+    for column in ("outlet", "answer", "value", "attributed to", "sentence", "citation"):
         table.add_column(column, overflow="fold")
     for answer in result.answers:
         table.add_row(
             answer.document.source or "unknown",
             f"[bold]{escape(answer.answer)}[/bold]",
             _describe(answer.value),
+            escape(answer.attributed_to or ""),
             escape(answer.sentence),
             f"{answer.document.id} [{answer.sentence_start}:{answer.sentence_end}]",
         )

@@ -120,6 +120,9 @@ class Answer(BaseModel):
         None, description="The normalised claim, for a quantity {low, high, qualifier, unit}."
     )
     score: float
+    attributed_to: str | None = Field(
+        None, description="Who the sentence credits the claim to ('a U.S. official')."
+    )
     citation: Citation
 
 
@@ -166,6 +169,7 @@ class AskResponse(BaseModel):
                     sentence=a.sentence,
                     value=a.value.as_dict() if a.value is not None else None,
                     score=a.score,
+                    attributed_to=a.attributed_to,
                     citation=Citation(
                         passage_id=a.passage.passage_id,
                         char_start=a.sentence_start,

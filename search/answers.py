@@ -20,6 +20,7 @@ from index.chunk import Passage
 from index.corpus import Corpus
 from index.documents import Document
 from index.embed import Embedder
+from search.attribution import find_attribution
 from search.claims import Quantity
 from search.conflicts import Claim, Comparison, compare_claims
 from search.engine import SearchOptions, SearchResult, rank, rank_to_result
@@ -55,6 +56,7 @@ class Answer:
     answer_end: int
     value: Quantity | None
     score: float
+    attributed_to: str | None = None  # who the sentence credits the claim to
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,7 @@ class _DocumentReader:
             answer_end=start + span_end,
             value=value,
             score=round(score, 4),
+            attributed_to=_attribution(sentence),
         )
 
     def _neighbour(self, span: tuple[int, int], step: int) -> str | None:
@@ -203,6 +206,11 @@ class _DocumentReader:
             return 0.0
         words = {_stem(w) for w in re.findall(r"[\w'-]+", sentence.lower())}
         return sum(k in words for k in self.keywords) / len(self.keywords)
+
+
+def _attribution(sentence: str) -> str | None:
+    found = find_attribution(sentence)
+    return found.text if found is not None else None
 
 
 def _stem(word: str) -> str:

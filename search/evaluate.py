@@ -76,9 +76,7 @@ def source_recall(
     return found / total if total else 0.0
 
 
-def answer_accuracy(
-    questions: Sequence[Question], answered: Sequence[Mapping[str, str]]
-) -> float:
+def answer_accuracy(questions: Sequence[Question], answered: Sequence[Mapping[str, str]]) -> float:
     """Share of (question, expected document) pairs whose answer + sentence matches.
 
     `answered[i]` maps each document that answered `questions[i]` to its

@@ -179,7 +179,6 @@ def test_press_secretary_is_grisham_without_conflict(model_index, model_embedder
 def test_public_question_set_answer_and_conflict_accuracy(model_index, model_embedder) -> None:  # type: ignore[no-untyped-def]
     """Issue 3's bar: answer accuracy >= 0.9, conflict accuracy 1.0 on the labelled questions."""
     from conftest import SHARED
-
     from search.evaluate import answer_accuracy, conflict_accuracy, load_questions
 
     questions = load_questions(SHARED / "eval" / "questions.jsonl")
@@ -196,11 +195,11 @@ def test_ask_works_on_articles_it_has_never_seen(tmp_path, model_embedder) -> No
     """Made-up reports that disagree on a toll and on a name, ingested over HTTP."""
     import time
 
-    from conftest import SEEDS
     from fastapi.testclient import TestClient
 
     from api.app import create_app
     from api.settings import Settings
+    from conftest import SEEDS
 
     articles = [
         (
@@ -268,3 +267,11 @@ def test_ask_works_on_articles_it_has_never_seen(tmp_path, model_embedder) -> No
             stored = client.get(f"/documents/{answer['doc_id']}").json()["text"]
             citation = answer["citation"]
             assert answer["answer"] in stored[citation["char_start"] : citation["char_end"]]
+
+
+def test_answers_carry_their_attribution(model_index, model_embedder) -> None:  # type: ignore[no-untyped-def]
+    injured = _ask(model_index, model_embedder, "How many were injured?")
+    assert {a.attributed_to for a in injured.answers} == {"the Popular Mobilization Forces"}
+    crowd = _ask(model_index, model_embedder, "How many protesters were there?")
+    by_doc = {a.document.id: a.attributed_to for a in crowd.answers}
+    assert by_doc[NBC_NEW] == "a U.S. official"
