@@ -109,9 +109,7 @@ class LiveIndex:
                 passages=sum(len(added.passages) for added in additions),
             )
 
-    def _embed(
-        self, documents: Iterable[Document], progress: bool
-    ) -> list[EmbeddedDocument]:
+    def _embed(self, documents: Iterable[Document], progress: bool) -> list[EmbeddedDocument]:
         """Chunk and embed documents: each passage and each of its sentences.
 
         A one-sentence passage is its own sentence, so each distinct text is encoded once.

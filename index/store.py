@@ -123,9 +123,7 @@ class IndexStore:
                 f"sentences, the manifest says {manifest.documents}, {manifest.passages} and "
                 f"{manifest.sentences}; delete the directory to rebuild"
             )
-        return Corpus(
-            documents, tuple(passages), vectors, sentences, model, manifest.generation
-        )
+        return Corpus(documents, tuple(passages), vectors, sentences, model, manifest.generation)
 
     def save(self, corpus: Corpus, chunking: dict[str, int]) -> Manifest:
         """Write `corpus` as generation `corpus.generation`, crash-safely."""
