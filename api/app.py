@@ -147,7 +147,9 @@ async def ask_sources(body: AskRequest, state: StateDep, live: LiveDep) -> AskRe
     """One short, cited answer per source, the claims compared, conflicts flagged."""
     per_source = 1 if body.per_source is None else body.per_source
     options = search_options(
-        SearchRequest(query=body.question, per_source=per_source, filters=body.filters),
+        SearchRequest(
+            query=body.question, per_source=per_source, mode=body.mode, filters=body.filters
+        ),
         state.settings,
         field="question",
     )

@@ -9,7 +9,10 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from collections.abc import Callable
+import sys
+import typing
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -38,7 +41,14 @@ def with_settings(command: Callable[..., None]) -> Callable[..., None]:
     Typer reads options from the signature, so the wrapper's signature is the
     command's own parameters (less `settings`) plus one optional flag per field.
     """
-    own = [p for p in inspect.signature(command).parameters.values() if p.name != "settings"]
+    # Resolve the command's own annotations (strings under `from __future__ import
+    # annotations`) so Typer sees their Annotated option declarations.
+    hints = typing.get_type_hints(command, include_extras=True)
+    own = [
+        p.replace(annotation=hints.get(p.name, p.annotation))
+        for p in inspect.signature(command).parameters.values()
+        if p.name != "settings"
+    ]
     names = [name for name in Settings.model_fields if name not in {p.name for p in own}]
     flags = [
         inspect.Parameter(
@@ -79,6 +89,7 @@ def with_settings(command: Callable[..., None]) -> Callable[..., None]:
             raise typer.Exit(2) from None
 
     wrapper.__signature__ = inspect.Signature(own + flags)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in own + flags}
     return wrapper
 
 
@@ -208,6 +219,208 @@ def ask_command(
         console.print(f"  - {reason}")
     for group in comparison.groups:
         console.print(f"  {group.value}: {', '.join(group.doc_ids)}")
+
+
+@app.command("eval")
+@with_settings
+def eval_command(
+    settings: Settings,
+    questions: Annotated[
+        Path | None, typer.Argument(help="Question set, JSON Lines (DESIGN.md format).")
+    ] = None,
+    k: Annotated[int, typer.Option(help="Hits in the overall ranking.")] = 10,
+    per_source: Annotated[int, typer.Option(help="Top hits per source that count.")] = 2,
+    mode: Annotated[str, typer.Option(help="hybrid, dense or lexical.")] = "hybrid",
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the result here.")] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Write a Markdown report (plots beside it).")
+    ] = None,
+    corpus: Annotated[
+        Path | None, typer.Option(help="JSONL corpus to evaluate over instead of the seeds.")
+    ] = None,
+    url: Annotated[
+        str | None, typer.Option(help="Evaluate a running server over HTTP instead.")
+    ] = None,
+    baselines: Annotated[
+        bool, typer.Option(help="Also run dense-only and lexical-only retrieval.")
+    ] = False,
+    compare: Annotated[
+        tuple[Path, Path] | None,
+        typer.Option(help="Show the metric deltas between two --json results, A then B."),
+    ] = None,
+    min_source_recall: Annotated[float | None, typer.Option(help="Fail below this.")] = None,
+    min_mrr: Annotated[float | None, typer.Option(help="Fail below this.")] = None,
+    min_answer_acc: Annotated[float | None, typer.Option(help="Fail below this.")] = None,
+    min_coverage: Annotated[float | None, typer.Option(help="Fail below this.")] = None,
+    min_conflict_acc: Annotated[float | None, typer.Option(help="Fail below this.")] = None,
+) -> None:
+    """Run a question set and report source recall, MRR, answer and conflict accuracy, latency.
+
+    Exits 1 when a --min-* threshold is missed, so it can gate CI.
+    """
+    import json
+
+    from api.evaluation import run_questions
+    from search.evaluate import load_questions
+
+    if compare is not None:
+        from api.report import compare as compare_runs
+
+        first, second = (json.loads(path.read_text()) for path in compare)
+        console.print(compare_runs(first, second))
+        return
+    if questions is None:
+        errors.print("[red]error:[/red] give a QUESTIONS.jsonl file (or --compare A.json B.json)")
+        raise typer.Exit(2)
+    if mode not in ("hybrid", "dense", "lexical"):
+        errors.print(f"[red]error:[/red] --mode must be hybrid, dense or lexical, got {mode!r}")
+        raise typer.Exit(2)
+    question_set = load_questions(questions)
+    modes = [mode] + ([m for m in ("dense", "lexical") if m != mode] if baselines else [])
+    config = {
+        "questions": str(questions),
+        "corpus": str(corpus) if corpus else ("server" if url else str(settings.seeds_dir)),
+        "url": url,
+        "model": settings.model,
+    }
+    runs = []
+    with _client(settings, url, corpus) as client:
+        for run_mode in modes:
+            runs.append(
+                run_questions(
+                    question_set,
+                    client,
+                    name=run_mode,
+                    mode=run_mode,
+                    k=k,
+                    per_source=per_source,
+                    config=config,
+                    progress=lambda items, m=run_mode: _progress(items, len(question_set), m),
+                )
+            )
+    _print_runs(runs)
+    if json_out:
+        json_out.write_text(json.dumps({"runs": runs}, indent=2, ensure_ascii=False))
+    if report:
+        from api.report import write_report
+
+        written = write_report(runs, report)
+        console.print(f"report: {', '.join(str(path) for path in written)}")
+    floors = {
+        "source_recall": min_source_recall,
+        "mrr": min_mrr,
+        "answer_accuracy": min_answer_acc,
+        "coverage": min_coverage,
+        "conflict_accuracy": min_conflict_acc,
+    }
+    main = runs[0]["metrics"]
+    missed = [
+        f"{metric} {_cell(main[metric])} < {floor}"
+        for metric, floor in floors.items()
+        if floor is not None and (main[metric] is None or main[metric] < floor)
+    ]
+    if missed:
+        errors.print(f"[red]thresholds missed:[/red] {'; '.join(missed)}")
+        raise typer.Exit(1)
+
+
+@app.command("eval-squad")
+@with_settings
+def eval_squad_command(
+    settings: Settings,
+    file: Annotated[Path, typer.Argument(help="SQuAD v1.1 JSON, e.g. XQuAD's xquad.en.json.")],
+    modes: Annotated[str, typer.Option(help="Comma-separated retrieval modes.")] = (
+        "dense,lexical,hybrid"
+    ),
+    limit: Annotated[int | None, typer.Option(help="Ask only the first N questions.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the result here.")] = None,
+) -> None:
+    """Index each paragraph as a document, ask every question: recall@1/5/10 and MRR of the
+    gold paragraph, and how often the best answer (or its sentence) holds a gold answer."""
+    import json
+
+    from api.evaluation import run_squad, temporary_index
+    from index.documents import parse_document
+    from search.evaluate import load_squad
+
+    chosen = [m.strip() for m in modes.split(",") if m.strip()]
+    if not chosen or any(m not in ("hybrid", "dense", "lexical") for m in chosen):
+        errors.print(f"[red]error:[/red] --modes takes hybrid, dense, lexical; got {modes!r}")
+        raise typer.Exit(2)
+    records, questions = load_squad(file)
+    questions = questions[:limit] if limit else questions
+    documents = [parse_document(record, f"paragraph {record['id']}") for record in records]
+    results = []
+    with temporary_index(settings, documents) as live:
+        for mode in chosen:
+            results.append(
+                run_squad(
+                    live,
+                    questions,
+                    mode,
+                    progress=lambda items, m=mode: _progress(items, len(questions), f"squad {m}"),
+                )
+            )
+    table = Table(title=f"{file.name}: {len(documents)} paragraphs, {len(questions)} questions")
+    columns = ["recall@1", "recall@5", "recall@10", "mrr", "answer_contains_gold"]
+    table.add_column("mode")
+    for column in [*columns, "p50 ms"]:
+        table.add_column(column, justify="right")
+    for result in results:
+        cells = [_cell(result[c]) for c in columns]
+        table.add_row(result["mode"], *cells, _cell(result["latency_ms"]["p50"]))
+    console.print(table)
+    if json_out:
+        json_out.write_text(json.dumps({"file": str(file), "results": results}, indent=2))
+
+
+@contextmanager
+def _client(settings: Settings, url: str | None, corpus: Path | None) -> Iterator[Any]:
+    from api.evaluation import HttpClient, InProcessClient, temporary_index
+
+    if url:
+        client = HttpClient(url)
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    with temporary_index(settings, corpus) as live:
+        yield InProcessClient(live, settings)
+
+
+def _progress(items: Iterator[Any], total: int, label: str) -> Iterator[Any]:
+    from tqdm import tqdm
+
+    yield from tqdm(items, total=total, desc=f"eval {label}", unit="question", file=sys.stderr)
+
+
+def _print_runs(runs: list[dict[str, Any]]) -> None:
+    table = Table(title="evaluation")
+    table.add_column("metric")
+    for run in runs:
+        table.add_column(run["name"], justify="right")
+    metrics = runs[0]["metrics"]
+    names = [n for n, v in metrics.items() if isinstance(v, float | int) or v is None]
+    for name in names:
+        if name in ("questions", "expected_documents"):
+            continue
+        table.add_row(name, *(_cell(run["metrics"].get(name)) for run in runs))
+    for endpoint in metrics["latency_ms"]:
+        for quantile in ("p50", "p95"):
+            table.add_row(
+                f"{endpoint} {quantile} ms",
+                *(_cell(run["metrics"]["latency_ms"][endpoint][quantile]) for run in runs),
+            )
+    console.print(table)
+    # One plain line per run, for logs and CI.
+    for run in runs:
+        line = " ".join(f"{n}={_cell(run['metrics'].get(n))}" for n in names)
+        console.print(f"{run['name']}: {line}", highlight=False, soft_wrap=True)
+
+
+def _cell(value: Any) -> str:
+    return "-" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
 def _describe(value: Any) -> str:

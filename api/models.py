@@ -98,6 +98,9 @@ class SearchResponse(BaseModel):
 class AskRequest(_Strict):
     question: StrictStr = Field(..., description="A question in plain words.")
     per_source: StrictInt | None = Field(None, description="Hits per source in `hits` (default 1).")
+    mode: Literal["hybrid", "dense", "lexical"] = Field(
+        "hybrid", description="Retrieval that picks each source's passages."
+    )
     filters: Filters | None = None
 
 

@@ -30,6 +30,9 @@ from search.speech import SpeechQuestion, parse_speech_question, score_speech, s
 
 # How many of a document's best passages are read for its answer.
 PASSAGES_PER_DOCUMENT = 4
+# How many sources (best first) are read for answers: every outlet of a story,
+# while a large corpus does not cost a read of hundreds of documents per question.
+MAX_SOURCES = 20
 # Weights of a sentence's score: its similarity to the question, the extracted
 # span's own score, and its passage's place in the document's ranking.
 SENTENCE_WEIGHT = 0.5
@@ -77,7 +80,7 @@ def ask(corpus: Corpus, embedder: Embedder, question: str, options: SearchOption
         corpus, ranking, SearchOptions(k=options.k, per_source=PASSAGES_PER_DOCUMENT)
     )
     answers = []
-    for group in result.by_source:
+    for group in result.by_source[:MAX_SOURCES]:
         reader = _DocumentReader(corpus, group.document, analysis, speech, vector)
         best = reader.best_answer([hit.passage for hit in group.hits])
         if best is not None:

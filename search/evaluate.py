@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from index.errors import DocumentError
 
@@ -60,38 +61,139 @@ def first_correct_rank(question: Question, doc_id: str, texts: Sequence[str]) ->
     return None
 
 
-def source_recall(
-    questions: Sequence[Question], ranked: Sequence[Mapping[str, Sequence[str]]], per_source: int
-) -> float:
-    """Share of (question, expected document) pairs found within the document's top hits.
+PRIMARY_METRIC = "answer_accuracy"
 
-    `ranked[i]` maps each document to its hit texts, best first, for `questions[i]`.
+
+def summarize(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The metrics of one run from its per-question rows (see `question_row`).
+
+    Source recall and MRR come from each expected document's hits, answer
+    accuracy and coverage from its answer; conflict metrics count only the
+    questions whose expected flag is labelled (not null).
     """
-    found = total = 0
-    for question, groups in zip(questions, ranked, strict=True):
-        for doc_id in question.expected:
-            total += 1
-            rank = first_correct_rank(question, doc_id, groups.get(doc_id, ())[:per_source])
-            found += rank is not None
-    return found / total if total else 0.0
+    documents = [doc for row in rows for doc in row["documents"]]
+    count = len(documents)
+    labelled = [row for row in rows if row["conflict_expected"] is not None]
+    true_pos = sum(1 for r in labelled if r["conflict_expected"] and r["conflict_predicted"])
+    predicted = sum(1 for r in labelled if r["conflict_predicted"])
+    actual = sum(1 for r in labelled if r["conflict_expected"])
+    return {
+        "primary": PRIMARY_METRIC,
+        "source_recall": _share(sum(d["found"] for d in documents), count),
+        "mrr": _share(sum(1 / d["hit_rank"] for d in documents if d["hit_rank"]), count),
+        "answer_accuracy": _share(sum(d["answer_correct"] for d in documents), count),
+        "coverage": _share(sum(d["answer"] is not None for d in documents), count),
+        "conflict_accuracy": _share(
+            sum(r["conflict_expected"] == r["conflict_predicted"] for r in labelled), len(labelled)
+        ),
+        "conflict_precision": _share(true_pos, predicted),
+        "conflict_recall": _share(true_pos, actual),
+        "questions": len(rows),
+        "expected_documents": count,
+        "latency_ms": {
+            endpoint: percentiles([row["latency_ms"][endpoint] for row in rows])
+            for endpoint in sorted({e for row in rows for e in row["latency_ms"]})
+        },
+    }
 
 
-def answer_accuracy(questions: Sequence[Question], answered: Sequence[Mapping[str, str]]) -> float:
-    """Share of (question, expected document) pairs whose answer + sentence matches.
+def question_row(
+    question: Question,
+    groups: Mapping[str, Sequence[str]],
+    answers: Mapping[str, tuple[str, str]],
+    conflict: bool,
+    per_source: int,
+    latency_ms: Mapping[str, float],
+) -> dict[str, Any]:
+    """One question's outcome: per expected document its hit rank and answer.
 
-    `answered[i]` maps each document that answered `questions[i]` to its
-    answer and sentence joined; a document that gave no answer counts as wrong.
+    `groups` maps a document to its hit texts, best first (deeper than
+    `per_source`, for MRR); `answers` maps a document to (answer, sentence).
     """
-    right = total = 0
-    for question, answers in zip(questions, answered, strict=True):
-        for doc_id in question.expected:
-            total += 1
-            right += doc_id in answers and question.matches(doc_id, answers[doc_id])
-    return right / total if total else 0.0
+    documents = []
+    for doc_id in question.expected:
+        rank = first_correct_rank(question, doc_id, groups.get(doc_id, ()))
+        answer, sentence = answers.get(doc_id, (None, None))
+        documents.append(
+            {
+                "doc_id": doc_id,
+                "hit_rank": rank,
+                "found": rank is not None and rank <= per_source,
+                "answer": answer,
+                "sentence": sentence,
+                "answer_correct": answer is not None
+                and question.matches(doc_id, f"{answer} {sentence}"),
+            }
+        )
+    return {
+        "id": question.id,
+        "question": question.question,
+        "conflict_expected": question.conflict,
+        "conflict_predicted": conflict,
+        "latency_ms": dict(latency_ms),
+        "source_recall": _share(sum(d["found"] for d in documents), len(documents)),
+        "answer_accuracy": _share(sum(d["answer_correct"] for d in documents), len(documents)),
+        "documents": documents,
+    }
 
 
-def conflict_accuracy(questions: Sequence[Question], flags: Sequence[bool]) -> float:
-    """Share of questions with a labelled conflict flag (not null) that got it right."""
-    labelled = [(q.conflict, flag) for q, flag in zip(questions, flags, strict=True)]
-    judged = [(expected, flag) for expected, flag in labelled if expected is not None]
-    return sum(expected == flag for expected, flag in judged) / len(judged) if judged else 0.0
+def percentiles(values: Sequence[float]) -> dict[str, float | None]:
+    """Median and 95th percentile (linear interpolation), None for no values."""
+    if not values:
+        return {"p50": None, "p95": None}
+    ordered = sorted(values)
+    return {"p50": _percentile(ordered, 50), "p95": _percentile(ordered, 95)}
+
+
+def _percentile(ordered: Sequence[float], q: float) -> float:
+    position = (len(ordered) - 1) * q / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return round(ordered[low] + (ordered[high] - ordered[low]) * (position - low), 3)
+
+
+def _share(part: float, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+@dataclass(frozen=True)
+class SquadQuestion:
+    id: str
+    question: str
+    doc_id: str  # the paragraph that holds the answer
+    answers: tuple[str, ...]
+
+
+def load_squad(path: str | Path) -> tuple[list[dict[str, Any]], list[SquadQuestion]]:
+    """SQuAD v1.1 JSON as documents (one per paragraph) and questions with their paragraph."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    documents: list[dict[str, Any]] = []
+    questions: list[SquadQuestion] = []
+    for article_number, article in enumerate(data["data"]):
+        title = article.get("title")
+        for number, paragraph in enumerate(article["paragraphs"]):
+            doc_id = f"squad-{article_number:03d}-{number:02d}"
+            documents.append(
+                {"id": doc_id, "source": title, "title": title, "text": paragraph["context"]}
+            )
+            questions.extend(
+                SquadQuestion(
+                    qa["id"], qa["question"], doc_id, tuple(a["text"] for a in qa["answers"])
+                )
+                for qa in paragraph["qas"]
+            )
+    return documents, questions
+
+
+def retrieval_metrics(
+    ranks: Sequence[int | None], cutoffs: Sequence[int] = (1, 5, 10)
+) -> dict[str, float | None]:
+    """Recall@k and MRR from each question's 1-based rank of its gold document (None: missed)."""
+    metrics: dict[str, float | None] = {
+        f"recall@{cutoff}": _share(
+            sum(1 for r in ranks if r is not None and r <= cutoff), len(ranks)
+        )
+        for cutoff in cutoffs
+    }
+    metrics["mrr"] = _share(sum(1 / r for r in ranks if r), len(ranks))
+    return metrics
