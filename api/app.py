@@ -7,13 +7,17 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
+from api.limits import LimitsMiddleware
 from api.models import (
     AskRequest,
     AskResponse,
@@ -31,7 +35,7 @@ from api.models import (
 )
 from api.settings import Settings
 from api.state import AppState
-from index.documents import parse_document
+from index.documents import is_valid_unicode, parse_document
 from index.embed import Embedder
 from index.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from index.live import LiveIndex
@@ -40,6 +44,7 @@ from search.engine import SearchOptions, search
 from search.retrieve import Filters
 
 log = logging.getLogger("parallax.api")
+STATIC = Path(__file__).resolve().parent / "static"
 
 _ERRORS: dict[int | str, dict[str, object]] = {
     status: {"model": ErrorBody} for status in (401, 403, 404, 413, 422, 503)
@@ -69,7 +74,20 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     )
     install_error_handlers(app)
     _instrument(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(
+        LimitsMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_in_flight=settings.max_in_flight,
+    )
     app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
 
@@ -106,6 +124,12 @@ WriterDep = Annotated[LiveIndex, Depends(_writer)]
 
 
 router = APIRouter()
+
+
+@router.get("/", include_in_schema=False)
+def chat_page() -> FileResponse:
+    """The chat page: ask, see every source's answer side by side, open the citation."""
+    return FileResponse(STATIC / "index.html", media_type="text/html")
 
 
 @router.get(
@@ -249,6 +273,8 @@ def search_options(body: SearchRequest, settings: Settings, field: str = "query"
         )
     if "\x00" in query:
         raise BadRequest(f"'{field}' contains a NUL character")
+    if not is_valid_unicode(query):
+        raise BadRequest(f"'{field}' holds a lone surrogate or other invalid Unicode")
     k = settings.default_k if body.k is None else body.k
     per_source = settings.per_source if body.per_source is None else body.per_source
     for name, value in (("k", k), ("per_source", per_source)):

@@ -168,7 +168,9 @@ def temporary_index(
         documents = list(load_jsonl(corpus))
     else:
         documents = list(corpus)
-    embedder = embedder or make_embedder(settings.embedder, settings.model, settings.batch_size)
+    embedder = embedder or make_embedder(
+        settings.embedder, settings.model, settings.batch_size, settings.threads
+    )
     chunking = Chunking(settings.chunk_tokens, settings.chunk_overlap)
     with tempfile.TemporaryDirectory(prefix="parallax-eval-") as directory:
         yield open_index(Path(directory) / "index", embedder, chunking, documents, progress)

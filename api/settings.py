@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -50,9 +50,27 @@ class Settings(BaseSettings):
     min_similarity: float = Field(
         0.2, ge=-1, le=1, description="Dense hits below this cosine similarity are dropped."
     )
+    max_body_bytes: int = Field(
+        16 * 1024 * 1024, ge=1024, description="Largest request body; bigger ones get 413."
+    )
+    max_in_flight: int = Field(
+        16, ge=1, description="Requests served at once; more get 503 (health, metrics exempt)."
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        [], description="Origins allowed to call the API from a browser, comma-separated."
+    )
+    threads: int = Field(0, ge=0, description="Threads for the encoder (0: one per CPU core).")
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Server log level."
     )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        # "https://a.example, https://b.example" from a flag or an environment variable.
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
 
     @property
     def index_dir(self) -> Path:

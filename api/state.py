@@ -81,7 +81,9 @@ def open_from_settings(
     settings: Settings, embedder: Embedder | None = None, progress: bool = False
 ) -> LiveIndex:
     """Load the index the settings name, building it from the seed folder on first use."""
-    embedder = embedder or make_embedder(settings.embedder, settings.model, settings.batch_size)
+    embedder = embedder or make_embedder(
+        settings.embedder, settings.model, settings.batch_size, settings.threads
+    )
     fresh = not (settings.index_dir / "manifest.json").exists()
     return open_index(
         settings.index_dir,

@@ -186,6 +186,10 @@ class Corpus:
 def _flat_index(vectors: np.ndarray) -> faiss.Index:
     import faiss
 
+    # One query at a time searches faster on one OpenMP thread than on two here
+    # (PERF-NOTES: 11.6 vs 15.0 ms at 100k vectors); concurrency comes from requests.
+    faiss.omp_set_num_threads(1)
+
     index = faiss.IndexFlatIP(vectors.shape[1])
     if len(vectors):
         index.add(vectors)

@@ -57,6 +57,12 @@ def parse_document(record: Any, where: str = "document") -> Document:
         value = record.get(name)
         if value is not None and not isinstance(value, str):
             raise DocumentError(f"{where} ({doc_id}): {name!r} must be a string or null")
+    for name in ("text", "source", "title", "url", "published"):
+        if not is_valid_unicode(record.get(name)):
+            raise DocumentError(
+                f"{where} ({doc_id}): {name!r} holds a lone surrogate or other invalid "
+                "Unicode; send UTF-8 text"
+            )
     cleaned = clean_text(text)
     if not cleaned.strip():
         raise DocumentError(f"{where} ({doc_id}): 'text' is empty; a document needs some text")
@@ -122,6 +128,17 @@ def load_seeds(folder: str | Path) -> list[Document]:
     if not documents:
         raise DocumentError(f"no .txt articles in {folder}; point PARALLAX_SEEDS_DIR at them")
     return documents
+
+
+def is_valid_unicode(value: object) -> bool:
+    """False for a string that cannot be UTF-8 encoded (a lone surrogate from JSON "\\ud800")."""
+    if not isinstance(value, str):
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _parse_date(value: Any, where: str) -> str | None:

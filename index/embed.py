@@ -67,11 +67,16 @@ def resolve_model_path(model: str) -> Path:
 class SentenceTransformerEmbedder:
     """all-MiniLM-L6-v2 (or any local sentence-transformers folder) on the CPU."""
 
-    def __init__(self, model: str = PACKAGED_MODEL, batch_size: int = 32) -> None:
+    def __init__(self, model: str = PACKAGED_MODEL, batch_size: int = 32, threads: int = 0) -> None:
         path = resolve_model_path(model)
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        import torch
         from sentence_transformers import SentenceTransformer
+
+        # One intra-op thread per core at most: more only oversubscribes the CPU when
+        # several requests encode at once.
+        torch.set_num_threads(threads or os.cpu_count() or 1)
 
         self._model = SentenceTransformer(str(path), device="cpu")
         self.name = model
@@ -129,10 +134,12 @@ def _stem(word: str) -> str:
     return word
 
 
-def make_embedder(kind: str, model: str = PACKAGED_MODEL, batch_size: int = 32) -> Embedder:
+def make_embedder(
+    kind: str, model: str = PACKAGED_MODEL, batch_size: int = 32, threads: int = 0
+) -> Embedder:
     """Build the embedder a setting names: "model" (the real one) or "hashing"."""
     if kind == "hashing":
         return HashingEmbedder()
     if kind == "model":
-        return SentenceTransformerEmbedder(model, batch_size=batch_size)
+        return SentenceTransformerEmbedder(model, batch_size=batch_size, threads=threads)
     raise ValueError(f"unknown embedder {kind!r}; use 'model' or 'hashing'")
