@@ -31,7 +31,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, code, str(exc.detail))
+        message = str(exc.detail)
+        if exc.status_code == 400 and "parsing the body" in message:
+            # Starlette's words for bytes that are not UTF-8: say what to send instead.
+            code, message = "invalid_body", "the body is not UTF-8 JSON; send a UTF-8 JSON object"
+        return error_response(exc.status_code, code, message)
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> JSONResponse:
