@@ -169,7 +169,11 @@ def temporary_index(
     else:
         documents = list(corpus)
     embedder = embedder or make_embedder(
-        settings.embedder, settings.model, settings.batch_size, settings.threads
+        settings.embedder,
+        settings.model,
+        settings.batch_size,
+        settings.threads,
+        settings.precision,
     )
     chunking = Chunking(settings.chunk_tokens, settings.chunk_overlap)
     with tempfile.TemporaryDirectory(prefix="parallax-eval-") as directory:

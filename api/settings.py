@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(
         [], description="Origins allowed to call the API from a browser, comma-separated."
     )
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto", description="Encoder precision; auto is bf16 on CPUs with native bf16."
+    )
     threads: int = Field(0, ge=0, description="Threads for the encoder (0: one per CPU core).")
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Server log level."

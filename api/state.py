@@ -82,7 +82,11 @@ def open_from_settings(
 ) -> LiveIndex:
     """Load the index the settings name, building it from the seed folder on first use."""
     embedder = embedder or make_embedder(
-        settings.embedder, settings.model, settings.batch_size, settings.threads
+        settings.embedder,
+        settings.model,
+        settings.batch_size,
+        settings.threads,
+        settings.precision,
     )
     fresh = not (settings.index_dir / "manifest.json").exists()
     return open_index(

@@ -6,6 +6,7 @@ is built); `HashingEmbedder` is a fast deterministic stand-in for tests.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -67,7 +68,13 @@ def resolve_model_path(model: str) -> Path:
 class SentenceTransformerEmbedder:
     """all-MiniLM-L6-v2 (or any local sentence-transformers folder) on the CPU."""
 
-    def __init__(self, model: str = PACKAGED_MODEL, batch_size: int = 32, threads: int = 0) -> None:
+    def __init__(
+        self,
+        model: str = PACKAGED_MODEL,
+        batch_size: int = 32,
+        threads: int = 0,
+        precision: str = "auto",
+    ) -> None:
         path = resolve_model_path(model)
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -84,21 +91,49 @@ class SentenceTransformerEmbedder:
         self.max_tokens = int(self._model.max_seq_length)
         self.batch_size = batch_size
         self._tokenizer = self._model.tokenizer
+        self.precision = resolve_precision(precision)
+        self._autocast = (
+            (lambda: torch.autocast("cpu", dtype=torch.bfloat16))
+            if self.precision == "bf16"
+            else contextlib.nullcontext
+        )
 
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self._model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=progress,
-        )
+        with self._autocast():
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=progress,
+            )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def count_tokens(self, text: str) -> int:
         return len(self._tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+def resolve_precision(precision: str) -> str:
+    """ "auto" is bf16 where the CPU computes it natively (AVX-512 BF16 or AMX), else fp32.
+
+    bf16 autocast doubles encoder throughput here at a cosine of 0.99998 to fp32;
+    without native support it is slower than fp32.
+    """
+    if precision not in ("auto", "fp32", "bf16"):
+        raise ValueError(f"precision must be auto, fp32 or bf16, got {precision!r}")
+    if precision != "auto":
+        return precision
+    return "bf16" if cpu_has_bf16() else "fp32"
+
+
+def cpu_has_bf16() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return bool(re.search(r"\b(avx512_bf16|amx_bf16)\b", flags))
 
 
 class HashingEmbedder:
@@ -135,11 +170,15 @@ def _stem(word: str) -> str:
 
 
 def make_embedder(
-    kind: str, model: str = PACKAGED_MODEL, batch_size: int = 32, threads: int = 0
+    kind: str,
+    model: str = PACKAGED_MODEL,
+    batch_size: int = 32,
+    threads: int = 0,
+    precision: str = "auto",
 ) -> Embedder:
     """Build the embedder a setting names: "model" (the real one) or "hashing"."""
     if kind == "hashing":
         return HashingEmbedder()
     if kind == "model":
-        return SentenceTransformerEmbedder(model, batch_size=batch_size, threads=threads)
+        return SentenceTransformerEmbedder(model, batch_size, threads, precision)
     raise ValueError(f"unknown embedder {kind!r}; use 'model' or 'hashing'")

@@ -277,3 +277,22 @@ def test_answers_carry_their_attribution(model_index, model_embedder) -> None:  
     crowd = _ask(model_index, model_embedder, "How many protesters were there?")
     by_doc = {a.document.id: a.attributed_to for a in crowd.answers}
     assert by_doc[NBC_NEW] == "a U.S. official"
+
+
+def test_bf16_vectors_match_fp32_to_a_cosine_of_0_999(model_index, model_embedder) -> None:  # type: ignore[no-untyped-def]
+    """The bf16 encoder (the default where the CPU has native bf16) stays lossless enough."""
+    import contextlib
+
+    texts = [p.text for p in model_index.corpus.passages]
+    autocast = model_embedder._autocast
+    try:
+        model_embedder._autocast = contextlib.nullcontext
+        fp32 = model_embedder.encode(texts)
+        import torch
+
+        model_embedder._autocast = lambda: torch.autocast("cpu", dtype=torch.bfloat16)
+        bf16 = model_embedder.encode(texts)
+    finally:
+        model_embedder._autocast = autocast
+    cosines = (fp32 * bf16).sum(axis=1)
+    assert cosines.min() >= 0.999
