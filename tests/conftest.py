@@ -39,3 +39,14 @@ def model_index(tmp_path_factory: pytest.TempPathFactory, model_embedder, seed_d
     """The seeds indexed with the real model, once per session."""
     directory = tmp_path_factory.mktemp("model-index") / "index"
     return open_index(directory, model_embedder, Chunking(), seed_documents)
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """Environment for CLI tests: a temp data dir, the seeds, the hashing embedder."""
+    return {
+        "PARALLAX_DATA_DIR": str(tmp_path / "data"),
+        "PARALLAX_SEEDS_DIR": str(SEEDS),
+        "PARALLAX_EMBEDDER": "hashing",
+        "COLUMNS": "200",
+    }

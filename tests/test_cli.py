@@ -5,23 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
-from conftest import SEEDS
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return {
-        "PARALLAX_DATA_DIR": str(tmp_path / "data"),
-        "PARALLAX_SEEDS_DIR": str(SEEDS),
-        "PARALLAX_EMBEDDER": "hashing",
-        "COLUMNS": "200",
-    }
 
 
 def test_build_then_search_prints_a_cited_table(env: dict[str, str]) -> None:

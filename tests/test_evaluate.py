@@ -100,16 +100,6 @@ def test_a_question_set_with_a_bad_line_says_which(tmp_path: Path) -> None:
         load_questions(path)
 
 
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return {
-        "PARALLAX_DATA_DIR": str(tmp_path / "data"),
-        "PARALLAX_SEEDS_DIR": str(SEEDS),
-        "PARALLAX_EMBEDDER": "hashing",
-        "COLUMNS": "200",
-    }
-
-
 def test_eval_cli_writes_json_and_a_report_with_plots_and_gates_on_thresholds(
     env: dict[str, str], tmp_path: Path
 ) -> None:
