@@ -374,6 +374,66 @@ def eval_squad_command(
         json_out.write_text(json.dumps({"file": str(file), "results": results}, indent=2))
 
 
+@app.command("bench")
+@with_settings
+def bench_command(
+    settings: Settings,
+    reuters: Annotated[Path, typer.Option(help="Reuters-21578 JSONL.")] = Path(
+        "../shared/data/reuters21578/reuters21578.jsonl"
+    ),
+    limit: Annotated[int, typer.Option(help="Articles to ingest.")] = 2000,
+    clients: Annotated[str, typer.Option(help="Concurrent HTTP clients, comma-separated.")] = (
+        "1,4,16"
+    ),
+    requests: Annotated[int, typer.Option(help="Requests per endpoint and client count.")] = 160,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the result here.")] = None,
+) -> None:
+    """Ingest and query speed, each as a ratio to a baseline measured in the same run."""
+    import json
+
+    from api.bench import run_bench
+
+    counts = [int(c) for c in clients.split(",") if c.strip()]
+    result = run_bench(settings, reuters, limit, counts, requests)
+    ingest, http, stages = result["ingest"], result["http"], result["breakdown_ms"]
+    table = Table(title=f"ingest: {ingest['articles']} articles, {ingest['passages']} passages")
+    for column in ("what", "passages/s", "ratio"):
+        table.add_column(column, justify="right" if column != "what" else "left")
+    table.add_row(
+        f"parallax ingest ({ingest['precision']}, passages + sentences, saved)",
+        f"{ingest['ingest_passages_per_s']}",
+        f"{ingest['ratio_ingest_to_encoder']}x",
+    )
+    table.add_row(
+        "bare fp32 encoder, same passages", f"{ingest['encoder_fp32_passages_per_s']}", "1x"
+    )
+    console.print(table)
+    console.print(
+        f"peak RSS {ingest['peak_rss_mb']} MB; baseline ST + FAISS flat query p50 "
+        f"{ingest['baseline']['query_p50_ms']} ms (in process)"
+    )
+    queries = Table(title=f"HTTP (cold start to first answer {http['cold_start_s']} s)")
+    for column in ("endpoint@clients", "p50 ms", "p95 ms", "p99 ms", "req/s", "errors"):
+        queries.add_column(column, justify="right")
+    for name, row in http.items():
+        if isinstance(row, dict):
+            queries.add_row(
+                name,
+                *(str(row[k]) for k in ("p50_ms", "p95_ms", "p99_ms", "requests_per_s", "errors")),
+            )
+    console.print(queries)
+    baseline_ms = ingest["baseline"]["query_p50_ms"]
+    console.print(
+        f"/search p50 at 1 client is {http['search@1']['p50_ms'] / baseline_ms:.2f}x the plain "
+        f"script's in-process query ({baseline_ms} ms)"
+        if "search@1" in http
+        else ""
+    )
+    console.print(f"one query in process, medians (ms): {stages}")
+    if json_out:
+        json_out.write_text(json.dumps(result, indent=2))
+
+
 @contextmanager
 def _client(settings: Settings, url: str | None, corpus: Path | None) -> Iterator[Any]:
     from api.evaluation import HttpClient, InProcessClient, temporary_index

@@ -1,0 +1,291 @@
+"""`parallax bench`: ingest and query speed, each beside a baseline measured in the same run.
+
+- Ingest: Reuters-21578 articles through the real ingest path (chunk, embed
+  passages and sentences, save) against the bare fp32 encoder on the same
+  passages (a plain `SentenceTransformer.encode` loop): the ratio is the figure.
+- Baseline service: a plain sentence-transformers + FAISS flat script over the
+  same passages, for both ingest and one-query latency.
+- Queries: `/search` and `/ask` over HTTP against a real `parallax serve` on
+  the benchmark's index at several client counts (p50/p95/p99, requests/s),
+  with an in-process breakdown of one query (encode, retrieve, fuse, extract,
+  serialise).
+- Cold start: from `parallax serve` starting to its first answered query.
+
+Speed is always reported as a ratio to a baseline run in the same process on
+the same data, never as a lone time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import resource
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from api.settings import Settings
+from index.documents import Document, parse_document
+
+QUERIES = [
+    "How many were injured?",
+    "What did the central bank say about interest rates?",
+    "Which company agreed to buy the mining group?",
+    "How much did crude oil prices rise?",
+    "Who is the chairman of the board?",
+    "What happened to coffee exports from Brazil?",
+    "How many shares were offered?",
+    "Where will the new plant be built?",
+]
+
+
+def reuters_documents(path: Path, limit: int | None) -> list[Document]:
+    """Reuters-21578 records with a body, as documents (hard line wraps joined)."""
+    documents = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            record = json.loads(line)
+            body = record.get("body") or ""
+            if not body.strip():
+                continue
+            # Paragraphs start with an indented line; other line breaks are wraps.
+            text = re.sub(r"\n\s{2,}", "\n\n", body)
+            text = re.sub(r"(?<!\n)\n(?!\n)", " ", text)
+            documents.append(
+                parse_document(
+                    {
+                        "id": f"reuters-{record['newid']}",
+                        "source": "Reuters",
+                        "title": record.get("title") or None,
+                        "text": text,
+                    },
+                    f"reuters record {record['newid']}",
+                )
+            )
+            if limit and len(documents) >= limit:
+                break
+    return documents
+
+
+def bench_ingest(
+    settings: Settings, embedder: Any, documents: Sequence[Document], directory: Path
+) -> dict:
+    """Ingest through the real path; then the bare fp32 encoder and a plain ST+FAISS script."""
+    from index.live import Chunking, open_index
+
+    embedder.encode(["warm up the encoder"] * 8)
+    started = time.perf_counter()
+    live = open_index(
+        directory / "index", embedder, Chunking(settings.chunk_tokens, settings.chunk_overlap)
+    )
+    live.upsert(documents, progress=True)
+    ingest_seconds = time.perf_counter() - started
+    corpus = live.corpus
+    texts = [p.text for p in corpus.passages]
+
+    baseline = _plain_service(embedder, texts)
+    return {
+        "articles": len(documents),
+        "passages": len(texts),
+        "sentences": int(corpus.sentence_vectors.shape[0]),
+        "precision": embedder.precision,
+        "ingest_seconds": round(ingest_seconds, 2),
+        "ingest_passages_per_s": round(len(texts) / ingest_seconds, 1),
+        "ingest_articles_per_s": round(len(documents) / ingest_seconds, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "encoder_fp32_passages_per_s": baseline["encode_passages_per_s"],
+        "ratio_ingest_to_encoder": round(
+            (len(texts) / ingest_seconds) / baseline["encode_passages_per_s"], 3
+        ),
+        "baseline": baseline,
+    }
+
+
+def _plain_service(embedder: Any, texts: list[str]) -> dict:
+    """The bare fp32 encoder and a plain ST + FAISS flat index over the same passages."""
+    import faiss
+
+    model = embedder._model  # the same weights, without parallax's precision or chunking
+    started = time.perf_counter()
+    vectors = model.encode(texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True)
+    encode_seconds = time.perf_counter() - started
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    latencies = []
+    for query in QUERIES * 3:
+        began = time.perf_counter()
+        index.search(model.encode([query], normalize_embeddings=True), 10)
+        latencies.append((time.perf_counter() - began) * 1000)
+    return {
+        "encode_passages_per_s": round(len(texts) / encode_seconds, 1),
+        "query_p50_ms": round(statistics.median(latencies), 2),
+    }
+
+
+def breakdown(embedder: Any, directory: Path) -> dict:
+    """Where one query's time goes, in process, medians over the benchmark queries."""
+    from api.models import AskResponse, SearchResponse
+    from index.live import Chunking, open_index
+    from search.answers import ask
+    from search.engine import SearchOptions, rank_to_result
+    from search.retrieve import dense_ranking, lexical_ranking, reciprocal_rank_fusion
+
+    live = open_index(directory / "index", embedder, Chunking())
+    corpus = live.corpus
+    options = SearchOptions()
+    stages: dict[str, list[float]] = {
+        k: [] for k in ("encode", "retrieve", "fuse", "group", "serialise", "ask_total")
+    }
+    for query in QUERIES * 3:
+        t0 = time.perf_counter()
+        vector = embedder.encode([query])[0]
+        t1 = time.perf_counter()
+        dense = dense_ranking(corpus, vector, options.depth)
+        lexical = lexical_ranking(corpus, query, options.depth)
+        t2 = time.perf_counter()
+        fused = reciprocal_rank_fusion([dense, lexical], options.rrf_k)
+        t3 = time.perf_counter()
+        result = rank_to_result(corpus, fused, options)
+        t4 = time.perf_counter()
+        SearchResponse.of(query, result, 0).model_dump_json()
+        t5 = time.perf_counter()
+        answered = ask(corpus, embedder, query, options)
+        AskResponse.of(query, answered, 1, 0).model_dump_json()
+        t6 = time.perf_counter()
+        for name, seconds in zip(
+            stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5), strict=True
+        ):
+            stages[name].append(seconds * 1000)
+    return {name: round(statistics.median(values), 2) for name, values in stages.items()}
+
+
+def bench_http(directory: Path, clients: Sequence[int], requests: int) -> dict:
+    """Latency and throughput of /search and /ask over HTTP at each client count."""
+    import httpx
+
+    with _server(directory) as (url, cold_start):
+        results: dict[str, Any] = {"cold_start_s": round(cold_start, 2)}
+        for endpoint, payload in (
+            ("search", lambda q: {"query": q}),
+            ("ask", lambda q: {"question": q}),
+        ):
+            for count in clients:
+                results[f"{endpoint}@{count}"] = _load(
+                    httpx, f"{url}/{endpoint}", payload, count, requests
+                )
+        return results
+
+
+def _load(httpx: Any, url: str, payload: Callable[[str], dict], clients: int, total: int) -> dict:
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    per_client = max(1, total // clients)
+
+    def run(offset: int) -> None:
+        nonlocal errors
+        with httpx.Client(timeout=30) as http:
+            for n in range(per_client):
+                query = QUERIES[(offset + n) % len(QUERIES)]
+                began = time.perf_counter()
+                response = http.post(url, json=payload(query))
+                elapsed = (time.perf_counter() - began) * 1000
+                with lock:
+                    latencies.append(elapsed)
+                    errors += response.status_code != 200
+
+    with httpx.Client(timeout=30) as warm:
+        for query in QUERIES:
+            warm.post(url, json=payload(query))
+    started = time.perf_counter()
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    ordered = np.array(latencies)
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "p50_ms": round(float(np.percentile(ordered, 50)), 2),
+        "p95_ms": round(float(np.percentile(ordered, 95)), 2),
+        "p99_ms": round(float(np.percentile(ordered, 99)), 2),
+        "requests_per_s": round(len(latencies) / wall, 1),
+    }
+
+
+class _server:
+    """`parallax serve` on the benchmark's data dir, in a child process on 127.0.0.1."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def __enter__(self) -> tuple[str, float]:
+        import httpx
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        url = f"http://127.0.0.1:{port}"
+        command = [
+            str(Path(sys.executable).parent / "parallax"),
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(self.directory),
+            "--log-level",
+            "warning",
+            "--max-in-flight",
+            "64",
+        ]
+        started = time.perf_counter()
+        self.process = subprocess.Popen(command, env=os.environ.copy())
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            try:
+                response = httpx.post(f"{url}/search", json={"query": "oil"}, timeout=2)
+                if response.status_code == 200:
+                    return url, time.perf_counter() - started
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        self.__exit__()
+        raise RuntimeError("the benchmark server did not answer within 180 s")
+
+    def __exit__(self, *_: object) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def run_bench(
+    settings: Settings, reuters: Path, limit: int, clients: Sequence[int], requests: int
+) -> dict:
+    """The whole benchmark; returns the result (also printed by the CLI)."""
+    from index.embed import SentenceTransformerEmbedder
+
+    documents = reuters_documents(reuters, limit)
+    embedder = SentenceTransformerEmbedder(
+        settings.model, settings.batch_size, settings.threads, settings.precision
+    )
+    with tempfile.TemporaryDirectory(prefix="parallax-bench-") as scratch:
+        directory = Path(scratch)
+        ingest = bench_ingest(settings, embedder, documents, directory)
+        stages = breakdown(embedder, directory)
+        http = bench_http(directory, clients, requests)
+    return {"ingest": ingest, "breakdown_ms": stages, "http": http, "limit": limit}
