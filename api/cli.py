@@ -104,6 +104,8 @@ def serve(settings: Settings) -> None:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
+    # faiss logs each CPU-specific build it tries before the one that loads.
+    logging.getLogger("faiss").setLevel(logging.WARNING)
     uvicorn.run(
         create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level
     )

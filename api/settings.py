@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(
         [], description="Origins allowed to call the API from a browser, comma-separated."
     )
+    query_encoder: Literal["onnx", "torch"] = Field(
+        "onnx",
+        description="Encoder for queries: onnx (fast start, no torch until an ingest) or torch.",
+    )
     precision: Literal["auto", "fp32", "bf16"] = Field(
         "auto", description="Encoder precision; auto is bf16 on CPUs with native bf16."
     )
@@ -78,3 +82,8 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def models_dir(self) -> Path:
+        """Where the exported ONNX encoder is cached."""
+        return self.data_dir / "models"

@@ -87,6 +87,7 @@ def open_from_settings(
         settings.batch_size,
         settings.threads,
         settings.precision,
+        settings.models_dir if settings.query_encoder == "onnx" else None,
     )
     fresh = not (settings.index_dir / "manifest.json").exists()
     return open_index(

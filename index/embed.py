@@ -175,10 +175,22 @@ def make_embedder(
     batch_size: int = 32,
     threads: int = 0,
     precision: str = "auto",
+    onnx_cache: Path | None = None,
 ) -> Embedder:
-    """Build the embedder a setting names: "model" (the real one) or "hashing"."""
+    """Build the embedder a setting names: "model" (the real one) or "hashing".
+
+    With `onnx_cache`, queries run on ONNX Runtime (exported once into that
+    folder) and torch loads only for the first large batch.
+    """
     if kind == "hashing":
         return HashingEmbedder()
+    if kind == "model" and onnx_cache is not None:
+        from index.onnx import OnnxEmbedder, ServiceEmbedder
+
+        return ServiceEmbedder(
+            OnnxEmbedder(model, onnx_cache),
+            lambda: SentenceTransformerEmbedder(model, batch_size, threads, precision),
+        )
     if kind == "model":
         return SentenceTransformerEmbedder(model, batch_size, threads, precision)
     raise ValueError(f"unknown embedder {kind!r}; use 'model' or 'hashing'")

@@ -296,3 +296,48 @@ def test_bf16_vectors_match_fp32_to_a_cosine_of_0_999(model_index, model_embedde
         model_embedder._autocast = autocast
     cosines = (fp32 * bf16).sum(axis=1)
     assert cosines.min() >= 0.999
+
+
+def test_the_onnx_query_encoder_gives_the_same_vectors_as_torch(
+    model_index, model_embedder, tmp_path_factory
+) -> None:  # type: ignore[no-untyped-def]
+    from index.onnx import OnnxEmbedder
+
+    onnx = OnnxEmbedder("all-MiniLM-L6-v2", tmp_path_factory.mktemp("models"))
+    texts = ["How many were injured?"] + [p.text for p in model_index.corpus.passages[:12]]
+    cosines = (onnx.encode(texts) * model_embedder.encode(texts)).sum(axis=1)
+    assert cosines.min() >= 0.9999
+    long = "casualty " * 600
+    assert onnx.count_tokens(long) == model_embedder.count_tokens(long) > 256
+
+
+def test_a_prebuilt_index_serves_queries_without_importing_torch(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    from conftest import SEEDS
+
+    env = {"PARALLAX_DATA_DIR": str(tmp_path), "PARALLAX_SEEDS_DIR": str(SEEDS)}
+    from pathlib import Path
+
+    build = [str(Path(sys.executable).parent / "parallax"), "search", "injured", "--k", "1"]
+    subprocess.run(build, env={**_environ(), **env}, check=True, capture_output=True)
+    probe = (
+        "import sys; from api.settings import Settings; from api.state import open_from_settings;"
+        "from search.engine import SearchOptions, search;"
+        "live = open_from_settings(Settings());"
+        "hits = search(live.corpus, live.embedder, 'How many were injured?', SearchOptions()).hits;"
+        "assert hits, 'no hits';"
+        "print('torch' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], env={**_environ(), **env}, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+def _environ() -> dict[str, str]:
+    import os
+
+    return dict(os.environ)
