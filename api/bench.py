@@ -289,3 +289,56 @@ def run_bench(
         stages = breakdown(embedder, directory)
         http = bench_http(directory, clients, requests)
     return {"ingest": ingest, "breakdown_ms": stages, "http": http, "limit": limit}
+
+
+def structured_vectors(count: int, dim: int, seed: int) -> np.ndarray:
+    """Unit vectors around a few thousand topics, like embeddings of a news archive.
+
+    Uniform random vectors make every neighbour equally far and flatter an index;
+    clustered ones show the recall an approximate index loses on real data.
+    """
+    rng = np.random.default_rng(seed)
+    topics = rng.standard_normal((max(16, count // 300), dim)).astype(np.float32)
+    vectors = topics[rng.integers(0, len(topics), count)]
+    vectors += 0.6 * rng.standard_normal((count, dim)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors
+
+
+def bench_ann(sizes: Sequence[int], queries: int = 200, dim: int = 384) -> list[dict]:
+    """Exact (flat) against HNSW at each size: build time, recall@10, one-query latency."""
+    import faiss
+
+    from index.corpus import HNSW_EF_SEARCH, vector_index
+
+    faiss.omp_set_num_threads(1)
+    rows = []
+    for size in sizes:
+        vectors = structured_vectors(size, dim, seed=size)
+        probes = structured_vectors(queries, dim, seed=size + 1)
+        measured: dict[str, Any] = {"vectors": size}
+        found = {}
+        for kind in ("exact", "hnsw"):
+            faiss.omp_set_num_threads(os.cpu_count() or 1)  # building may use every core
+            started = time.perf_counter()
+            index = vector_index(vectors, kind)
+            build = time.perf_counter() - started
+            faiss.omp_set_num_threads(1)
+            latencies = []
+            results = []
+            for probe in probes:
+                began = time.perf_counter()
+                _, ids = index.search(probe.reshape(1, -1), 10)
+                latencies.append((time.perf_counter() - began) * 1000)
+                results.append(ids[0])
+            found[kind] = results
+            measured[f"{kind}_build_s"] = round(build, 2)
+            measured[f"{kind}_p50_ms"] = round(statistics.median(latencies), 3)
+        overlap = [
+            len(set(a.tolist()) & set(b.tolist())) / 10
+            for a, b in zip(found["exact"], found["hnsw"], strict=True)
+        ]
+        measured["hnsw_recall@10"] = round(float(np.mean(overlap)), 4)
+        measured["hnsw_ef_search"] = HNSW_EF_SEARCH
+        rows.append(measured)
+    return rows

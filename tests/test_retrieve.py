@@ -277,3 +277,21 @@ def test_each_passage_owns_the_vectors_of_its_own_sentences(hashing_index: LiveI
         rows = corpus.sentence_rows(np.array([row]))
         expected = embedder.encode(passage.sentence_texts())
         assert np.allclose(corpus.sentence_vectors[rows], expected, atol=1e-6)
+
+
+def test_hnsw_finds_what_exact_search_finds_on_a_small_index() -> None:
+    from index.corpus import vector_index
+
+    rng = np.random.default_rng(3)
+    vectors = rng.standard_normal((2000, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    exact, hnsw = vector_index(vectors, "exact"), vector_index(vectors, "hnsw")
+    assert vector_index(vectors, "auto").ntotal == 2000  # below the threshold: exact
+    overlap = []
+    for query in vectors[:50]:
+        _, a = exact.search(query.reshape(1, -1), 10)
+        _, b = hnsw.search(query.reshape(1, -1), 10)
+        overlap.append(len(set(a[0]) & set(b[0])) / 10)
+    assert float(np.mean(overlap)) >= 0.95
+    with pytest.raises(ValueError, match="auto, exact or hnsw"):
+        vector_index(vectors, "ivf")

@@ -296,3 +296,16 @@ def test_a_reopened_index_sees_every_change(hashing_index: LiveIndex) -> None:
     # Re-sending a document after a restart is recognised as unchanged.
     assert reopened.upsert([NEW_DOC]).unchanged == [NEW_DOC.id]
     assert reopened.corpus.generation == 3
+
+
+def test_a_write_reuses_bm25_tokens_and_they_match_a_fresh_tokenization(
+    hashing_index: LiveIndex,
+) -> None:
+    from index.corpus import tokenize_for_bm25
+
+    hashing_index.upsert([NEW_DOC])
+    hashing_index.delete("000_487d20731cd06fa7")
+    corpus = hashing_index.corpus
+    assert corpus.tokens is not None  # carried over, not recomputed from scratch
+    fresh = tokenize_for_bm25([p.text for p in corpus.passages])
+    assert list(corpus.bm25_tokens) == fresh
