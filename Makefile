@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install serve test test-fast lint clean
+.PHONY: install serve test test-fast lint clean browser
 
 # Reinstall only when pyproject.toml changes; torch==2.13.0 comes from the CPU wheel pip finds.
 $(STAMP): pyproject.toml
@@ -18,7 +18,14 @@ install: $(STAMP)
 serve: install
 	$(BIN)/parallax serve
 
-test: install
+# The browser tests drive Debian's Chromium (Playwright cannot download one here).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium
+
+browser: $(CHROMIUM)
+
+test: install browser
 	$(BIN)/python -m pytest
 
 test-fast: install

@@ -1,0 +1,357 @@
+"""The chat page in headless Chromium, against a real server: answers side by side with the
+conflict flagged, citations opened in the article panel, passages by source, errors a person
+can read, and a phone layout that stacks the cards.
+
+Needs Debian's Chromium (`apt-get install chromium`); Playwright drives it, nothing is downloaded.
+Screenshots land in the session's temp folder and in /tmp/parallax-screens/.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import playwright.sync_api as playwright_api
+import pytest
+import uvicorn
+
+from api.app import create_app
+from api.settings import Settings
+from conftest import SEEDS
+
+Browser = playwright_api.Browser
+Page = playwright_api.Page
+expect = playwright_api.expect
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-dev-shm-usage",
+]
+SCREENS_COPY = Path("/tmp/parallax-screens")
+WIDE = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+QUESTION = "How many were injured?"
+EXPECTED_ANSWERS = {
+    "001_f41bc6fbf25c952a": ("NBC News", "At least 62 demonstrators", "62"),
+    "002_811ad477ead50ed2": ("The Hill", "at least 10 protesters", "10"),
+    "000_487d20731cd06fa7": ("NBC News", "At least 10 demonstrators", "10"),
+}
+
+expect.set_options(timeout=15_000)
+
+
+@dataclass
+class Server:
+    url: str
+    stop: Any
+
+
+def _serve(settings: Settings, embedder: Any = None) -> Server:
+    """Start uvicorn in a thread on a free 127.0.0.1 port; return once /health answers 200."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(settings, embedder=embedder),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        log_config=None,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="uvicorn-browser", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return Server(url, stop)
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    stop()
+    raise AssertionError("the server never became ready")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, model_embedder: Any) -> Iterator[str]:
+    """The API on the seeds with the real model, shared by this module's tests."""
+    data = tmp_path_factory.mktemp("browser-data")
+    running = _serve(Settings(data_dir=data, seeds_dir=SEEDS, api_key=None), model_embedder)
+    yield running.url
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            "needs Debian's Chromium at /usr/bin/chromium: `make test` installs it "
+            "(apt-get install -y chromium)"
+        )
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def screens(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    SCREENS_COPY.mkdir(parents=True, exist_ok=True)
+    return tmp_path_factory.mktemp("screens")
+
+
+def _screenshot(page: Page, screens: Path, name: str, full_page: bool = False) -> None:
+    path = screens / name
+    if full_page:
+        # The composer is sticky: at the bottom of the page it sits where it belongs.
+        page.evaluate("window.scrollTo(0, document.scrollingElement.scrollHeight)")
+    page.screenshot(path=str(path), full_page=full_page)
+    shutil.copy(path, SCREENS_COPY / name)
+
+
+@pytest.fixture
+def page_errors() -> list[str]:
+    return []
+
+
+def _open(browser: Browser, url: str, viewport: dict[str, int], errors: list[str]) -> Page:
+    page = browser.new_context(viewport=viewport).new_page()  # type: ignore[arg-type]
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(url)
+    expect(page.locator("#status")).to_contain_text("indexed")
+    return page
+
+
+@pytest.fixture
+def wide_page(browser: Browser, server: str, page_errors: list[str]) -> Iterator[Page]:
+    page = _open(browser, server, WIDE, page_errors)
+    yield page
+    page.context.close()
+    assert page_errors == [], "the page threw JavaScript errors"
+
+
+def _ask(page: Page, question: str) -> None:
+    """Type into the question box and press Enter, as a person would."""
+    box = page.get_by_label("Your question")
+    box.fill(question)
+    box.press("Enter")
+
+
+def _cards(page: Page, turn: int = -1) -> Any:
+    return page.locator("#conversation .turn").nth(turn).locator(".answer-card")
+
+
+def _expect_injured_answers(page: Page) -> Any:
+    cards = _cards(page)
+    expect(cards).to_have_count(3)
+    return cards
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_answers_from_every_source_side_by_side_with_conflict(
+    wide_page: Page, screens: Path
+) -> None:
+    page = wide_page
+    _ask(page, QUESTION)
+    cards = _expect_injured_answers(page)
+    live = page.locator('[aria-live="polite"]')
+    expect(live.locator(".answer-card")).to_have_count(3)
+
+    seen = {}
+    for index in range(3):
+        card = cards.nth(index)
+        doc_id = card.get_attribute("data-doc-id")
+        outlet, answer, value = EXPECTED_ANSWERS[doc_id]
+        expect(card.locator("h3")).to_have_text(outlet)
+        expect(card.locator(".short-answer strong")).to_have_text(answer)
+        expect(card.locator(".sentence mark")).to_have_text(answer)
+        expect(card.locator(".chip")).to_contain_text(value)
+        expect(card.locator(".attribution")).to_have_text(
+            "according to the Popular Mobilization Forces"
+        )
+        expect(card.locator("time")).to_have_text("Dec 31, 2019")
+        revised = card.locator(".badge.revised")
+        if outlet == "NBC News":
+            expect(revised).to_contain_text("same outlet, revised")
+        else:
+            expect(revised).to_have_count(0)
+        seen[doc_id] = value
+    assert sorted(seen.values()) == ["10", "10", "62"]
+
+    banner = page.locator(".conflict-banner")
+    expect(banner).to_be_visible()
+    expect(banner.locator(".banner-title")).to_have_text("Sources disagree: 10 vs 62 injured")
+    expect(banner.locator(".reasons li")).to_have_count(2)
+    expect(page.locator(".groups li").nth(0)).to_have_text("10 — The Hill, NBC News (000…)")
+    expect(page.locator(".groups li").nth(1)).to_have_text("62 — NBC News (001…)")
+    expect(page.locator(".no-answer")).to_contain_text("2 sources did not answer")
+
+    # Side by side on a wide screen: one row, left to right.
+    boxes = [cards.nth(i).bounding_box() for i in range(3)]
+    assert len({round(box["y"]) for box in boxes}) == 1
+    assert boxes[0]["x"] < boxes[1]["x"] < boxes[2]["x"]
+    _screenshot(page, screens, "answers-wide.png", full_page=True)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_citation_opens_the_article_with_the_sentence_highlighted(
+    wide_page: Page, screens: Path
+) -> None:
+    page = wide_page
+    _ask(page, QUESTION)
+    cards = _expect_injured_answers(page)
+    card = cards.filter(has_text="At least 62 demonstrators")
+    button = card.get_by_role("button", name="View in article")
+    button.focus()
+    page.keyboard.press("Enter")
+
+    panel = page.locator("#article-panel")
+    expect(panel).to_be_visible()
+    expect(panel.locator("h2")).to_have_text(
+        "U.S. Embassy compound in Baghdad stormed by protesters after Iraq airstrikes"
+    )
+    mark = panel.locator("mark")
+    expect(mark).to_have_count(1)
+    expect(mark).to_contain_text("At least 62 demonstrators were injured by live bullets")
+    expect(mark.locator("strong")).to_have_text("At least 62 demonstrators")
+    expect(mark).to_be_in_viewport()
+    article = panel.locator("#article-body")
+    assert len(article.inner_text()) > 4000  # the whole article, not the passage
+    focus_inside = "document.getElementById('article-panel').contains(document.activeElement)"
+    assert page.evaluate(focus_inside), "focus should move into the panel"
+    _screenshot(page, screens, "article-panel.png")
+
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    expect(button).to_be_focused()
+
+    # The close button closes it too, and focus comes back to the card's button again.
+    button.click()
+    expect(mark).to_be_in_viewport()
+    panel.get_by_role("button", name="Close article").click()
+    expect(panel).to_be_hidden()
+    expect(button).to_be_focused()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_passages_mode_groups_ranked_passages_by_source(
+    wide_page: Page, server: str, screens: Path
+) -> None:
+    page = wide_page
+    page.get_by_label("Passages", exact=True).check()
+    expect(page.get_by_label("Search passages")).to_be_visible()
+    box = page.get_by_label("Search passages")
+    box.fill(QUESTION)
+    box.press("Enter")
+
+    expected = httpx.post(f"{server}/search", json={"query": QUESTION}, timeout=30).json()
+    groups = page.locator("#conversation .turn").last.locator(".source-card")
+    expect(groups).to_have_count(len(expected["by_source"]))
+    for index, group in enumerate(expected["by_source"]):
+        card = groups.nth(index)
+        assert card.get_attribute("data-doc-id") == group["doc_id"]
+        expect(card.locator("h3")).to_have_text(group["source"] or "Unknown outlet")
+        hits = card.locator(".hit")
+        expect(hits).to_have_count(len(group["hits"]))
+        first = group["hits"][0]
+        expect(hits.first.locator(".hit-meta")).to_contain_text(f"Rank {first['rank']}")
+        expect(hits.first.locator(".hit-meta")).to_contain_text("score")
+    expect(page.locator(".source-card h3.unknown")).to_have_text("Unknown outlet")
+    _screenshot(page, screens, "passages-wide.png", full_page=True)
+
+    # A passage's citation highlights that whole passage in its article.
+    hill = expected["by_source"][0]["hits"][0]
+    groups.first.locator(".hit").first.get_by_role("button", name="View in article").click()
+    mark = page.locator("#article-panel mark")
+    expect(mark).to_have_count(1)
+    assert mark.inner_text().split() == hill["text"].split()
+    expect(mark).to_be_in_viewport()
+    page.keyboard.press("Escape")
+    expect(page.locator("#article-panel")).to_be_hidden()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_empty_question_is_blocked_and_api_errors_are_readable(wide_page: Page) -> None:
+    page = wide_page
+    _ask(page, "   ")
+    error = page.locator("#question-error")
+    expect(error).to_be_visible()
+    expect(error).to_have_text("Type a question first.")
+    expect(page.get_by_label("Your question")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#conversation .turn")).to_have_count(0)
+
+    # Too long for the server: its 422 message is shown as it is.
+    _ask(page, "x" * 1001)
+    alert = page.locator("#conversation .turn").last.get_by_role("alert")
+    expect(alert).to_contain_text("(422)")
+    expect(alert).to_contain_text("'question' has 1001 characters, the limit is 1000")
+    expect(alert.get_by_role("button", name="Try again")).to_have_count(0)  # resending won't help
+    expect(error).to_be_hidden()
+
+    # API text is shown as text, never parsed as HTML.
+    _ask(page, "<img src=x onerror=alert(1)> How many were injured?")
+    turn = page.locator("#conversation .turn").last
+    expect(turn.locator(".turn-question")).to_contain_text("<img src=x onerror=alert(1)>")
+    expect(turn).not_to_have_attribute("aria-busy", "true")
+    expect(page.locator("#conversation img")).to_have_count(0)
+
+
+@pytest.mark.browser
+def test_unreachable_server_gives_a_readable_error(
+    browser: Browser, tmp_path: Path, page_errors: list[str]
+) -> None:
+    settings = Settings(data_dir=tmp_path, seeds_dir=SEEDS, embedder="hashing", api_key=None)
+    running = _serve(settings)
+    page = _open(browser, running.url, WIDE, page_errors)
+    try:
+        running.stop()
+        _ask(page, QUESTION)
+        alert = page.locator("#conversation .turn").last.get_by_role("alert")
+        expect(alert).to_contain_text("Cannot reach the parallax server")
+        expect(alert.get_by_role("button", name="Try again")).to_be_visible()
+    finally:
+        page.context.close()
+    assert page_errors == []
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_phone_layout_stacks_cards_without_horizontal_scroll(
+    browser: Browser, server: str, page_errors: list[str], screens: Path
+) -> None:
+    page = _open(browser, server, PHONE, page_errors)
+    try:
+        _ask(page, QUESTION)
+        cards = _expect_injured_answers(page)
+        boxes = [cards.nth(i).bounding_box() for i in range(3)]
+        assert len({round(box["x"]) for box in boxes}) == 1
+        for upper, lower in itertools.pairwise(boxes):
+            assert lower["y"] >= upper["y"] + upper["height"]
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+        _screenshot(page, screens, "answers-phone.png", full_page=True)
+    finally:
+        page.context.close()
+    assert page_errors == []
