@@ -274,7 +274,12 @@ class _server:
 
 
 def run_bench(
-    settings: Settings, reuters: Path, limit: int, clients: Sequence[int], requests: int
+    settings: Settings,
+    reuters: Path,
+    limit: int,
+    clients: Sequence[int],
+    requests: int,
+    ann_sizes: Sequence[int] = (),
 ) -> dict:
     """The whole benchmark; returns the result (also printed by the CLI)."""
     from index.embed import SentenceTransformerEmbedder
@@ -288,7 +293,8 @@ def run_bench(
         ingest = bench_ingest(settings, embedder, documents, directory)
         stages = breakdown(embedder, directory)
         http = bench_http(directory, clients, requests)
-    return {"ingest": ingest, "breakdown_ms": stages, "http": http, "limit": limit}
+    ann = bench_ann(ann_sizes) if ann_sizes else []
+    return {"ingest": ingest, "breakdown_ms": stages, "http": http, "ann": ann, "limit": limit}
 
 
 def structured_vectors(count: int, dim: int, seed: int) -> np.ndarray:

@@ -388,6 +388,9 @@ def bench_command(
         "1,4,16"
     ),
     requests: Annotated[int, typer.Option(help="Requests per endpoint and client count.")] = 160,
+    ann_sizes: Annotated[
+        str, typer.Option(help="Vector counts for exact vs HNSW (1000000 takes ~25 min).")
+    ] = "100000",
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the result here.")] = None,
 ) -> None:
     """Ingest and query speed, each as a ratio to a baseline measured in the same run."""
@@ -396,7 +399,8 @@ def bench_command(
     from api.bench import run_bench
 
     counts = [int(c) for c in clients.split(",") if c.strip()]
-    result = run_bench(settings, reuters, limit, counts, requests)
+    sizes = [int(n) for n in ann_sizes.split(",") if n.strip()]
+    result = run_bench(settings, reuters, limit, counts, requests, sizes)
     ingest, http, stages = result["ingest"], result["http"], result["breakdown_ms"]
     table = Table(title=f"ingest: {ingest['articles']} articles, {ingest['passages']} passages")
     for column in ("what", "passages/s", "ratio"):
@@ -432,6 +436,19 @@ def bench_command(
         else ""
     )
     console.print(f"one query in process, medians (ms): {stages}")
+    if result["ann"]:
+        ann = Table(title="vector search, one query (structured synthetic vectors)")
+        for column in ("vectors", "exact p50 ms", "HNSW p50 ms", "HNSW recall@10", "HNSW build s"):
+            ann.add_column(column, justify="right")
+        for row in result["ann"]:
+            ann.add_row(
+                str(row["vectors"]),
+                str(row["exact_p50_ms"]),
+                str(row["hnsw_p50_ms"]),
+                str(row["hnsw_recall@10"]),
+                str(row["hnsw_build_s"]),
+            )
+        console.print(ann)
     if json_out:
         json_out.write_text(json.dumps(result, indent=2))
 
