@@ -288,12 +288,8 @@ def search_options(body: SearchRequest, settings: Settings, field: str = "query"
         filters=Filters(
             doc_ids=tuple(filters.doc_ids) if filters and filters.doc_ids else None,
             sources=tuple(filters.sources) if filters and filters.sources else None,
-            published_from=filters.published_from.isoformat()
-            if filters and filters.published_from
-            else None,
-            published_to=filters.published_to.isoformat()
-            if filters and filters.published_to
-            else None,
+            published_from=filters.published_from if filters else None,
+            published_to=filters.published_to if filters else None,
         ),
         depth=max(settings.search_depth, k),
         min_similarity=settings.min_similarity,

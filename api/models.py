@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    field_validator,
+)
 
 from search.answers import AskResult
 from search.engine import Hit as FoundHit
 from search.engine import SearchResult
+
+# A date is a "YYYY-MM-DD" string: numbers are not read as Unix timestamps.
+IsoDate = Annotated[StrictStr, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 
 
 class _Strict(BaseModel):
@@ -19,8 +30,19 @@ class _Strict(BaseModel):
 class Filters(_Strict):
     doc_ids: list[StrictStr] | None = Field(None, description="Only these documents.")
     sources: list[StrictStr] | None = Field(None, description="Only these outlets.")
-    published_from: dt.date | None = Field(None, description="Published on or after (YYYY-MM-DD).")
-    published_to: dt.date | None = Field(None, description="Published on or before (YYYY-MM-DD).")
+    published_from: IsoDate | None = Field(None, description="Published on or after.")
+    published_to: IsoDate | None = Field(None, description="Published on or before.")
+
+    @field_validator("published_from", "published_to")
+    @classmethod
+    def _real_date(cls, value: str | None) -> str | None:
+        # The pattern admits 2019-02-31; only a calendar date is a date.
+        if value is not None:
+            try:
+                dt.date.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"{value!r} is not a calendar date (YYYY-MM-DD)") from None
+        return value
 
 
 class SearchRequest(_Strict):

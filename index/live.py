@@ -84,7 +84,9 @@ class LiveIndex:
             additions = self._embed(changed, progress)
             report.passages = sum(len(added.passages) for added in additions)
             self._publish(
-                current.with_changes((doc.id for doc in changed), additions, current.generation + 1)
+                current.with_changes(
+                    (doc.id for doc in changed), additions, self._next_generation()
+                )
             )
             return report
 
@@ -94,7 +96,7 @@ class LiveIndex:
             current = self._corpus
             if doc_id not in current.documents:
                 raise NotFound(f"no document with id {doc_id!r}; GET /documents lists them")
-            self._publish(current.with_changes([doc_id], [], current.generation + 1))
+            self._publish(current.with_changes([doc_id], [], self._next_generation()))
 
     def replace_all(self, documents: Sequence[Document], progress: bool = False) -> IngestReport:
         """Rebuild from scratch: the index then holds exactly `documents`."""
@@ -103,7 +105,7 @@ class LiveIndex:
             current = self._corpus
             empty = Corpus.empty(current.model, current.dim)
             additions = self._embed(documents, progress)
-            self._publish(empty.with_changes([], additions, current.generation + 1))
+            self._publish(empty.with_changes([], additions, self._next_generation()))
             return IngestReport(
                 added=[doc.id for doc in documents],
                 passages=sum(len(added.passages) for added in additions),
@@ -131,6 +133,16 @@ class LiveIndex:
             )
             for doc, passages in chunked
         ]
+
+    def _next_generation(self) -> int:
+        """One past both the published and the committed generation.
+
+        They differ when a save failed after its commit (the directory fsync):
+        the write is on disk but not published, and its file names must never
+        be reused, or a later crash could pair one generation's vectors with
+        another's passages.
+        """
+        return max(self._corpus.generation, self.store.committed_generation()) + 1
 
     def _publish(self, corpus: Corpus) -> None:
         corpus.warm()

@@ -16,6 +16,7 @@ Files of older generations are removed after the commit.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from collections.abc import Iterator
@@ -30,6 +31,8 @@ from index.chunk import Passage
 from index.corpus import Corpus
 from index.documents import Document
 from index.errors import IndexMismatch, NotReady
+
+log = logging.getLogger("parallax.index")
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -159,10 +162,21 @@ class IndexStore:
         self._remove_stale(keep=set(files.values()))
         return manifest
 
+    def committed_generation(self) -> int:
+        """The generation the manifest on disk names (0 when there is none)."""
+        try:
+            return self.read_manifest().generation
+        except (FileNotFoundError, NotReady):
+            return 0
+
     def _remove_stale(self, keep: set[str]) -> None:
-        for path in self.directory.iterdir():
-            if _GENERATION_FILE.match(path.name) and path.name not in keep:
-                path.unlink(missing_ok=True)
+        # After the commit a failure here must not fail the write: old files only waste space.
+        try:
+            for path in self.directory.iterdir():
+                if _GENERATION_FILE.match(path.name) and path.name not in keep:
+                    path.unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("could not remove old index files in %s: %s", self.directory, exc)
 
 
 class _atomic_file:

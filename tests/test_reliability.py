@@ -246,3 +246,12 @@ def test_a_garbage_manifest_is_not_ready_either(tmp_path: Path) -> None:
     (settings.index_dir / "manifest.json").write_text("{not json")
     response = _health_after_start(settings)
     assert response.status_code == 503 and "unreadable" in response.json()["reason"]
+
+
+@pytest.mark.parametrize("value", [0, "1577750400", 1.5e9, "2019-02-31", "2019-12-31T00:00"])
+def test_a_date_filter_must_be_a_calendar_date_string(client: TestClient, value: object) -> None:
+    response = client.post(
+        "/search", json={"query": "embassy", "filters": {"published_from": value}}
+    )
+    assert response.status_code == 422
+    assert "published_from" in response.json()["error"]["message"]
