@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -50,3 +53,44 @@ def env(tmp_path: Path) -> dict[str, str]:
         "PARALLAX_EMBEDDER": "hashing",
         "COLUMNS": "200",
     }
+
+
+@dataclass
+class RunningServer:
+    url: str
+    stop: Callable[[], None]
+
+
+def serve_app(app: Any, timeout: float = 60.0) -> RunningServer:
+    """Run `app` with uvicorn in a thread on a free 127.0.0.1 port; return once /health is 200."""
+    import socket
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # log_config=None: uvicorn's own errors reach the root logger, where caplog sees them.
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", log_config=None)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return RunningServer(url, stop)
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    stop()
+    raise AssertionError("the server never became ready")

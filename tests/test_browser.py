@@ -10,22 +10,17 @@ from __future__ import annotations
 
 import itertools
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import playwright.sync_api as playwright_api
 import pytest
-import uvicorn
 
 from api.app import create_app
 from api.settings import Settings
-from conftest import SEEDS
+from conftest import SEEDS, serve_app
 
 Browser = playwright_api.Browser
 Page = playwright_api.Page
@@ -52,50 +47,13 @@ EXPECTED_ANSWERS = {
 expect.set_options(timeout=15_000)
 
 
-@dataclass
-class Server:
-    url: str
-    stop: Any
-
-
-def _serve(settings: Settings, embedder: Any = None) -> Server:
-    """Start uvicorn in a thread on a free 127.0.0.1 port; return once /health answers 200."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(settings, embedder=embedder),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        log_config=None,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn-browser", daemon=True)
-    thread.start()
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return Server(url, stop)
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    stop()
-    raise AssertionError("the server never became ready")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, model_embedder: Any) -> Iterator[str]:
     """The API on the seeds with the real model, shared by this module's tests."""
     data = tmp_path_factory.mktemp("browser-data")
-    running = _serve(Settings(data_dir=data, seeds_dir=SEEDS, api_key=None), model_embedder)
+    running = serve_app(
+        create_app(Settings(data_dir=data, seeds_dir=SEEDS, api_key=None), embedder=model_embedder)
+    )
     yield running.url
     running.stop()
 
@@ -324,7 +282,7 @@ def test_unreachable_server_gives_a_readable_error(
     browser: Browser, tmp_path: Path, page_errors: list[str]
 ) -> None:
     settings = Settings(data_dir=tmp_path, seeds_dir=SEEDS, embedder="hashing", api_key=None)
-    running = _serve(settings)
+    running = serve_app(create_app(settings))
     page = _open(browser, running.url, WIDE, page_errors)
     try:
         running.stop()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import random
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,12 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from test_api import AUTH, KEY
 
 from api.app import create_app
 from api.settings import Settings
-from conftest import SEEDS
+from conftest import SEEDS, serve_app
 
 DURATION = 5.0  # seconds of mixed load
 MAX_SEARCHES = 400  # per search thread
@@ -43,35 +41,14 @@ QUERIES = [
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """A real uvicorn server in a thread on 127.0.0.1, the seeds indexed with hashing vectors."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     settings = Settings(
         data_dir=tmp_path, seeds_dir=SEEDS, embedder="hashing", api_key=KEY, max_in_flight=64
     )
-    # log_config=None: uvicorn's own errors reach the root logger, where caplog sees them.
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_level="warning", log_config=None
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
+    running = serve_app(create_app(settings))
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        else:
-            raise AssertionError("the server never became ready")
-        yield url
+        yield running.url
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        running.stop()
 
 
 @dataclass

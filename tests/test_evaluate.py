@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
-from conftest import SEEDS, SHARED
+from conftest import SEEDS, SHARED, serve_app
 from search.evaluate import (
     Question,
     load_questions,
@@ -135,33 +133,14 @@ def test_eval_cli_writes_json_and_a_report_with_plots_and_gates_on_thresholds(
 
 
 def test_eval_over_http_measures_a_running_server(env: dict[str, str], tmp_path: Path) -> None:
-    import socket
-
-    import uvicorn
 
     from api.app import create_app
     from api.settings import Settings
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     settings = Settings(data_dir=tmp_path / "srv", seeds_dir=SEEDS, embedder="hashing")
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+    running = serve_app(create_app(settings))
+    port = int(running.url.rsplit(":", 1)[1])
     try:
-        import httpx
-
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
         out = tmp_path / "http.json"
         result = CliRunner().invoke(
             app,
@@ -180,8 +159,7 @@ def test_eval_over_http_measures_a_running_server(env: dict[str, str], tmp_path:
         assert run["config"]["url"] == f"http://127.0.0.1:{port}"
         assert run["metrics"]["latency_ms"]["search"]["p50"] > 0
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        running.stop()
 
     unreachable = CliRunner().invoke(
         app,

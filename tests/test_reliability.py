@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -14,13 +12,12 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from test_api import AUTH, KEY, _wait_ready
 
 from api.app import create_app
 from api.settings import Settings
-from conftest import SEEDS
+from conftest import SEEDS, serve_app
 from index.embed import HashingEmbedder
 
 
@@ -144,28 +141,12 @@ class SlowEmbedder(HashingEmbedder):
 
 @pytest.fixture
 def slow_server(tmp_path: Path) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     settings = Settings(data_dir=tmp_path, seeds_dir=SEEDS, max_in_flight=2)
-    app = create_app(settings, embedder=SlowEmbedder())
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
+    running = serve_app(create_app(settings, embedder=SlowEmbedder()))
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        yield url
+        yield running.url
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        running.stop()
 
 
 def test_past_the_in_flight_bound_the_server_answers_503_fast_then_recovers(
