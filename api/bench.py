@@ -135,16 +135,9 @@ def _plain_service(embedder: Any, texts: list[str]) -> dict:
 
 def breakdown(settings: Settings, directory: Path) -> dict:
     """Where one query's time goes, in process, with the service's own query encoder."""
-    from index.embed import make_embedder
+    from api.state import embedder_from_settings
 
-    embedder = make_embedder(
-        settings.embedder,
-        settings.model,
-        settings.batch_size,
-        settings.threads,
-        settings.precision,
-        directory / "models" if settings.query_encoder == "onnx" else None,
-    )
+    embedder = embedder_from_settings(settings, directory / "models")
     from api.models import AskResponse, SearchResponse
     from index.live import Chunking, open_index
     from search.answers import ask

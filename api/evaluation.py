@@ -18,8 +18,9 @@ from typing import Any, Protocol
 from api.app import search_options
 from api.models import AskRequest, AskResponse, SearchRequest, SearchResponse
 from api.settings import Settings
+from api.state import embedder_from_settings
 from index.documents import Document, load_jsonl, load_seeds
-from index.embed import Embedder, make_embedder
+from index.embed import Embedder
 from index.errors import BadRequest
 from index.live import Chunking, LiveIndex, open_index
 from search.answers import ask
@@ -168,13 +169,8 @@ def temporary_index(
         documents = list(load_jsonl(corpus))
     else:
         documents = list(corpus)
-    embedder = embedder or make_embedder(
-        settings.embedder,
-        settings.model,
-        settings.batch_size,
-        settings.threads,
-        settings.precision,
-    )
+    # Torch for queries too: a throw-away index has nowhere to keep an ONNX export.
+    embedder = embedder or embedder_from_settings(settings, None)
     chunking = Chunking(settings.chunk_tokens, settings.chunk_overlap)
     with tempfile.TemporaryDirectory(prefix="parallax-eval-") as directory:
         yield open_index(Path(directory) / "index", embedder, chunking, documents, progress)

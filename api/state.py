@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from api.settings import Settings
 from index.documents import load_seeds
@@ -81,14 +82,7 @@ def open_from_settings(
     settings: Settings, embedder: Embedder | None = None, progress: bool = False
 ) -> LiveIndex:
     """Load the index the settings name, building it from the seed folder on first use."""
-    embedder = embedder or make_embedder(
-        settings.embedder,
-        settings.model,
-        settings.batch_size,
-        settings.threads,
-        settings.precision,
-        settings.models_dir if settings.query_encoder == "onnx" else None,
-    )
+    embedder = embedder or embedder_from_settings(settings, settings.models_dir)
     fresh = not (settings.index_dir / "manifest.json").exists()
     return open_index(
         settings.index_dir,
@@ -96,4 +90,18 @@ def open_from_settings(
         Chunking(settings.chunk_tokens, settings.chunk_overlap),
         load_seeds(settings.seeds_dir) if fresh else None,
         progress=progress,
+    )
+
+
+def embedder_from_settings(settings: Settings, models_dir: Path | None) -> Embedder:
+    """The embedder the settings name; queries on ONNX (cached in `models_dir`) when
+    `PARALLAX_QUERY_ENCODER=onnx` and a folder is given, else on torch."""
+    onnx = models_dir if settings.query_encoder == "onnx" else None
+    return make_embedder(
+        settings.embedder,
+        settings.model,
+        settings.batch_size,
+        settings.threads,
+        settings.precision,
+        onnx,
     )
