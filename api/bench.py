@@ -84,7 +84,8 @@ def bench_ingest(
     """Ingest through the real path; then the bare fp32 encoder and a plain ST+FAISS script."""
     from index.live import Chunking, open_index
 
-    embedder.encode(["warm up the encoder"] * 8)
+    # Load (and on a first run export) the encoders before the clock starts.
+    embedder.encode(["warm up the encoder"] * 16)
     started = time.perf_counter()
     live = open_index(
         directory / "index", embedder, Chunking(settings.chunk_tokens, settings.chunk_overlap)
@@ -94,12 +95,14 @@ def bench_ingest(
     corpus = live.corpus
     texts = [p.text for p in corpus.passages]
 
-    baseline = _plain_service(embedder, texts)
+    baseline = _plain_service(settings, texts)
+    batch = getattr(embedder, "batch", embedder)
     return {
         "articles": len(documents),
         "passages": len(texts),
         "sentences": int(corpus.sentence_vectors.shape[0]),
-        "precision": embedder.precision,
+        "encoder": f"{settings.ingest_encoder} {batch.precision}",
+        "sentence_vectors": settings.sentence_vectors,
         "ingest_seconds": round(ingest_seconds, 2),
         "ingest_passages_per_s": round(len(texts) / ingest_seconds, 1),
         "ingest_articles_per_s": round(len(documents) / ingest_seconds, 1),
@@ -112,11 +115,24 @@ def bench_ingest(
     }
 
 
-def _plain_service(embedder: Any, texts: list[str]) -> dict:
+def _plain_model(settings: Settings) -> Any:
+    """sentence-transformers fp32, as a script with no service around it would load it."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from index.embed import resolve_model_path
+
+    torch.set_num_threads(settings.threads or os.cpu_count() or 1)
+    return SentenceTransformer(str(resolve_model_path(settings.model)), device="cpu")
+
+
+def _plain_service(settings: Settings, texts: list[str]) -> dict:
     """The bare fp32 encoder and a plain ST + FAISS flat index over the same passages."""
     import faiss
 
-    model = embedder._model  # the same weights, without parallax's precision or chunking
+    model = _plain_model(settings)
+    model.encode(["warm up the encoder"] * 8)
     started = time.perf_counter()
     vectors = model.encode(texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True)
     encode_seconds = time.perf_counter() - started
@@ -285,21 +301,37 @@ def run_bench(
     clients: Sequence[int],
     requests: int,
     ann_sizes: Sequence[int] = (),
+    quality_sets: tuple[Path, Path] | None = None,
 ) -> dict:
-    """The whole benchmark; returns the result (also printed by the CLI)."""
-    from index.embed import SentenceTransformerEmbedder
+    """The whole benchmark; returns the result (also printed by the CLI).
+
+    `quality_sets` (XQuAD JSON, public questions) adds the encoder backends' table.
+    """
+    from api.state import embedder_from_settings
+    from index.store import IndexStore
 
     documents = reuters_documents(reuters, limit)
-    embedder = SentenceTransformerEmbedder(
-        settings.model, settings.batch_size, settings.threads, settings.precision
-    )
     with tempfile.TemporaryDirectory(prefix="parallax-bench-") as scratch:
         directory = Path(scratch)
+        embedder = embedder_from_settings(settings, directory / "models")
         ingest = bench_ingest(settings, embedder, documents, directory)
         http = bench_http(directory, clients, requests)
         stages = breakdown(settings, directory)
+        backends = []
+        if quality_sets:
+            passages = IndexStore(directory / "index").load(settings.model, embedder.dim).passages
+            sample = [p.text for p in passages[:400]]
+            sets = retrieval_sets(settings, *quality_sets)
+            backends = bench_backends(settings, directory / "models", sample, sets)
     ann = bench_ann(ann_sizes) if ann_sizes else []
-    return {"ingest": ingest, "breakdown_ms": stages, "http": http, "ann": ann, "limit": limit}
+    return {
+        "ingest": ingest,
+        "breakdown_ms": stages,
+        "http": http,
+        "backends": backends,
+        "ann": ann,
+        "limit": limit,
+    }
 
 
 def structured_vectors(count: int, dim: int, seed: int) -> np.ndarray:
@@ -353,3 +385,98 @@ def bench_ann(sizes: Sequence[int], queries: int = 200, dim: int = 384) -> list[
         measured["hnsw_ef_search"] = HNSW_EF_SEARCH
         rows.append(measured)
     return rows
+
+
+def bench_backends(
+    settings: Settings,
+    models: Path,
+    sample: Sequence[str],
+    retrieval_sets: dict[str, tuple[list[str], list[str]]],
+) -> list[dict]:
+    """Each encoder backend against sentence-transformers fp32 on the same texts.
+
+    Throughput on `sample` (benchmark passages), the mean and least cosine of its
+    vectors to fp32's, and for each retrieval set (passages, questions) how many of
+    fp32's dense top 10 the backend also returns.
+    """
+    from index.embed import SentenceTransformerEmbedder, cpu_has_bf16
+    from index.onnx import OnnxEmbedder
+    from index.openvino import OpenVinoEmbedder
+
+    def ranked(encode: Callable[[list[str]], np.ndarray]) -> dict[str, np.ndarray]:
+        tops = {}
+        for name, (passages, questions) in retrieval_sets.items():
+            scores = encode(questions) @ encode(passages).T
+            tops[name] = np.argsort(-scores, axis=1)[:, :10]
+        return tops
+
+    def measure(name: str, encode: Callable[[list[str]], np.ndarray]) -> dict:
+        encode(list(sample[:16]))
+        started = time.perf_counter()
+        vectors = encode(list(sample))
+        seconds = time.perf_counter() - started
+        return {"backend": name, "passages_per_s": round(len(sample) / seconds, 1), "_v": vectors}
+
+    model = SentenceTransformerEmbedder(settings.model, 32, settings.threads, "fp32")
+    backends: list[tuple[str, Callable[[list[str]], np.ndarray]]] = [
+        ("sentence-transformers fp32", model.encode)
+    ]
+    if cpu_has_bf16():
+        bf16 = SentenceTransformerEmbedder(settings.model, 32, settings.threads, "bf16")
+        backends.append(("sentence-transformers bf16 autocast", bf16.encode))
+    onnx = OnnxEmbedder(settings.model, models, threads=settings.threads or os.cpu_count() or 1)
+    backends.append(("onnxruntime fp32", lambda texts: _in_batches(onnx.encode, texts, 16)))
+    int8 = OnnxEmbedder(settings.model, models, settings.threads or os.cpu_count() or 1, "int8")
+    backends.append(("onnxruntime int8 dynamic", lambda texts: _in_batches(int8.encode, texts, 16)))
+    for precision in ("fp32", "bf16") if cpu_has_bf16() else ("fp32",):
+        ov = OpenVinoEmbedder(settings.model, models, settings.threads, precision)
+        backends.append((f"openvino {precision}", ov.encode))
+    rows, reference, reference_tops = [], None, None
+    for name, encode in backends:
+        row = measure(name, encode)
+        vectors = row.pop("_v")
+        tops = ranked(encode)
+        if reference is None:
+            reference, reference_tops = vectors, tops
+        cosines = (vectors * reference).sum(axis=1)
+        row["cosine_mean"] = round(float(cosines.mean()), 5)
+        row["cosine_min"] = round(float(cosines.min()), 5)
+        first = rows[0]["passages_per_s"] if rows else row["passages_per_s"]
+        row["ratio_to_fp32"] = round(row["passages_per_s"] / first, 2)
+        assert reference_tops is not None
+        for set_name, top in tops.items():
+            overlap = [
+                len(set(a.tolist()) & set(b.tolist())) / 10
+                for a, b in zip(top, reference_tops[set_name], strict=True)
+            ]
+            row[f"top10_overlap_{set_name}"] = round(float(np.mean(overlap)), 4)
+        rows.append(row)
+    return rows
+
+
+def _in_batches(
+    encode: Callable[[list[str]], np.ndarray], texts: list[str], size: int
+) -> np.ndarray:
+    """Length-sorted batches, as an ingest would run them (padding only to each batch's longest)."""
+    order = np.argsort([len(t) for t in texts], kind="stable")
+    vectors = np.zeros((len(texts), 384), dtype=np.float32)
+    for start in range(0, len(texts), size):
+        rows = order[start : start + size]
+        vectors[rows] = encode([texts[i] for i in rows])
+    return vectors
+
+
+def retrieval_sets(settings: Settings, xquad: Path, questions: Path) -> dict:
+    """XQuAD paragraphs and questions; the seeds' passages and the public questions."""
+    from index.chunk import chunk
+    from index.documents import load_seeds
+    from search.evaluate import load_questions, load_squad
+
+    sets = {}
+    if xquad.is_file():
+        paragraphs, squad = load_squad(xquad)
+        sets["xquad"] = ([p["text"] for p in paragraphs], [q.question for q in squad])
+    if questions.is_file():
+        passages = [p.text for doc in load_seeds(settings.seeds_dir) for p in chunk(doc, 192, 0)]
+        sets["public"] = (passages, [q.question for q in load_questions(questions)])
+    return sets

@@ -391,6 +391,12 @@ def bench_command(
     ann_sizes: Annotated[
         str, typer.Option(help="Vector counts for exact vs HNSW (1000000 takes ~25 min).")
     ] = "100000",
+    xquad: Annotated[
+        Path, typer.Option(help="XQuAD JSON for the backends' top-10 overlap ('' skips them).")
+    ] = Path("../shared/data/xquad/xquad.en.json"),
+    questions: Annotated[
+        Path, typer.Option(help="Question set for the backends' top-10 overlap.")
+    ] = Path("../shared/eval/questions.jsonl"),
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the result here.")] = None,
 ) -> None:
     """Ingest and query speed, each as a ratio to a baseline measured in the same run."""
@@ -400,13 +406,15 @@ def bench_command(
 
     counts = [int(c) for c in clients.split(",") if c.strip()]
     sizes = [int(n) for n in ann_sizes.split(",") if n.strip()]
-    result = run_bench(settings, reuters, limit, counts, requests, sizes)
+    quality = (xquad, questions) if str(xquad) not in ("", ".") else None
+    result = run_bench(settings, reuters, limit, counts, requests, sizes, quality)
     ingest, http, stages = result["ingest"], result["http"], result["breakdown_ms"]
     table = Table(title=f"ingest: {ingest['articles']} articles, {ingest['passages']} passages")
     for column in ("what", "passages/s", "ratio"):
         table.add_column(column, justify="right" if column != "what" else "left")
     table.add_row(
-        f"parallax ingest ({ingest['precision']}, passages + sentences, saved)",
+        f"parallax ingest ({ingest['encoder']}, passages + {ingest['sentence_vectors']} "
+        "sentences, saved)",
         f"{ingest['ingest_passages_per_s']}",
         f"{ingest['ratio_ingest_to_encoder']}x",
     )
@@ -436,6 +444,15 @@ def bench_command(
         else ""
     )
     console.print(f"one query in process, medians (ms): {stages}")
+    if result["backends"]:
+        backends = Table(title="encoder backends against sentence-transformers fp32")
+        columns = [k for k in result["backends"][0] if k != "backend"]
+        backends.add_column("backend")
+        for column in columns:
+            backends.add_column(column.replace("_", " "), justify="right")
+        for row in result["backends"]:
+            backends.add_row(row["backend"], *(str(row.get(c, "")) for c in columns))
+        console.print(backends)
     if result["ann"]:
         ann = Table(title="vector search, one query (structured synthetic vectors)")
         for column in ("vectors", "exact p50 ms", "HNSW p50 ms", "HNSW recall@10", "HNSW build s"):

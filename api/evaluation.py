@@ -169,8 +169,8 @@ def temporary_index(
         documents = list(load_jsonl(corpus))
     else:
         documents = list(corpus)
-    # Torch for queries too: a throw-away index has nowhere to keep an ONNX export.
-    embedder = embedder or embedder_from_settings(settings, None)
+    # The service's own encoders; their exports are cached in the models folder.
+    embedder = embedder or embedder_from_settings(settings, settings.models_dir)
     chunking = Chunking(settings.chunk_tokens, settings.chunk_overlap)
     with tempfile.TemporaryDirectory(prefix="parallax-eval-") as directory:
         yield open_index(Path(directory) / "index", embedder, chunking, documents, progress)

@@ -61,7 +61,15 @@ class Settings(BaseSettings):
     )
     query_encoder: Literal["onnx", "torch"] = Field(
         "onnx",
-        description="Encoder for queries: onnx (fast start, no torch until an ingest) or torch.",
+        description="Encoder for queries: onnx (fast start, torch only for its export) or torch.",
+    )
+    ingest_encoder: Literal["openvino", "torch"] = Field(
+        "openvino",
+        description="Ingest encoder: openvino (about 3x faster) or torch (sentence-transformers).",
+    )
+    sentence_vectors: Literal["pooled", "encoded"] = Field(
+        "pooled",
+        description="Sentence vectors: pooled from the passage pass (openvino) or encoded alone.",
     )
     precision: Literal["auto", "fp32", "bf16"] = Field(
         "auto", description="Encoder precision; auto is bf16 on CPUs with native bf16."

@@ -94,14 +94,16 @@ def open_from_settings(
 
 
 def embedder_from_settings(settings: Settings, models_dir: Path | None) -> Embedder:
-    """The embedder the settings name; queries on ONNX (cached in `models_dir`) when
-    `PARALLAX_QUERY_ENCODER=onnx` and a folder is given, else on torch."""
-    onnx = models_dir if settings.query_encoder == "onnx" else None
+    """The embedder the settings name, keeping its ONNX export in `models_dir`
+    (without one, sentence-transformers does everything)."""
     return make_embedder(
         settings.embedder,
         settings.model,
         settings.batch_size,
         settings.threads,
         settings.precision,
-        onnx,
+        models_dir,
+        settings.query_encoder,
+        settings.ingest_encoder,
+        settings.sentence_vectors,
     )

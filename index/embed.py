@@ -13,11 +13,14 @@ import re
 from collections.abc import Sequence
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from index.errors import ParallaxError
+
+if TYPE_CHECKING:
+    from index.chunk import Passage
 
 # The names under which the packaged all-MiniLM-L6-v2 folder can be asked for.
 PACKAGED_MODEL = "all-MiniLM-L6-v2"
@@ -43,6 +46,39 @@ class Embedder(Protocol):
     def count_tokens(self, text: str) -> int:
         """How many model tokens `text` takes (special tokens excluded)."""
         ...
+
+
+def embed_passages(
+    embedder: Embedder, passages: Sequence[Passage], *, progress: bool = False
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Vectors for each passage and for each of its sentences.
+
+    An embedder may do both in one pass (`encode_passages`, see index/openvino.py);
+    any other encodes every distinct text on its own.
+    """
+    if not passages:
+        return np.zeros((0, embedder.dim), np.float32), []
+    both = getattr(embedder, "encode_passages", None)
+    if both is not None:
+        return both(passages, progress=progress)  # type: ignore[no-any-return]
+    return encode_separately(embedder, passages, progress=progress)
+
+
+def encode_separately(
+    embedder: Embedder, passages: Sequence[Passage], *, progress: bool = False
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Passages and each of their sentences encoded on their own, each distinct text once
+    (a one-sentence passage is its own sentence)."""
+    texts: dict[str, int] = {}
+    for passage in passages:
+        texts.setdefault(passage.text, len(texts))
+        for sentence in passage.sentence_texts():
+            texts.setdefault(sentence, len(texts))
+    vectors = embedder.encode(list(texts), progress=progress)
+    return (
+        vectors[[texts[p.text] for p in passages]],
+        [vectors[[texts[s] for s in p.sentence_texts()]] for p in passages],
+    )
 
 
 def resolve_model_path(model: str) -> Path:
@@ -175,22 +211,50 @@ def make_embedder(
     batch_size: int = 32,
     threads: int = 0,
     precision: str = "auto",
-    onnx_cache: Path | None = None,
+    cache: Path | None = None,
+    query: str = "onnx",
+    ingest: str = "openvino",
+    sentences: str = "pooled",
 ) -> Embedder:
     """Build the embedder a setting names: "model" (the real one) or "hashing".
 
-    With `onnx_cache`, queries run on ONNX Runtime (exported once into that
-    folder) and torch loads only for the first large batch.
+    The ONNX export of the model is kept in `cache`. With it, queries run on
+    ONNX Runtime (`query="onnx"`) and batches on OpenVINO (`ingest="openvino"`,
+    sentence vectors pooled from their passage's pass unless
+    `sentences="encoded"`); either may be "torch" (sentence-transformers)
+    instead. Without a cache everything runs on sentence-transformers.
     """
     if kind == "hashing":
         return HashingEmbedder()
-    if kind == "model" and onnx_cache is not None:
-        from index.onnx import OnnxEmbedder, ServiceEmbedder
+    if kind != "model":
+        raise ValueError(f"unknown embedder {kind!r}; use 'model' or 'hashing'")
+    for name, value, allowed in (
+        ("query encoder", query, ("onnx", "torch")),
+        ("ingest encoder", ingest, ("openvino", "torch")),
+        ("sentence vectors", sentences, ("pooled", "encoded")),
+    ):
+        if value not in allowed:
+            raise ValueError(f"unknown {name} {value!r}; use one of {', '.join(allowed)}")
 
-        return ServiceEmbedder(
-            OnnxEmbedder(model, onnx_cache),
-            lambda: SentenceTransformerEmbedder(model, batch_size, threads, precision),
-        )
-    if kind == "model":
+    def torch_encoder() -> Embedder:
         return SentenceTransformerEmbedder(model, batch_size, threads, precision)
-    raise ValueError(f"unknown embedder {kind!r}; use 'model' or 'hashing'")
+
+    if cache is None:
+        return torch_encoder()
+    folder = cache
+
+    def batch_encoder() -> Embedder:
+        if ingest == "torch":
+            return torch_encoder()
+        from index.openvino import OpenVinoEmbedder
+
+        return OpenVinoEmbedder(
+            model, folder, threads, precision, pooled_sentences=sentences == "pooled"
+        )
+
+    if query == "torch" and ingest == "torch":
+        return torch_encoder()
+    from index.onnx import OnnxEmbedder, ServiceEmbedder
+
+    queries = torch_encoder() if query == "torch" else OnnxEmbedder(model, folder)
+    return ServiceEmbedder(queries, batch_encoder)

@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+import numpy as np
+
 from index.chunk import Passage, chunk
 from index.corpus import Corpus, EmbeddedDocument
 from index.documents import Document
-from index.embed import Embedder
+from index.embed import Embedder, embed_passages
 from index.errors import BadRequest, DataDirLocked, NotFound
 from index.store import IndexStore
 
@@ -112,27 +114,26 @@ class LiveIndex:
             )
 
     def _embed(self, documents: Iterable[Document], progress: bool) -> list[EmbeddedDocument]:
-        """Chunk and embed documents: each passage and each of its sentences.
-
-        A one-sentence passage is its own sentence, so each distinct text is encoded once.
-        """
+        """Chunk and embed documents: each passage and each of its sentences."""
         chunked = [(doc, self.chunk(doc)) for doc in documents]
-        texts: dict[str, int] = {}
-        for _, passages in chunked:
-            for passage in passages:
-                texts.setdefault(passage.text, len(texts))
-                for sentence in passage.sentence_texts():
-                    texts.setdefault(sentence, len(texts))
-        vectors = self.embedder.encode(list(texts), progress=progress)
-        return [
-            EmbeddedDocument(
-                doc,
-                passages,
-                vectors[[texts[p.text] for p in passages]],
-                vectors[[texts[s] for p in passages for s in p.sentence_texts()]],
+        passages = [passage for _, parts in chunked for passage in parts]
+        vectors, sentences = embed_passages(self.embedder, passages, progress=progress)
+        embedded, row = [], 0
+        for doc, parts in chunked:
+            rows = slice(row, row + len(parts))
+            sentence_vectors = sentences[rows]
+            embedded.append(
+                EmbeddedDocument(
+                    doc,
+                    parts,
+                    vectors[rows],
+                    np.concatenate(sentence_vectors)
+                    if sentence_vectors
+                    else np.zeros((0, vectors.shape[1]), np.float32),
+                )
             )
-            for doc, passages in chunked
-        ]
+            row += len(parts)
+        return embedded
 
     def _next_generation(self) -> int:
         """One past both the published and the committed generation.

@@ -23,7 +23,7 @@ import numpy as np
 
 from index.embed import resolve_model_path
 
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2
 
 
 def model_fingerprint(model_dir: Path) -> str:
@@ -58,7 +58,8 @@ def export_onnx(model_dir: Path, target: Path) -> Path:
             ).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, p=2, dim=1)
+            # The token states too: ingest pools them per sentence (index/openvino.py).
+            return torch.nn.functional.normalize(pooled, p=2, dim=1), hidden
 
     names = ["input_ids", "attention_mask", "token_type_ids"]
     example = torch.ones(2, 8, dtype=torch.long)
@@ -79,25 +80,64 @@ def _export(torch: Any, module: Any, example: Any, names: list[str], partial: Pa
         (example, example, torch.zeros_like(example)),
         str(partial),
         input_names=names,
-        output_names=["embedding"],
-        dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names}, "embedding": {0: "batch"}},
+        output_names=["embedding", "token_states"],
+        dynamic_axes={
+            **{n: {0: "batch", 1: "tokens"} for n in names + ["token_states"]},
+            "embedding": {0: "batch"},
+        },
         opset_version=17,
         dynamo=False,
     )
 
 
+def exported_model(model: str, cache_dir: Path) -> tuple[Path, Path]:
+    """The model's folder and its ONNX export in `cache_dir` (exported on first use)."""
+    model_dir = resolve_model_path(model)
+    path = cache_dir / f"encoder-{model_fingerprint(model_dir)}.onnx"
+    if not path.is_file():
+        export_onnx(model_dir, path)
+    return model_dir, path
+
+
+def quantized(path: Path) -> Path:
+    """The export with int8 weights (dynamic, per channel), made once beside it.
+
+    Lossy (cosine about 0.99 to fp32): measured by `parallax bench`, never a default.
+    """
+    target = path.with_name(path.stem + "-int8.onnx")
+    if not target.is_file():
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        partial = target.with_name(target.name + ".tmp")
+        quantize_dynamic(str(path), str(partial), per_channel=True, weight_type=QuantType.QInt8)
+        os.replace(partial, target)
+    return target
+
+
+def padded_batch(encodings: Sequence[Any]) -> dict[str, np.ndarray]:
+    """Model inputs for tokenizer encodings, padded to the batch's longest."""
+    width = max(len(e.ids) for e in encodings)
+    ids = np.zeros((len(encodings), width), dtype=np.int64)
+    mask = np.zeros_like(ids)
+    for row, encoding in enumerate(encodings):
+        ids[row, : len(encoding.ids)] = encoding.ids
+        mask[row, : len(encoding.ids)] = 1
+    return {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+
+
 class OnnxEmbedder:
     """Encodes with ONNX Runtime and the model's own fast tokenizer; no torch import."""
 
-    def __init__(self, model: str, cache_dir: Path, threads: int = 1) -> None:
+    def __init__(
+        self, model: str, cache_dir: Path, threads: int = 1, weights: str = "fp32"
+    ) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
-        model_dir = resolve_model_path(model)
-        fingerprint = model_fingerprint(model_dir)
-        path = cache_dir / f"encoder-{fingerprint}.onnx"
-        if not path.is_file():
-            export_onnx(model_dir, path)
+        model_dir, path = exported_model(model, cache_dir)
+        self.cache_dir = cache_dir
+        if weights == "int8":
+            path = quantized(path)
         self.name = model
         config = json.loads((model_dir / "config.json").read_text())
         self.dim = int(config["hidden_size"])
@@ -121,16 +161,8 @@ class OnnxEmbedder:
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        encodings = self._tokenizer.encode_batch(list(texts))
-        width = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(encodings), width), dtype=np.int64)
-        mask = np.zeros_like(ids)
-        for row, encoding in enumerate(encodings):
-            ids[row, : len(encoding.ids)] = encoding.ids
-            mask[row, : len(encoding.ids)] = 1
-        (vectors,) = self._session.run(
-            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        )
+        inputs = padded_batch(self._tokenizer.encode_batch(list(texts)))
+        (vectors,) = self._session.run(["embedding"], inputs)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def count_tokens(self, text: str) -> int:
@@ -145,25 +177,38 @@ def _max_seq_length(model_dir: Path) -> int:
 
 
 class ServiceEmbedder:
-    """Queries through ONNX Runtime, batches (ingest) through sentence-transformers.
+    """Queries through ONNX Runtime, batches (ingest) through a heavier encoder.
 
-    The torch encoder loads on the first batch, so a server that only answers
-    queries never imports torch. Both give the same vectors (cosine >= 0.9999).
+    The batch encoder (OpenVINO or sentence-transformers) loads on the first
+    batch, so a server that only answers queries never loads it. Both give the
+    same vectors (cosine >= 0.9999 to sentence-transformers fp32).
     """
 
-    def __init__(self, query: OnnxEmbedder, make_batch: Any, batch_threshold: int = 8) -> None:
+    def __init__(self, query: Any, make_batch: Any, batch_threshold: int = 8) -> None:
         self.query = query
         self._make_batch = make_batch
         self._batch: Any = None
         self.batch_threshold = batch_threshold
         self.name, self.dim, self.max_tokens = query.name, query.dim, query.max_tokens
 
+    @property
+    def batch(self) -> Any:
+        """The batch encoder, loaded on first use."""
+        if self._batch is None:
+            self._batch = self._make_batch()
+        return self._batch
+
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         if len(texts) <= self.batch_threshold:
             return self.query.encode(texts)
-        if self._batch is None:
-            self._batch = self._make_batch()
-        return self._batch.encode(texts, progress=progress)  # type: ignore[no-any-return]
+        return self.batch.encode(texts, progress=progress)  # type: ignore[no-any-return]
+
+    def encode_passages(
+        self, passages: Sequence[Any], *, progress: bool = False
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        from index.embed import embed_passages
+
+        return embed_passages(self.batch, passages, progress=progress)
 
     def count_tokens(self, text: str) -> int:
         return self.query.count_tokens(text)

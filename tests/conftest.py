@@ -30,11 +30,20 @@ def hashing_index(tmp_path: Path, seed_documents: list[Document]) -> LiveIndex:
 
 
 @pytest.fixture(scope="session")
-def model_embedder():  # type: ignore[no-untyped-def]
-    """The real all-MiniLM-L6-v2, loaded once per test session."""
+def model_embedder(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The real all-MiniLM-L6-v2 as the service runs it (ONNX Runtime queries, OpenVINO
+    ingest with pooled sentence vectors), loaded once per test session."""
+    from index.embed import make_embedder
+
+    return make_embedder("model", cache=tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture(scope="session")
+def torch_embedder():  # type: ignore[no-untyped-def]
+    """sentence-transformers in fp32: the reference the faster encoders are held to."""
     from index.embed import SentenceTransformerEmbedder
 
-    return SentenceTransformerEmbedder()
+    return SentenceTransformerEmbedder(precision="fp32")
 
 
 @pytest.fixture(scope="session")

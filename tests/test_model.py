@@ -279,36 +279,61 @@ def test_answers_carry_their_attribution(model_index, model_embedder) -> None:  
     assert by_doc[NBC_NEW] == "a U.S. official"
 
 
-def test_bf16_vectors_match_fp32_to_a_cosine_of_0_999(model_index, model_embedder) -> None:  # type: ignore[no-untyped-def]
-    """The bf16 encoder (the default where the CPU has native bf16) stays lossless enough."""
-    import contextlib
+def test_bf16_vectors_match_fp32_to_a_cosine_of_0_999(model_index, torch_embedder) -> None:  # type: ignore[no-untyped-def]
+    """torch bf16 autocast (where the CPU has native bf16) stays lossless enough."""
+    from index.embed import SentenceTransformerEmbedder
 
     texts = [p.text for p in model_index.corpus.passages]
-    autocast = model_embedder._autocast
-    try:
-        model_embedder._autocast = contextlib.nullcontext
-        fp32 = model_embedder.encode(texts)
-        import torch
-
-        model_embedder._autocast = lambda: torch.autocast("cpu", dtype=torch.bfloat16)
-        bf16 = model_embedder.encode(texts)
-    finally:
-        model_embedder._autocast = autocast
-    cosines = (fp32 * bf16).sum(axis=1)
+    bf16 = SentenceTransformerEmbedder(precision="bf16").encode(texts)
+    cosines = (torch_embedder.encode(texts) * bf16).sum(axis=1)
     assert cosines.min() >= 0.999
 
 
 def test_the_onnx_query_encoder_gives_the_same_vectors_as_torch(
-    model_index, model_embedder, tmp_path_factory
+    model_index, torch_embedder, tmp_path_factory
 ) -> None:  # type: ignore[no-untyped-def]
     from index.onnx import OnnxEmbedder
 
     onnx = OnnxEmbedder("all-MiniLM-L6-v2", tmp_path_factory.mktemp("models"))
     texts = ["How many were injured?"] + [p.text for p in model_index.corpus.passages[:12]]
-    cosines = (onnx.encode(texts) * model_embedder.encode(texts)).sum(axis=1)
+    cosines = (onnx.encode(texts) * torch_embedder.encode(texts)).sum(axis=1)
     assert cosines.min() >= 0.9999
     long = "casualty " * 600
-    assert onnx.count_tokens(long) == model_embedder.count_tokens(long) > 256
+    assert onnx.count_tokens(long) == torch_embedder.count_tokens(long) > 256
+
+
+@pytest.mark.parametrize("precision", ["fp32", "auto"])
+def test_the_openvino_ingest_encoder_matches_torch_fp32(
+    precision, model_index, model_embedder, torch_embedder
+) -> None:  # type: ignore[no-untyped-def]
+    """The default ingest backend keeps a cosine of at least 0.999 to fp32."""
+    from index.openvino import OpenVinoEmbedder
+
+    openvino = OpenVinoEmbedder("all-MiniLM-L6-v2", model_embedder.query.cache_dir, 0, precision)
+    passages = model_index.corpus.passages
+    texts = [p.text for p in passages]
+    reference = torch_embedder.encode(texts)
+    assert (openvino.encode(texts) * reference).sum(axis=1).min() >= 0.999
+    vectors, _ = openvino.encode_passages(passages)
+    assert (vectors * reference).sum(axis=1).min() >= 0.999
+
+
+def test_pooled_sentence_vectors_stand_for_their_own_sentence(model_index, torch_embedder) -> None:  # type: ignore[no-untyped-def]
+    """Of a passage's sentences encoded alone, a pooled vector is nearest its own."""
+    corpus = model_index.corpus
+    row, hits, total = 0, 0, 0
+    for passage in corpus.passages:
+        count = len(passage.sentences)
+        pooled = corpus.sentence_vectors[row : row + count]
+        row += count
+        if count < 2:
+            continue
+        alone = torch_embedder.encode(passage.sentence_texts())
+        nearest = (pooled @ alone.T).argmax(axis=1)
+        hits += int((nearest == np.arange(count)).sum())
+        total += count
+    assert row == len(corpus.sentence_vectors)
+    assert hits / total >= 0.8, hits / total  # 0.87 on the seeds
 
 
 def test_a_prebuilt_index_serves_queries_without_importing_torch(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,77 @@
+"""Passage and sentence vectors: the one-pass pooling and the encode-each fallback."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from index.chunk import chunk
+from index.documents import Document
+from index.embed import HashingEmbedder, embed_passages, make_embedder
+from index.openvino import pool_sentences
+
+
+@dataclass
+class FakeEncoding:
+    """What `tokenizers` gives for a passage: ids, character offsets, special-token mask."""
+
+    ids: list[int]
+    offsets: list[tuple[int, int]]
+    special_tokens_mask: list[int]
+
+
+def test_each_sentence_pools_its_own_tokens_and_the_special_ones() -> None:
+    doc = Document(id="d", source="s", text="Intro. Ten hurt. Calm now.")
+    (passage,) = chunk(doc, 64, 0)
+    assert passage.sentence_texts() == ["Intro.", "Ten hurt.", "Calm now."]
+    # [CLS] intro . ten hurt . calm now . [SEP]
+    offsets = [(0, 0), (0, 5), (5, 6), (7, 10), (11, 15), (15, 16)]
+    offsets += [(17, 21), (22, 25), (25, 26), (0, 0)]
+    special = [1] + [0] * 8 + [1]
+    states = np.eye(10, 12, dtype=np.float32)  # token i points along axis i
+    encoding = FakeEncoding(list(range(10)), offsets, special)
+
+    vectors = pool_sentences(passage, np.ones(12, np.float32), states, encoding)
+
+    assert vectors.shape == (3, 12)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
+    own = {0: [1, 2], 1: [3, 4, 5], 2: [6, 7, 8]}
+    for sentence, tokens in own.items():
+        members = set(np.flatnonzero(vectors[sentence]).tolist())
+        assert members == {0, 9, *tokens}, sentence
+
+
+def test_a_sentence_cut_off_by_truncation_takes_the_passage_vector() -> None:
+    doc = Document(id="d", source="s", text="Kept here. Lost later.")
+    (passage,) = chunk(doc, 64, 0)
+    encoding = FakeEncoding([0, 1, 2, 3], [(0, 0), (0, 4), (5, 9), (0, 0)], [1, 0, 0, 1])
+    states = np.eye(4, 6, dtype=np.float32)
+    embedding = np.full(6, 1 / np.sqrt(6), np.float32)
+
+    vectors = pool_sentences(passage, embedding, states, encoding)
+
+    assert np.allclose(vectors[1], embedding)
+    assert vectors[0][1] > 0 and vectors[0][2] > 0
+
+
+def test_without_one_pass_pooling_each_sentence_is_encoded_on_its_own() -> None:
+    embedder = HashingEmbedder()
+    doc = Document(id="d", source="s", text="Ten were hurt. The fire spread fast. Police came.")
+    passages = chunk(doc, 8, 0, embedder.count_tokens)
+
+    vectors, sentences = embed_passages(embedder, passages)
+
+    assert len(vectors) == len(sentences) == len(passages)
+    for passage, vector, rows in zip(passages, vectors, sentences, strict=True):
+        assert np.allclose(vector, embedder.encode([passage.text])[0])
+        assert np.allclose(rows, embedder.encode(passage.sentence_texts()))
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("query", "tensorflow"), ("ingest", "gpu"), ("sentences", "maybe")]
+)
+def test_an_unknown_encoder_option_is_named(option: str, value: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError, match=f"unknown .*{value!r}"):
+        make_embedder("model", cache=tmp_path, **{option: value})
