@@ -148,8 +148,10 @@ class Corpus:
         import bm25s
 
         retriever = bm25s.BM25()
-        # bm25s cannot index an empty corpus; an empty corpus is never searched lexically.
-        retriever.index(list(self.bm25_tokens) or [[""]], show_progress=False)
+        # bm25s cannot index an empty corpus, nor one whose passages have no words (it
+        # divides by their mean length); neither is searched lexically, so a stand-in does.
+        tokens = list(self.bm25_tokens) if any(self.bm25_tokens) else [["\x00empty"]]
+        retriever.index(tokens, show_progress=False)
         return retriever
 
     @cached_property

@@ -112,7 +112,7 @@ def lexical_ranking(
     corpus: Corpus, query: str, depth: int, rows: np.ndarray | None = None
 ) -> Ranking:
     """The `depth` passages with the highest BM25 score; passages sharing no term are left out."""
-    if not corpus.passages or depth <= 0:
+    if not corpus.passages or depth <= 0 or not any(corpus.bm25_tokens):
         return Ranking.empty()
     tokens = tokenize_for_bm25([query])[0]
     if not tokens:

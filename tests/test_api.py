@@ -177,6 +177,22 @@ def test_ingest_update_delete_round_trip(client: TestClient) -> None:
     assert client.get("/health").json()["documents"] == 5
 
 
+@pytest.mark.parametrize("left", [[], [{"id": "marks", "text": "?! -- ..."}]])
+def test_an_index_with_no_words_left_still_answers(client: TestClient, left: list) -> None:
+    """Deleting every article, or all but one without a word, leaves a searchable index."""
+    if left:
+        client.post("/documents", json={"documents": left}, headers=AUTH).raise_for_status()
+    for doc in client.get("/documents").json()["documents"]:
+        if doc["id"] != "marks":
+            assert client.delete(f"/documents/{doc['id']}", headers=AUTH).status_code == 200
+    assert client.get("/health").json()["documents"] == len(left)
+    for mode in ("hybrid", "lexical", "dense"):
+        found = client.post("/search", json={"query": "injured", "mode": mode})
+        assert found.status_code == 200
+        assert [hit["doc_id"] for hit in found.json()["hits"] if mode != "dense"] == []
+    assert client.post("/ask", json={"question": "How many were injured?"}).json()["answers"] == []
+
+
 @pytest.mark.parametrize(
     ("documents", "status", "fragment"),
     [
