@@ -79,9 +79,17 @@ def reuters_documents(path: Path, limit: int | None) -> list[Document]:
 
 
 def bench_ingest(
-    settings: Settings, embedder: Any, documents: Sequence[Document], directory: Path
+    settings: Settings,
+    embedder: Any,
+    documents: Sequence[Document],
+    directory: Path,
+    more: Sequence[Document] = (),
 ) -> dict:
-    """Ingest through the real path; then the bare fp32 encoder and a plain ST+FAISS script."""
+    """Ingest through the real path; then the bare fp32 encoder and a plain ST+FAISS script.
+
+    `more` articles are added afterwards, in batches as a feed would post them, to
+    grow the index the query benchmarks run against (no baseline for those).
+    """
     from index.live import Chunking, open_index
 
     # Load (and on a first run export) the encoders before the clock starts.
@@ -97,7 +105,21 @@ def bench_ingest(
 
     baseline = _plain_service(settings, texts)
     batch = getattr(embedder, "batch", embedder)
+    grown: dict[str, Any] = {}
+    if more:
+        started = time.perf_counter()
+        for first in range(0, len(more), 1000):
+            live.upsert(more[first : first + 1000], progress=True)
+        seconds = time.perf_counter() - started
+        added = len(live.corpus.passages) - len(texts)
+        grown = {
+            "served_articles": len(documents) + len(more),
+            "served_passages": len(live.corpus.passages),
+            "served_sentences": int(live.corpus.sentence_vectors.shape[0]),
+            "growth_passages_per_s": round(added / seconds, 1),
+        }
     return {
+        **grown,
         "articles": len(documents),
         "passages": len(texts),
         "sentences": int(corpus.sentence_vectors.shape[0]),
@@ -302,6 +324,7 @@ def run_bench(
     requests: int,
     ann_sizes: Sequence[int] = (),
     quality_sets: tuple[Path, Path] | None = None,
+    serve_limit: int = 0,
 ) -> dict:
     """The whole benchmark; returns the result (also printed by the CLI).
 
@@ -310,11 +333,12 @@ def run_bench(
     from api.state import embedder_from_settings
     from index.store import IndexStore
 
-    documents = reuters_documents(reuters, limit)
+    documents = reuters_documents(reuters, max(limit, serve_limit))
+    documents, more = documents[:limit], documents[limit:]
     with tempfile.TemporaryDirectory(prefix="parallax-bench-") as scratch:
         directory = Path(scratch)
         embedder = embedder_from_settings(settings, directory / "models")
-        ingest = bench_ingest(settings, embedder, documents, directory)
+        ingest = bench_ingest(settings, embedder, documents, directory, more)
         http = bench_http(directory, clients, requests)
         stages = breakdown(settings, directory)
         backends = []
