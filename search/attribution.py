@@ -48,6 +48,7 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -152,7 +153,7 @@ _SOURCE_END_RE = re.compile(
 )
 
 
-def _sources(sentence: str, quotes: list[tuple[int, int]]) -> list[_Candidate]:
+def _sources(sentence: str, quotes: Sequence[tuple[int, int]]) -> list[_Candidate]:
     candidates = []
     for match in _ACCORDING_RE.finditer(sentence):
         if _inside(match.start(), quotes):
@@ -181,7 +182,7 @@ def _source_end(sentence: str, start: int) -> int | None:
 _CLAUSE_COMMA_RE = re.compile(r",\s+")
 
 
-def _speakers(sentence: str, quotes: list[tuple[int, int]]) -> list[_Candidate]:
+def _speakers(sentence: str, quotes: Sequence[tuple[int, int]]) -> list[_Candidate]:
     candidates = []
     for verb in _VERB_RE.finditer(sentence):
         if _inside(verb.start(), quotes):
@@ -367,7 +368,7 @@ def _quoted_spans(sentence: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
+def _inside(position: int, spans: Sequence[tuple[int, int]]) -> bool:
     """True when `position` falls in one of `spans` (sorted, not overlapping)."""
     i = bisect_right(spans, (position, math.inf)) - 1
     return i >= 0 and position < spans[i][1]

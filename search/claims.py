@@ -34,6 +34,7 @@ import math
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 
 from number_parser import parse_number
 
@@ -72,7 +73,14 @@ def parse_quantity(phrase: str) -> Quantity | None:
 
 def find_quantities(sentence: str) -> list[QuantityMention]:
     """Every count phrase in `sentence`, left to right, with offsets into it."""
-    return _scan(sentence, strict=True)
+    return list(_scan_sentence(sentence))
+
+
+@lru_cache(maxsize=1 << 15)
+def _scan_sentence(sentence: str) -> tuple[QuantityMention, ...]:
+    # The index's sentences come back query after query; scanning one costs
+    # about 0.5 ms of character-by-character matching (the profile of /ask).
+    return tuple(_scan(sentence, strict=True))
 
 
 def _plain(x: float) -> float | int:
@@ -354,7 +362,7 @@ def _word_number(text: str, at: int, end: int) -> _Core | None:
     ends = [t.end() for t in _NUMBER_WORD_TOKEN_RE.finditer(text, at, end)]
     for stop in reversed(ends):
         try:
-            value = parse_number(text[at:stop].lower())
+            value = _parse_number(text[at:stop].lower())
         except Exception:  # number_parser has no documented failure modes; treat as no number
             value = None
         if value is not None:
@@ -523,3 +531,10 @@ def _is_count_noun(token: str, count: float) -> bool:
         and not word.endswith(("ss", "us", "is"))
         and word.replace("-", "").isalpha()
     )
+
+
+@lru_cache(maxsize=4096)
+def _parse_number(phrase: str) -> int | float | None:
+    """number_parser's `parse_number`, remembered: it rebuilds its word tables on every
+    call, which was half the time of a count question's answer extraction."""
+    return parse_number(phrase)  # type: ignore[no-any-return]

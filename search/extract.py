@@ -25,8 +25,9 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from search.claims import Quantity, QuantityMention, find_quantities
 from search.question import QuestionAnalysis
@@ -71,11 +72,13 @@ class _Word:
     lower: str
 
 
-def _words(sentence: str) -> list[_Word]:
-    return [
+@lru_cache(maxsize=1 << 15)
+def _words(sentence: str) -> tuple[_Word, ...]:
+    # Remembered: the same index sentences are read for query after query.
+    return tuple(
         _Word(m.start(), m.end(), m.group().lower().replace("’", "'"))
         for m in _WORD_RE.finditer(sentence)
-    ]
+    )
 
 
 def _stem(word: str) -> str:
@@ -89,6 +92,7 @@ def _stem(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=1 << 16)
 def _matches(word: str, term: str) -> bool:
     """A sentence word signals a term (a stem): prefix match, exact for short terms."""
     if " " in term:
@@ -99,7 +103,7 @@ def _matches(word: str, term: str) -> bool:
     return word.startswith(term)
 
 
-def _term_hits(words: list[_Word], terms: tuple[str, ...]) -> list[tuple[int, int]]:
+def _term_hits(words: Sequence[_Word], terms: tuple[str, ...]) -> list[tuple[int, int]]:
     """(word index, term index) for every word that signals one of `terms`."""
     hits = []
     for i, word in enumerate(words):
@@ -133,7 +137,8 @@ _QUOTE_OPEN = "“"
 _QUOTE_CLOSE = "”"
 
 
-def _quoted_spans(sentence: str) -> list[tuple[int, int]]:
+@lru_cache(maxsize=1 << 15)
+def _quoted_spans(sentence: str) -> tuple[tuple[int, int], ...]:
     """Character ranges inside double quotes (straight or curly).
 
     A sentence split from a longer quotation may hold only one mark: a lone
@@ -168,10 +173,10 @@ def _quoted_spans(sentence: str) -> list[tuple[int, int]]:
             open_at = None
     if open_at is not None:
         spans.append((open_at, len(sentence)))
-    return spans
+    return tuple(spans)
 
 
-def _inside(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+def _inside(start: int, end: int, spans: Sequence[tuple[int, int]]) -> bool:
     return any(a <= start and end <= b for a, b in spans)
 
 
@@ -184,7 +189,7 @@ _CLAUSE_BREAK_RE = re.compile(r"[,;:()—–]|(?<![A-Z])[.!?](?=\s)")
 
 
 def _in_subordinate_clause(
-    words: list[_Word], breaks: list[int], word_starts: list[int], start: int
+    words: Sequence[_Word], breaks: list[int], word_starts: list[int], start: int
 ) -> bool:
     """True when a subordinating word stands between the last clause break and `start`.
 
@@ -227,19 +232,29 @@ _SUBORDINATE = 0.1
 _OTHER_EVENT = 0.4
 
 
+@lru_cache(maxsize=256)
+def _other_events(target_terms: tuple[str, ...]) -> tuple[str, ...]:
+    """Event words other than the question's own ("killed" when it asks about injuries)."""
+    return tuple(
+        s for s in _EVENT_STEMS if not any(s.startswith(t) or t.startswith(s) for t in target_terms)
+    )
+
+
+@lru_cache(maxsize=1 << 15)
+def _sentence_hits(sentence: str, terms: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
+    """`_term_hits` of a sentence, remembered: questions of a kind share their terms."""
+    return tuple(_term_hits(_words(sentence), terms))
+
+
 def _count_candidates(analysis: QuestionAnalysis, sentence: str) -> list[_Candidate]:
     words = _words(sentence)
     quotes = _quoted_spans(sentence)
     keyword_stems = _keyword_stems(analysis.keywords)
-    other_events = tuple(
-        s
-        for s in _EVENT_STEMS
-        if not any(s.startswith(t) or t.startswith(s) for t in analysis.target_terms)
-    )
+    other_events = _other_events(analysis.target_terms)
     existential = bool(re.search(r"\bthere\b", analysis.text, re.I))
     # Computed once per sentence so a long passage costs words x mentions at most.
-    target_hits = _term_hits(words, analysis.target_terms)
-    event_hits = _term_hits(words, other_events)
+    target_hits = _sentence_hits(sentence, analysis.target_terms)
+    event_hits = _sentence_hits(sentence, other_events)
     anywhere = {k for w in words for k in keyword_stems if _matches(w.lower, k)}
     breaks = [m.end() for m in _CLAUSE_BREAK_RE.finditer(sentence)]
     word_starts = [w.start for w in words]
@@ -267,10 +282,10 @@ def _count_candidates(analysis: QuestionAnalysis, sentence: str) -> list[_Candid
 
 
 def _count_link(
-    words: list[_Word],
+    words: Sequence[_Word],
     first: int,
     last: int,
-    hits: list[tuple[int, int]],
+    hits: Sequence[tuple[int, int]],
     has_terms: bool,
     *,
     weighted: bool = True,
@@ -314,7 +329,11 @@ def _vagueness(mention: QuantityMention) -> float:
 
 
 def _keyword_bonus(
-    words: list[_Word], first: int, last: int, keyword_stems: tuple[str, ...], anywhere: set[str]
+    words: Sequence[_Word],
+    first: int,
+    last: int,
+    keyword_stems: tuple[str, ...],
+    anywhere: set[str],
 ) -> float:
     """Up to 0.15 for question keywords within five words, 0.05 for others in the sentence."""
     near = {
@@ -415,7 +434,7 @@ def _is_geo(name: _Name) -> bool:
     return all(t in _GEO for t in name.tokens)
 
 
-def _role_match(words: list[_Word], head_index: int, terms: tuple[str, ...]) -> float:
+def _role_match(words: Sequence[_Word], head_index: int, terms: tuple[str, ...]) -> float:
     """0.6 for the head noun alone, up to 1.0 when its modifiers stand next to it."""
     modifiers = terms[1:]
     if not modifiers:
@@ -440,7 +459,7 @@ _DETERMINERS = frozenset("his her its their our my your this that".split())
 
 def _apposed(
     sentence: str,
-    words: list[_Word],
+    words: Sequence[_Word],
     word_starts: list[int],
     between: tuple[int, int],
     allowed: set[str],
@@ -507,7 +526,7 @@ def _person_candidates(analysis: QuestionAnalysis, sentence: str) -> list[_Candi
 
 
 def _keyword_spots(
-    words: list[_Word], keyword_stems: tuple[str, ...]
+    words: Sequence[_Word], keyword_stems: tuple[str, ...]
 ) -> dict[str, list[tuple[int, int]]]:
     """Where each question keyword occurs: sorted (start, end) offsets per stem."""
     return {k: [(w.start, w.end) for w in words if _matches(w.lower, k)] for k in keyword_stems}
@@ -604,7 +623,7 @@ def _place_candidates(analysis: QuestionAnalysis, sentence: str) -> list[_Candid
 _PLACE_KINDS = frozenset("country nation city town capital province region".split())
 
 
-def _unquoted(candidate: _Candidate, quotes: list[tuple[int, int]]) -> _Candidate:
+def _unquoted(candidate: _Candidate, quotes: Sequence[tuple[int, int]]) -> _Candidate:
     if not _inside(candidate.start, candidate.end, quotes):
         return candidate
     c = candidate
