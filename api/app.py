@@ -13,8 +13,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
 
 from api.errors import install_error_handlers
 from api.limits import LimitsMiddleware
@@ -156,18 +157,18 @@ def health(state: StateDep) -> Health | JSONResponse:
 
 
 @router.post("/search", response_model=SearchResponse)
-async def search_passages(body: SearchRequest, state: StateDep, live: LiveDep) -> SearchResponse:
+async def search_passages(body: SearchRequest, state: StateDep, live: LiveDep) -> Response:
     """Rank passages for a query, overall and grouped by source."""
     options = search_options(body, state.settings)
     started = time.perf_counter()
     result = await run_in_threadpool(
         search, live.corpus, state.require_embedder(), body.query, options
     )
-    return SearchResponse.of(body.query, result, (time.perf_counter() - started) * 1000)
+    return _json(SearchResponse.of(body.query, result, (time.perf_counter() - started) * 1000))
 
 
 @router.post("/ask", response_model=AskResponse)
-async def ask_sources(body: AskRequest, state: StateDep, live: LiveDep) -> AskResponse:
+async def ask_sources(body: AskRequest, state: StateDep, live: LiveDep) -> Response:
     """One short, cited answer per source, the claims compared, conflicts flagged."""
     per_source = 1 if body.per_source is None else body.per_source
     options = search_options(
@@ -182,7 +183,13 @@ async def ask_sources(body: AskRequest, state: StateDep, live: LiveDep) -> AskRe
         ask, live.corpus, state.require_embedder(), body.question, options
     )
     took_ms = (time.perf_counter() - started) * 1000
-    return AskResponse.of(body.question, result, per_source, took_ms)
+    return _json(AskResponse.of(body.question, result, per_source, took_ms))
+
+
+def _json(model: BaseModel) -> Response:
+    """The model serialised once by pydantic's core. Returning the model would have FastAPI
+    validate it against `response_model` again first: a second walk over every hit."""
+    return Response(model.model_dump_json(), media_type="application/json")
 
 
 @router.get("/documents", response_model=DocumentPage)
