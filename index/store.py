@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,7 +37,9 @@ log = logging.getLogger("parallax.index")
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
-_GENERATION_FILE = re.compile(r"^(vectors|sentences|documents)-(\d+)\.(npy|jsonl)(\.tmp)?$")
+_GENERATION_FILE = re.compile(
+    r"^(?:(vectors|sentences|documents)-(\d+)\.(npy|jsonl)|bm25-(\d+))(\.tmp)?$"
+)
 
 
 class IndexCorrupt(NotReady):
@@ -126,7 +129,10 @@ class IndexStore:
                 f"sentences, the manifest says {manifest.documents}, {manifest.passages} and "
                 f"{manifest.sentences}; delete the directory to rebuild"
             )
-        return Corpus(documents, tuple(passages), vectors, sentences, model, manifest.generation)
+        corpus = Corpus(documents, tuple(passages), vectors, sentences, model, manifest.generation)
+        if "bm25" in manifest.files:
+            _prime_bm25(corpus, self.directory / manifest.files["bm25"])
+        return corpus
 
     def save(self, corpus: Corpus, chunking: dict[str, int]) -> Manifest:
         """Write `corpus` as generation `corpus.generation`, crash-safely."""
@@ -144,6 +150,7 @@ class IndexStore:
         with _atomic_file(self.directory / files["documents"]) as handle:
             for line in _document_lines(corpus):
                 handle.write(line)
+        files["bm25"] = _save_bm25(corpus, self.directory, generation)
         manifest = Manifest(
             format_version=FORMAT_VERSION,
             model=corpus.model,
@@ -174,7 +181,10 @@ class IndexStore:
         try:
             for path in self.directory.iterdir():
                 if _GENERATION_FILE.match(path.name) and path.name not in keep:
-                    path.unlink(missing_ok=True)
+                    if path.is_dir():
+                        shutil.rmtree(path)
+                    else:
+                        path.unlink(missing_ok=True)
         except OSError as exc:
             log.warning("could not remove old index files in %s: %s", self.directory, exc)
 
@@ -202,6 +212,41 @@ class _atomic_file:
             return
         os.replace(self.tmp, self.path)
         _fsync_dir(self.path.parent)
+
+
+def _save_bm25(corpus: Corpus, directory: Path, generation: int) -> str:
+    """The snapshot's BM25 index in its own folder (written, fsynced, then renamed), so a
+    start loads it instead of tokenizing every passage again (seconds at 30k passages)."""
+    name = f"bm25-{generation:06d}"
+    partial = directory / f"{name}.tmp"
+    shutil.rmtree(partial, ignore_errors=True)
+    corpus.bm25.save(str(partial), show_progress=False)
+    for path in partial.iterdir():
+        with path.open("rb") as handle:
+            os.fsync(handle.fileno())
+    _fsync_dir(partial)
+    target = directory / name
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(partial, target)
+    _fsync_dir(directory)
+    return name
+
+
+def _prime_bm25(corpus: Corpus, path: Path) -> None:
+    """Use the saved BM25 index; if it is missing or does not fit, it is rebuilt on first use
+    (it is derived from the passages, so a damaged copy never loses anything)."""
+    import bm25s
+
+    try:
+        retriever = bm25s.BM25.load(str(path), show_progress=False, verbosity=0)
+        indexed = int(retriever.scores["num_docs"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("rebuilding the BM25 index: %s is unreadable (%s)", path, exc)
+        return
+    if indexed != max(len(corpus.passages), 1):
+        log.warning("rebuilding the BM25 index: %s holds %d passages", path, indexed)
+        return
+    corpus.__dict__["bm25"] = retriever  # what the cached property would have computed
 
 
 def _fsync_dir(directory: Path) -> None:

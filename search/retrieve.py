@@ -112,12 +112,14 @@ def lexical_ranking(
     corpus: Corpus, query: str, depth: int, rows: np.ndarray | None = None
 ) -> Ranking:
     """The `depth` passages with the highest BM25 score; passages sharing no term are left out."""
-    if not corpus.passages or depth <= 0 or not any(corpus.bm25_tokens):
+    if not corpus.passages or depth <= 0:
         return Ranking.empty()
     tokens = tokenize_for_bm25([query])[0]
     if not tokens:
         return Ranking.empty()
-    scores = corpus.bm25.get_scores(tokens)[: len(corpus.passages)]
+    scores = corpus.bm25.get_scores(tokens)
+    if len(scores) != len(corpus.passages):  # the stand-in index of a corpus without words
+        return Ranking.empty()
     if rows is not None:
         masked = np.zeros_like(scores)
         masked[rows] = scores[rows]

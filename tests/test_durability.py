@@ -123,6 +123,7 @@ def test_a_save_that_fails_midway_leaves_the_previous_generation_whole(
     # The next write succeeds over whatever the failed one left, and only its files remain.
     reopened.upsert([NEW_DOC])
     assert sorted(os.listdir(directory)) == [
+        "bm25-000002",
         "documents-000002.jsonl",
         MANIFEST,
         "sentences-000002.npy",
@@ -143,6 +144,7 @@ def test_files_left_by_a_crash_are_ignored_then_cleaned_by_the_next_save(
     (directory / "vectors-000002.npy").write_bytes(b"\x93NUMPY garbage of generation 2")
     (directory / "sentences-000002.npy.tmp").write_bytes(b"\x93NUMPY half")
     (directory / "documents-000001.jsonl.tmp").write_text('{"id": "half a line')
+    (directory / "bm25-000002.tmp").mkdir()
     (directory / f"{MANIFEST}.tmp").write_text('{"format_version": 1, "generation": 2, "mo')
 
     reopened = open_index(directory, HashingEmbedder(), Chunking())
@@ -150,6 +152,7 @@ def test_files_left_by_a_crash_are_ignored_then_cleaned_by_the_next_save(
 
     reopened.upsert([NEW_DOC])
     assert sorted(os.listdir(directory)) == [
+        "bm25-000002",
         "documents-000002.jsonl",
         MANIFEST,
         "sentences-000002.npy",

@@ -18,6 +18,7 @@ from index.errors import BadRequest, IndexMismatch, NotFound
 from index.live import Chunking, LiveIndex, open_index
 from index.store import FORMAT_VERSION, MANIFEST, IndexCorrupt, IndexStore
 from search.engine import SearchOptions, search
+from search.retrieve import lexical_ranking
 
 NBC_000 = "000_487d20731cd06fa7"
 UNKNOWN_003 = "003_ec9ad3d51fc008de"
@@ -83,9 +84,34 @@ def test_manifest_describes_the_index(hashing_index: LiveIndex) -> None:
         "vectors": "vectors-000001.npy",
         "sentences": "sentences-000001.npy",
         "documents": "documents-000001.jsonl",
+        "bm25": "bm25-000001",
     }
     for name in manifest["files"].values():
-        assert (_directory(hashing_index) / name).is_file()
+        assert (_directory(hashing_index) / name).exists()
+
+
+def test_a_start_loads_the_saved_bm25_index_instead_of_tokenizing_again(
+    hashing_index: LiveIndex,
+) -> None:
+    directory = _directory(hashing_index)
+    reopened = IndexStore(directory).load("hashing", 384)
+    assert "bm25" in reopened.__dict__ and "bm25_tokens" not in reopened.__dict__
+    query = "embassy"
+    expected = lexical_ranking(hashing_index.corpus, query, 10)
+    found = lexical_ranking(reopened, query, 10)
+    assert len(expected.rows) > 0
+    assert found.rows.tolist() == expected.rows.tolist()
+
+
+def test_a_damaged_bm25_index_is_rebuilt_and_lexical_search_still_works(
+    hashing_index: LiveIndex, caplog: pytest.LogCaptureFixture
+) -> None:
+    directory = _directory(hashing_index)
+    (directory / "bm25-000001" / "params.index.json").write_text("{not json")
+    reopened = IndexStore(directory).load("hashing", 384)
+    assert "rebuilding the BM25 index" in caplog.text
+    expected = lexical_ranking(hashing_index.corpus, "embassy", 10)
+    assert lexical_ranking(reopened, "embassy", 10).rows.tolist() == expected.rows.tolist()
 
 
 def test_loading_for_another_model_names_both_models(hashing_index: LiveIndex) -> None:
@@ -143,6 +169,7 @@ def test_an_unreadable_manifest_is_reported_as_corrupt(hashing_index: LiveIndex)
 def test_a_new_generation_removes_the_old_generations_files(hashing_index: LiveIndex) -> None:
     hashing_index.upsert([NEW_DOC])
     assert sorted(os.listdir(_directory(hashing_index))) == [
+        "bm25-000002",
         "documents-000002.jsonl",
         MANIFEST,
         "sentences-000002.npy",
@@ -185,6 +212,7 @@ def test_a_crash_before_the_manifest_commit_keeps_the_previous_generation(
     # The next write succeeds and leaves only its own generation behind.
     reopened.upsert([NEW_DOC])
     assert sorted(os.listdir(directory)) == [
+        "bm25-000002",
         "documents-000002.jsonl",
         MANIFEST,
         "sentences-000002.npy",
