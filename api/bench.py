@@ -483,10 +483,11 @@ def _in_batches(
 ) -> np.ndarray:
     """Length-sorted batches, as an ingest would run them (padding only to each batch's longest)."""
     order = np.argsort([len(t) for t in texts], kind="stable")
-    vectors = np.zeros((len(texts), 384), dtype=np.float32)
-    for start in range(0, len(texts), size):
-        rows = order[start : start + size]
-        vectors[rows] = encode([texts[i] for i in rows])
+    batches = [order[start : start + size] for start in range(0, len(texts), size)]
+    encoded = [encode([texts[i] for i in rows]) for rows in batches]
+    vectors = np.zeros((len(texts), encoded[0].shape[1]), dtype=np.float32)
+    for rows, block in zip(batches, encoded, strict=True):
+        vectors[rows] = block
     return vectors
 
 

@@ -141,7 +141,7 @@ class OnnxEmbedder:
         self.name = model
         config = json.loads((model_dir / "config.json").read_text())
         self.dim = int(config["hidden_size"])
-        self.max_tokens = _max_seq_length(model_dir)
+        self.max_tokens = max_seq_length(model_dir)
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         # The packaged tokenizer pads every input to 128 tokens; pad per batch instead.
         self._tokenizer.no_padding()
@@ -169,7 +169,7 @@ class OnnxEmbedder:
         return len(self._counter.encode(text, add_special_tokens=False).ids)
 
 
-def _max_seq_length(model_dir: Path) -> int:
+def max_seq_length(model_dir: Path) -> int:
     config = model_dir / "sentence_bert_config.json"
     if config.is_file():
         return int(json.loads(config.read_text()).get("max_seq_length", 256))

@@ -27,7 +27,7 @@ import numpy as np
 
 from index.chunk import Passage
 from index.embed import encode_separately, resolve_precision
-from index.onnx import _max_seq_length, exported_model, padded_batch
+from index.onnx import exported_model, max_seq_length, padded_batch
 
 
 class OpenVinoEmbedder:
@@ -48,7 +48,7 @@ class OpenVinoEmbedder:
         model_dir, path = exported_model(model, cache_dir)
         self.name = model
         self.precision = resolve_precision(precision)
-        self.max_tokens = _max_seq_length(model_dir)
+        self.max_tokens = max_seq_length(model_dir)
         self.batch_size = batch_size
         self.pooled_sentences = pooled_sentences
         threads = threads or os.cpu_count() or 1
