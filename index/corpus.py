@@ -133,14 +133,19 @@ class Corpus:
         shifts = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
         return np.arange(int(counts.sum()), dtype=np.int64) + shifts
 
+    @property
+    def approximate(self) -> bool:
+        """Whether dense search takes its candidates from HNSW (ANN_THRESHOLD) or scores all."""
+        return len(self.sentence_vectors) >= ANN_THRESHOLD or len(self.vectors) >= ANN_THRESHOLD
+
     @cached_property
     def faiss_index(self) -> faiss.Index:
-        """Exact inner-product search over the passage vectors (cosine similarity)."""
+        """Inner-product search over the passage vectors (cosine similarity)."""
         return _search_index(self.vectors)
 
     @cached_property
     def faiss_sentences(self) -> faiss.Index:
-        """Exact inner-product search over the sentence vectors."""
+        """Inner-product search over the sentence vectors."""
         return _search_index(self.sentence_vectors)
 
     @cached_property
@@ -196,14 +201,17 @@ class Corpus:
 
     def warm(self) -> None:
         """Build the search structures now rather than on the first query."""
-        _ = self.faiss_index, self.faiss_sentences, self.bm25, self.sentence_passages
+        _ = self.bm25, self.sentence_offsets, self.sentence_passages
+        if self.approximate:
+            _ = self.faiss_index, self.faiss_sentences
 
 
-# Past this many vectors an index is HNSW, below it exact. Measured here on
-# 100k clustered vectors: exact 7.5 ms a query; HNSW (M 32, efConstruction 200,
-# efSearch 512) 1.9 ms at recall@10 0.96, but 94 s to build, and every write
-# rebuilds the snapshot's index. Exact search stays under ~50 ms a query up to
-# about 500k vectors, so HNSW only pays beyond that, for a mostly static archive.
+# Past this many vectors dense search takes candidates from HNSW; below it every
+# passage is scored exactly (search/retrieve.py: about 10 ms for 28k passages and
+# 139k sentences here, growing linearly, so about 35 ms at 500k sentences).
+# Measured on 100k clustered vectors: HNSW (M 32, efConstruction 200, efSearch
+# 512) answers in 2 ms at recall@10 0.97 but takes 37 s to build, and every write
+# rebuilds the snapshot's index, so it only pays for a large, mostly static archive.
 ANN_THRESHOLD = 500_000
 HNSW_NEIGHBOURS = 32
 HNSW_EF_CONSTRUCTION = 200

@@ -295,3 +295,25 @@ def test_hnsw_finds_what_exact_search_finds_on_a_small_index() -> None:
     assert float(np.mean(overlap)) >= 0.95
     with pytest.raises(ValueError, match="auto, exact or hnsw"):
         vector_index(vectors, "ivf")
+
+
+def test_past_the_ann_threshold_dense_search_ranks_as_exact_search_does(
+    hashing_index: LiveIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import index.corpus
+    from index.corpus import Corpus
+    from search.retrieve import dense_ranking
+
+    corpus = hashing_index.corpus
+    query = hashing_index.embedder.encode(["tear gas live bullets injured"])[0]
+    exact = dense_ranking(corpus, query, depth=5)
+    assert not corpus.approximate
+    monkeypatch.setattr(index.corpus, "ANN_THRESHOLD", 10)
+    # A fresh snapshot of the same data builds HNSW candidates instead of scoring every row.
+    copy = Corpus(
+        corpus.documents, corpus.passages, corpus.vectors, corpus.sentence_vectors, corpus.model
+    )
+    assert copy.approximate and copy.faiss_sentences.ntotal == len(corpus.sentence_vectors)
+    approximate = dense_ranking(copy, query, depth=5)
+    assert approximate.rows.tolist() == exact.rows.tolist()
+    assert np.allclose(approximate.scores, exact.scores, atol=1e-6)
