@@ -12,7 +12,8 @@ then compared (`search.conflicts`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -132,7 +133,8 @@ class _DocumentReader:
                 candidate = self._answer(passage, span, similarity, place)
                 if candidate is not None and (best is None or candidate.score > best.score):
                     best = candidate
-        return best
+        # Only the document's best answer is shown, so only it is attributed.
+        return None if best is None else replace(best, attributed_to=_attribution(best.sentence))
 
     def _answer(
         self, passage: Passage, span: tuple[int, int], similarity: float, place: int
@@ -178,7 +180,6 @@ class _DocumentReader:
             answer_end=start + span_end,
             value=value,
             score=round(score, 4),
-            attributed_to=_attribution(sentence),
         )
 
     def _neighbour(self, span: tuple[int, int], step: int) -> str | None:
@@ -216,6 +217,7 @@ def _attribution(sentence: str) -> str | None:
     return found.text if found is not None else None
 
 
+@lru_cache(maxsize=65536)  # pure, and the same words recur in every document and question
 def _stem(word: str) -> str:
     """A crude suffix strip, enough to match "guards" with "guard" and "used" with "use"."""
     word = word.lower().strip("'\u2019")
