@@ -72,7 +72,9 @@ class Settings(BaseSettings):
         description="Sentence vectors: pooled from the passage pass (openvino) or encoded alone.",
     )
     precision: Literal["auto", "fp32", "bf16"] = Field(
-        "auto", description="Encoder precision; auto is bf16 on CPUs with native bf16."
+        "auto",
+        description="Encoder precision; auto is bf16 where the CPU has native bf16 and a "
+        "probe finds it faster than fp32, else fp32.",
     )
     threads: int = Field(0, ge=0, description="Threads for the encoder (0: one per CPU core).")
     log_level: Literal["debug", "info", "warning", "error"] = Field(

@@ -2,10 +2,12 @@
 
 Two things make ingest fast here, each measured by `parallax bench`:
 
-- OpenVINO runs the ONNX export (index/onnx.py) in bf16 on CPUs that compute
-  it natively (AVX-512 BF16 or AMX), fp32 elsewhere, in length-sorted batches
-  of 8 (padding only to each batch's longest). On this kind of machine it is
-  about 3x sentence-transformers fp32 at a cosine of 0.99998 to it.
+- OpenVINO runs the ONNX export (index/onnx.py) in length-sorted batches of 8
+  (padding only to each batch's longest), in bf16 where the CPU computes it
+  natively and a probe at first load finds it faster than fp32 (the choice is
+  kept beside the export), in fp32 otherwise. On one machine of this kind bf16
+  ran at about 4x sentence-transformers fp32 (cosine 0.99998); on another, bf16
+  was slower and OpenVINO fp32 ran at 1.6x.
 - Sentence vectors come from the same forward pass as their passage: each
   sentence's vector is the mean of the passage's token states that fall in
   the sentence (plus the passage's [CLS] and [SEP], as in the model's own
@@ -26,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from index.chunk import Passage
-from index.embed import encode_separately, resolve_precision
+from index.embed import PROBE_TEXTS, best_time, encode_separately, resolve_precision
 from index.onnx import exported_model, max_seq_length, padded_batch
 
 
@@ -47,27 +49,44 @@ class OpenVinoEmbedder:
 
         model_dir, path = exported_model(model, cache_dir)
         self.name = model
-        self.precision = resolve_precision(precision)
         self.max_tokens = max_seq_length(model_dir)
         self.batch_size = batch_size
         self.pooled_sentences = pooled_sentences
-        threads = threads or os.cpu_count() or 1
-        self._compiled = openvino.Core().compile_model(
-            str(path),
-            "CPU",
-            {
-                "INFERENCE_PRECISION_HINT": "bf16" if self.precision == "bf16" else "f32",
-                # One stream on every core. Two single-thread streams fed by an
-                # AsyncInferQueue were 8% faster, but destroying that compiled model
-                # deadlocked now and then (OpenVINO 2026.4, joining its stream threads).
-                "PERFORMANCE_HINT": "LATENCY",
-                "INFERENCE_NUM_THREADS": threads,
-            },
-        )
-        self.dim = int(self._compiled.output("embedding").get_partial_shape()[1].get_length())
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self._tokenizer.no_padding()  # the packaged tokenizer pads to 128; pad per batch instead
         self._tokenizer.enable_truncation(self.max_tokens)
+        threads = threads or os.cpu_count() or 1
+        core = openvino.Core()
+        compiled: dict[str, Any] = {}
+
+        def compile_model(precision: str) -> Any:
+            if precision not in compiled:
+                compiled[precision] = core.compile_model(
+                    str(path),
+                    "CPU",
+                    {
+                        "INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32",
+                        # One stream on every core. Two single-thread streams fed by an
+                        # AsyncInferQueue were 8% faster, but destroying that compiled
+                        # model deadlocked now and then (OpenVINO 2026.4, joining its
+                        # stream threads).
+                        "PERFORMANCE_HINT": "LATENCY",
+                        "INFERENCE_NUM_THREADS": threads,
+                    },
+                )
+            return compiled[precision]
+
+        def probe(precision: str) -> float:
+            request = compile_model(precision).create_infer_request()
+            inputs = padded_batch(self._tokenizer.encode_batch(PROBE_TEXTS))
+            return best_time(lambda: request.infer(inputs))
+
+        self.precision = resolve_precision(
+            precision, probe, cache_dir, f"openvino {openvino.get_version()}"
+        )
+        self._compiled = compile_model(self.precision)
+        compiled.clear()
+        self.dim = int(self._compiled.output("embedding").get_partial_shape()[1].get_length())
         self._counter = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self._counter.no_padding()
         self._counter.no_truncation()

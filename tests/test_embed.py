@@ -75,3 +75,38 @@ def test_without_one_pass_pooling_each_sentence_is_encoded_on_its_own() -> None:
 def test_an_unknown_encoder_option_is_named(option: str, value: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match=f"unknown .*{value!r}"):
         make_embedder("model", cache=tmp_path, **{option: value})
+
+
+def test_auto_precision_takes_bf16_only_where_a_probe_finds_it_faster(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    import index.embed
+    from index.embed import resolve_precision
+
+    timings = {"fp32": 1.0, "bf16": 0.5}
+    probed: list[str] = []
+
+    def probe(precision: str) -> float:
+        probed.append(precision)
+        return timings[precision]
+
+    monkeypatch.setattr(index.embed, "cpu_has_bf16", lambda: False)
+    assert resolve_precision("auto", probe, tmp_path, "openvino") == "fp32"
+    assert probed == []  # no native bf16: nothing to measure
+
+    monkeypatch.setattr(index.embed, "cpu_has_bf16", lambda: True)
+    assert resolve_precision("auto", probe, tmp_path, "openvino") == "bf16"
+    assert sorted(probed) == ["bf16", "fp32"]
+    # The choice is kept per backend: a second load does not measure again.
+    probed.clear()
+    assert resolve_precision("auto", probe, tmp_path, "openvino") == "bf16"
+    assert probed == []
+    # bf16 barely faster (within the margin) or slower: the exact fp32 is kept.
+    timings["bf16"] = 0.95
+    assert resolve_precision("auto", probe, tmp_path, "torch") == "fp32"
+    timings["bf16"] = 1.6
+    assert resolve_precision("auto", probe, None, "torch") == "fp32"
+    # An explicit precision is never second-guessed.
+    assert resolve_precision("bf16", probe, None, "torch") == "bf16"
+    with pytest.raises(ValueError, match="auto, fp32 or bf16"):
+        resolve_precision("fp16")
