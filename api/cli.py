@@ -464,16 +464,25 @@ def bench_command(
         console.print(backends)
     if result["ann"]:
         ann = Table(title="vector search, one query (structured synthetic vectors)")
-        for column in ("vectors", "exact p50 ms", "HNSW p50 ms", "HNSW recall@10", "HNSW build s"):
+        for column in (
+            "vectors",
+            "exact p50 ms",
+            "HNSW efSearch",
+            "HNSW p50 ms",
+            "HNSW recall@10",
+            "HNSW build s",
+        ):
             ann.add_column(column, justify="right")
         for row in result["ann"]:
-            ann.add_row(
-                str(row["vectors"]),
-                str(row["exact_p50_ms"]),
-                str(row["hnsw_p50_ms"]),
-                str(row["hnsw_recall@10"]),
-                str(row["hnsw_build_s"]),
-            )
+            for point in row["hnsw_sweep"]:
+                ann.add_row(
+                    str(row["vectors"]),
+                    str(row["exact_p50_ms"]),
+                    str(point["ef_search"]),
+                    str(point["p50_ms"]),
+                    str(point["recall@10"]),
+                    str(row["hnsw_build_s"]),
+                )
         console.print(ann)
     if json_out:
         json_out.write_text(json.dumps(result, indent=2))

@@ -1,0 +1,35 @@
+"""The benchmark's own parts, on small inputs (the full run is `parallax bench`)."""
+
+from __future__ import annotations
+
+import json
+
+from api.bench import bench_ann, reuters_documents
+
+
+def test_ann_benchmark_reports_recall_against_exact_search_at_each_ef_search() -> None:
+    from index.corpus import HNSW_EF_SEARCH
+
+    (row,) = bench_ann([3000], queries=20, dim=32, ef_searches=(16,))
+    assert row["vectors"] == 3000
+    sweep = {point["ef_search"]: point for point in row["hnsw_sweep"]}
+    assert set(sweep) == {16, HNSW_EF_SEARCH}
+    assert row["hnsw_recall@10"] == sweep[HNSW_EF_SEARCH]["recall@10"]
+    # A wider search on the same graph finds at least as much of the exact top 10.
+    assert 0 < sweep[16]["recall@10"] <= sweep[HNSW_EF_SEARCH]["recall@10"] <= 1
+    assert row["exact_p50_ms"] > 0 and row["hnsw_build_s"] >= 0
+
+
+def test_reuters_records_become_documents_with_their_wraps_joined(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "reuters.jsonl"
+    records = [
+        {"newid": 1, "title": "COCOA", "body": "Showers continued\nthroughout the week.\n"},
+        {"newid": 2, "title": "EMPTY", "body": "  "},
+        {"newid": 3, "title": None, "body": "First paragraph.\n    Second\nparagraph."},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in records))
+    documents = reuters_documents(path, limit=None)
+    assert [d.id for d in documents] == ["reuters-1", "reuters-3"]  # no body: skipped
+    assert documents[0].text.startswith("Showers continued throughout the week.")
+    assert "First paragraph.\n\nSecond paragraph." in documents[1].text
+    assert len(reuters_documents(path, limit=1)) == 1
