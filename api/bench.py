@@ -357,7 +357,7 @@ def run_bench(
             sample = [p.text for p in passages[:400]]
             sets = retrieval_sets(settings, *quality_sets)
             backends = bench_backends(settings, directory / "models", sample, sets)
-    ann = bench_ann(ann_sizes, ef_searches=(128, 2048)) if ann_sizes else []
+    ann = bench_ann(ann_sizes, ef_searches=(128, 512)) if ann_sizes else []
     return {
         "ingest": ingest,
         "breakdown_ms": stages,

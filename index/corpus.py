@@ -209,13 +209,16 @@ class Corpus:
 # Past this many vectors dense search takes candidates from HNSW; below it every
 # passage is scored exactly (search/retrieve.py: about 10 ms for 28k passages and
 # 139k sentences here, growing linearly, so about 35 ms at 500k sentences).
-# Measured on 100k clustered vectors: HNSW (M 32, efConstruction 200, efSearch
-# 512) answers in 2 ms at recall@10 0.97 but takes 37 s to build, and every write
-# rebuilds the snapshot's index, so it only pays for a large, mostly static archive.
+# HNSW (M 32, efConstruction 200), one query on clustered synthetic vectors
+# (`parallax bench --ann-sizes 100000,1000000`): at 100k, efSearch 512 gives
+# recall@10 0.97 in 1.3 ms (exact 10 ms); at 1M, efSearch 512 only 0.77 (2.8 ms),
+# 2048 gives 0.98 in 11 ms and 4096 0.994 in 25 ms, against 101 ms exact. The
+# 1M graph takes 9 minutes to build, and every write rebuilds the snapshot's
+# index, so HNSW only pays for a large, mostly static archive.
 ANN_THRESHOLD = 500_000
 HNSW_NEIGHBOURS = 32
 HNSW_EF_CONSTRUCTION = 200
-HNSW_EF_SEARCH = 512
+HNSW_EF_SEARCH = 2048
 
 
 def vector_index(vectors: np.ndarray, kind: str = "auto") -> faiss.Index:
