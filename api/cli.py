@@ -392,7 +392,7 @@ def bench_command(
     ),
     requests: Annotated[int, typer.Option(help="Requests per endpoint and client count.")] = 160,
     ann_sizes: Annotated[
-        str, typer.Option(help="Vector counts for exact vs HNSW (1000000 takes ~25 min).")
+        str, typer.Option(help="Vector counts for exact vs HNSW (1000000 takes ~10 min).")
     ] = "100000",
     xquad: Annotated[
         Path, typer.Option(help="XQuAD JSON for the backends' top-10 overlap ('' skips them).")
