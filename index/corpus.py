@@ -135,18 +135,13 @@ class Corpus:
 
     @property
     def approximate(self) -> bool:
-        """Whether dense search takes its candidates from HNSW (ANN_THRESHOLD) or scores all."""
-        return len(self.sentence_vectors) >= ANN_THRESHOLD or len(self.vectors) >= ANN_THRESHOLD
+        """Whether dense search takes its passage candidates from HNSW (ANN_THRESHOLD)."""
+        return len(self.vectors) >= ANN_THRESHOLD
 
     @cached_property
     def faiss_index(self) -> faiss.Index:
         """Inner-product search over the passage vectors (cosine similarity)."""
         return _search_index(self.vectors)
-
-    @cached_property
-    def faiss_sentences(self) -> faiss.Index:
-        """Inner-product search over the sentence vectors."""
-        return _search_index(self.sentence_vectors)
 
     @cached_property
     def bm25(self) -> bm25s.BM25:
@@ -203,15 +198,15 @@ class Corpus:
         """Build the search structures now rather than on the first query."""
         _ = self.bm25, self.sentence_offsets, self.sentence_passages
         if self.approximate:
-            _ = self.faiss_index, self.faiss_sentences
+            _ = self.faiss_index
 
 
-# Past this many vectors dense search takes candidates from HNSW; below it every
-# passage is scored exactly (search/retrieve.py: about 10 ms for 28k passages and
-# 139k sentences here, growing linearly, so about 35 ms at 500k sentences).
+# Past this many passage vectors dense search takes its passage candidates from
+# HNSW; below it every passage vector is scored exactly (one matrix-vector
+# product, memory-bound: 1.5 ms for 28k passages here, so about 25 ms at 500k).
 # HNSW (M 32, efConstruction 200), one query on clustered synthetic vectors
 # (`parallax bench --ann-sizes 100000,1000000`): at 100k, efSearch 512 gives
-# recall@10 0.97 in 1.3 ms (exact 10 ms); at 1M, efSearch 512 only 0.77 (2.8 ms),
+# recall@10 0.97 in 1.3 ms (exact 7.6 ms); at 1M, efSearch 512 only 0.77 (2.8 ms),
 # 2048 gives 0.98 in 11 ms and 4096 0.994 in 25 ms, against 101 ms exact. The
 # 1M graph takes 9 minutes to build, and every write rebuilds the snapshot's
 # index, so HNSW only pays for a large, mostly static archive.

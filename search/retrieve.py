@@ -78,24 +78,39 @@ def dense_ranking(
     should not lose to one that is vaguely on topic throughout. (On XQuAD this
     lifts dense recall@1 of the gold paragraph from 0.895 to 0.934.)
 
-    Below the corpus's approximate-index size every passage is scored exactly:
-    two matrix-vector products over the stored vectors (memory-bound, about
-    7 ms for 139k sentence vectors here) beat FAISS's flat top-k, whose heap
-    of `depth` results made it 15 ms. Past that size candidates come from the
-    HNSW indexes (top passages and the passages of the top sentences) and are
-    scored the same way.
+    Scoring runs in two steps. Every passage vector is scored (one
+    matrix-vector product, exact below the corpus's approximate-index size,
+    HNSW candidates past it); then only the best `sentence_candidates(depth)`
+    passages have their sentences scored. Sentence vectors are five times as
+    many as passages, and scoring them all was memory-bound: 7 of the 10 ms a
+    query spent here on 28k passages and 139k sentences, and it pushed the
+    query encoder's weights out of the cache. With 1,000 candidates the top 10
+    is the same as scoring every sentence for every query tried, and the top
+    200 shares 99.9% of its rows (`parallax bench`, Reuters).
     """
     available = len(corpus.passages) if rows is None else len(rows)
     depth = min(depth, available)
     if depth == 0:
         return Ranking.empty()
     query = np.ascontiguousarray(query_vector.reshape(-1), dtype=np.float32)
-    whole = rows is None and not corpus.approximate
+    keep = sentence_candidates(depth)
     if corpus.approximate:
-        candidates = _approximate_candidates(corpus, query, depth, rows)
+        candidates = np.unique(_faiss_top(corpus.faiss_index, query.reshape(1, -1), keep, rows))
+        passage_scores = corpus.vectors[candidates] @ query
+    elif rows is None:
+        candidates = np.arange(len(corpus.passages))
+        # One product at a time: OpenBLAS runs each on every core, and several
+        # request threads multiplying at once thrashed (16 clients: 11 requests/s
+        # against 30 at 4; `parallax bench`).
+        with _SCORING:
+            passage_scores = corpus.vectors @ query
     else:
-        candidates = np.arange(len(corpus.passages)) if rows is None else np.unique(rows)
-    scores = _passage_scores(corpus, candidates, query, whole)
+        candidates = np.unique(rows)
+        passage_scores = corpus.vectors[candidates] @ query
+    if len(candidates) > keep:
+        best = np.sort(np.argpartition(-passage_scores, keep - 1)[:keep])
+        candidates, passage_scores = candidates[best], passage_scores[best]
+    scores = _with_best_sentence(corpus, candidates, passage_scores, query)
     if len(scores) > depth:
         top = np.argpartition(-scores, depth - 1)[:depth]
         candidates, scores = candidates[top], scores[top]
@@ -103,40 +118,27 @@ def dense_ranking(
     return Ranking(candidates[order].astype(np.int64), scores[order].astype(np.float32))
 
 
-def _passage_scores(
-    corpus: Corpus, candidates: np.ndarray, query: np.ndarray, whole: bool
+def sentence_candidates(depth: int) -> int:
+    """How many passages, best by their own vector, have their sentences scored."""
+    return max(SENTENCE_CANDIDATES, 5 * depth)
+
+
+SENTENCE_CANDIDATES = 1000
+
+
+def _with_best_sentence(
+    corpus: Corpus, candidates: np.ndarray, passage_scores: np.ndarray, query: np.ndarray
 ) -> np.ndarray:
     """(passage similarity + best sentence similarity) / 2 for each candidate row."""
-    if whole:  # every row: no gather, the products read the stored arrays in place
-        # One product at a time: OpenBLAS runs each on every core, and several
-        # request threads multiplying at once thrashed (16 clients: 11 requests/s
-        # against 30 at 4; `parallax bench`).
-        with _SCORING:
-            passage_scores = corpus.vectors @ query
-            sentence_scores = corpus.sentence_vectors @ query
-        counts = np.diff(corpus.sentence_offsets)
-    else:
-        passage_scores = corpus.vectors[candidates] @ query
-        sentence_scores = corpus.sentence_vectors[corpus.sentence_rows(candidates)] @ query
-        counts = np.diff(corpus.sentence_offsets)[candidates]
-    if not len(sentence_scores):
+    counts = corpus.sentence_offsets[candidates + 1] - corpus.sentence_offsets[candidates]
+    if not counts.any():
         return passage_scores
+    sentence_scores = corpus.sentence_vectors[corpus.sentence_rows(candidates)] @ query
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     best = np.maximum.reduceat(sentence_scores, np.minimum(starts, len(sentence_scores) - 1))
     # A passage without sentence vectors is scored by its own vector alone.
     best = np.where(counts > 0, best, passage_scores)
     return (passage_scores + best) / 2
-
-
-def _approximate_candidates(
-    corpus: Corpus, query: np.ndarray, depth: int, rows: np.ndarray | None
-) -> np.ndarray:
-    """Rows of the top passages and of the passages of the top sentences, from HNSW."""
-    single = query.reshape(1, -1)
-    by_passage = _faiss_top(corpus.faiss_index, single, depth, rows)
-    sentence_rows = None if rows is None else corpus.sentence_rows(rows)
-    by_sentence = _faiss_top(corpus.faiss_sentences, single, depth, sentence_rows)
-    return np.unique(np.concatenate([by_passage, corpus.sentence_passages[by_sentence]]))
 
 
 def _faiss_top(index: Any, query: np.ndarray, depth: int, rows: np.ndarray | None) -> np.ndarray:

@@ -313,7 +313,24 @@ def test_past_the_ann_threshold_dense_search_ranks_as_exact_search_does(
     copy = Corpus(
         corpus.documents, corpus.passages, corpus.vectors, corpus.sentence_vectors, corpus.model
     )
-    assert copy.approximate and copy.faiss_sentences.ntotal == len(corpus.sentence_vectors)
+    assert copy.approximate and copy.faiss_index.ntotal == len(corpus.vectors)
     approximate = dense_ranking(copy, query, depth=5)
     assert approximate.rows.tolist() == exact.rows.tolist()
     assert np.allclose(approximate.scores, exact.scores, atol=1e-6)
+
+
+def test_scoring_sentences_of_the_best_passages_only_keeps_the_right_top_passage(
+    hashing_index: LiveIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import search.retrieve
+    from search.retrieve import dense_ranking
+
+    corpus = hashing_index.corpus
+    query = hashing_index.embedder.encode(["tear gas live bullets injured"])[0]
+    everything = dense_ranking(corpus, query, depth=3)
+    assert len(corpus.passages) > 5
+    # Only the best five passages by their own vector get their sentences scored.
+    monkeypatch.setattr(search.retrieve, "SENTENCE_CANDIDATES", 1)
+    few = dense_ranking(corpus, query, depth=1)
+    assert few.rows[0] == everything.rows[0]
+    assert few.scores[0] == pytest.approx(everything.scores[0], abs=1e-6)
