@@ -8,14 +8,14 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel
+from pydantic_core import to_json
 
 from api.errors import install_error_handlers
 from api.limits import LimitsMiddleware
@@ -33,6 +33,8 @@ from api.models import (
     PassageOut,
     SearchRequest,
     SearchResponse,
+    ask_body,
+    search_body,
 )
 from api.settings import Settings
 from api.state import AppState
@@ -164,7 +166,7 @@ async def search_passages(body: SearchRequest, state: StateDep, live: LiveDep) -
     result = await run_in_threadpool(
         search, live.corpus, state.require_embedder(), body.query, options
     )
-    return _json(SearchResponse.of(body.query, result, (time.perf_counter() - started) * 1000))
+    return _json(search_body(body.query, result, (time.perf_counter() - started) * 1000))
 
 
 @router.post("/ask", response_model=AskResponse)
@@ -183,13 +185,15 @@ async def ask_sources(body: AskRequest, state: StateDep, live: LiveDep) -> Respo
         ask, live.corpus, state.require_embedder(), body.question, options
     )
     took_ms = (time.perf_counter() - started) * 1000
-    return _json(AskResponse.of(body.question, result, per_source, took_ms))
+    return _json(ask_body(body.question, result, per_source, took_ms))
 
 
-def _json(model: BaseModel) -> Response:
-    """The model serialised once by pydantic's core. Returning the model would have FastAPI
-    validate it against `response_model` again first: a second walk over every hit."""
-    return Response(model.model_dump_json(), media_type="application/json")
+def _json(body: dict[str, Any]) -> Response:
+    """A body built as plain data (`api.models.search_body`), serialised once by pydantic's core.
+
+    Returning a model would have FastAPI validate it against `response_model` first:
+    a second walk over every hit of every group."""
+    return Response(to_json(body), media_type="application/json")
 
 
 @router.get("/documents", response_model=DocumentPage)

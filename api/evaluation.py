@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from api.app import search_options
-from api.models import AskRequest, AskResponse, SearchRequest, SearchResponse
+from api.models import AskRequest, SearchRequest, ask_body, search_body
 from api.settings import Settings
 from api.state import embedder_from_settings
 from index.documents import Document, load_jsonl, load_seeds
@@ -59,7 +59,7 @@ class InProcessClient:
             options = search_options(request, self.settings)
             result = search(corpus, embedder, request.query, options)
             took = (time.perf_counter() - started) * 1000
-            body = SearchResponse.of(request.query, result, took).model_dump()
+            body = search_body(request.query, result, took)
         elif endpoint == "ask":
             question = AskRequest(**payload)
             per_source = question.per_source or 1
@@ -70,7 +70,7 @@ class InProcessClient:
             )
             result = ask(corpus, embedder, question.question, options)
             took = (time.perf_counter() - started) * 1000
-            body = AskResponse.of(question.question, result, per_source, took).model_dump()
+            body = ask_body(question.question, result, per_source, took)
         else:
             raise ValueError(f"unknown endpoint {endpoint!r}")
         return body, (time.perf_counter() - started) * 1000

@@ -79,6 +79,27 @@ def test_search_returns_grouped_hits_with_offsets_into_the_stored_text(client: T
     assert ranks == sorted(ranks) and len(ranks) <= 10
 
 
+@pytest.mark.parametrize(
+    ("path", "payload", "model"),
+    [
+        ("/search", {"query": "demonstrators injured by live bullets"}, "SearchResponse"),
+        ("/ask", {"question": "How many were injured?"}, "AskResponse"),
+        ("/ask", {"question": "Who is the White House press secretary?"}, "AskResponse"),
+    ],
+)
+def test_search_and_ask_bodies_match_the_published_schema(
+    client: TestClient, path: str, payload: dict, model: str
+) -> None:
+    # The bodies are built as plain data for speed; the OpenAPI models must still describe
+    # them exactly: every field present, of its declared type, and nothing else.
+    import api.models
+
+    body = client.post(path, json=payload).json()
+    schema = getattr(api.models, model)
+    assert schema.model_validate(body, strict=True).model_dump(mode="json") == body
+    assert set(body) == set(schema.model_fields)
+
+
 def test_search_respects_k_per_source_mode_and_filters(client: TestClient) -> None:
     body = client.post(
         "/search",
