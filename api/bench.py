@@ -188,7 +188,7 @@ def breakdown(settings: Settings, directory: Path) -> dict:
     from api.state import embedder_from_settings
 
     embedder = embedder_from_settings(settings, directory / "models")
-    from pydantic_core import to_json
+    import orjson
 
     from api.models import ask_body, search_body
     from index.live import Chunking, open_index
@@ -213,10 +213,10 @@ def breakdown(settings: Settings, directory: Path) -> dict:
         t3 = time.perf_counter()
         result = rank_to_result(corpus, fused, options)
         t4 = time.perf_counter()
-        to_json(search_body(query, result, 0))
+        orjson.dumps(search_body(query, result, 0))
         t5 = time.perf_counter()
         answered = ask(corpus, embedder, query, options)
-        to_json(ask_body(query, answered, 1, 0))
+        orjson.dumps(ask_body(query, answered, 1, 0))
         t6 = time.perf_counter()
         for name, seconds in zip(
             stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5), strict=True

@@ -218,11 +218,11 @@ class Deleted(BaseModel):
 
 
 # The bodies of /search and /ask are built as plain dicts and serialised by
-# pydantic's core (`pydantic_core.to_json`), not as validated models: a /search
-# over a large archive holds a group for each of a few hundred documents, and
-# building and validating those models took 2.3 ms of a 3.2 ms serialisation
-# (dicts: 1.4 ms; `parallax bench`). The models above stay the schema
-# (OpenAPI, and tests that validate these bodies against it).
+# orjson (api/app.py), not as validated models: a /search over a large archive
+# holds a group for each of a few hundred documents, and building and
+# validating those models took 2.3 ms of a 3.2 ms serialisation (dicts and
+# orjson: 0.7 ms; `parallax bench`). The models above stay the schema (OpenAPI,
+# and tests that validate these bodies against it).
 
 
 def hit_body(hit: FoundHit) -> dict[str, Any]:
