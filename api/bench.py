@@ -225,6 +225,58 @@ def breakdown(settings: Settings, directory: Path) -> dict:
     return {name: round(statistics.median(values), 2) for name, values in stages.items()}
 
 
+def sentence_candidate_agreement(settings: Settings, directory: Path, count: int = 100) -> dict:
+    """How far scoring sentences for the best passages only departs from scoring them all.
+
+    Dense search scores sentences only for the passages whose own vectors rank
+    best (search/retrieve.py). On the served index this compares its top 10
+    and top 200 with scoring every sentence, for the benchmark's questions and
+    for `count` fragments of stored sentences (the hard case: one sentence
+    matches, its passage may not).
+    """
+    from api.state import embedder_from_settings
+    from index.live import Chunking, open_index
+    from search.engine import SearchOptions
+    from search.retrieve import dense_ranking, sentence_candidates
+
+    embedder = embedder_from_settings(settings, directory / "models")
+    corpus = open_index(directory / "index", embedder, Chunking()).corpus
+    depth = SearchOptions().depth
+    rng = np.random.default_rng(0)
+    fragments = []
+    for row in rng.permutation(len(corpus.passages)).tolist():
+        sentences = [s for s in corpus.passages[row].sentence_texts() if len(s.split()) > 8]
+        if len(sentences) > 2:
+            fragments.append(" ".join(sentences[len(sentences) // 2].split()[:10]))
+        if len(fragments) == count:
+            break
+    top10, top200, two_step, every = [], [], [], []
+    for vector in embedder.encode(QUERIES + fragments):
+        began = time.perf_counter()
+        fast = dense_ranking(corpus, vector, depth).rows
+        middle = time.perf_counter()
+        full = dense_ranking(corpus, vector, depth, candidates=len(corpus.passages)).rows
+        two_step.append((middle - began) * 1000)
+        every.append((time.perf_counter() - middle) * 1000)
+        top10.append(
+            len(set(fast[:10].tolist()) & set(full[:10].tolist())) / max(1, len(full[:10]))
+        )
+        top200.append(len(set(fast.tolist()) & set(full.tolist())) / max(1, len(full)))
+    return {
+        "queries": len(top10),
+        "candidates": sentence_candidates(depth),
+        "top10_overlap": round(float(np.mean(top10)), 4),
+        "top10_overlap_min": round(float(np.min(top10)), 4),
+        "top200_overlap": round(float(np.mean(top200)), 4),
+        "p50_ms": round(statistics.median(two_step), 2),
+        "all_sentences_p50_ms": round(statistics.median(every), 2),
+    }
+
+
+def _overlap(found: np.ndarray, expected: np.ndarray) -> float:
+    return len(set(found.tolist()) & set(expected.tolist())) / max(1, len(expected))
+
+
 def bench_http(directory: Path, clients: Sequence[int], requests: int) -> dict:
     """Latency and throughput of /search and /ask over HTTP at each client count."""
     import httpx
@@ -355,6 +407,7 @@ def run_bench(
         ingest = bench_ingest(settings, embedder, documents, directory, more)
         http = bench_http(directory, clients, requests)
         stages = breakdown(settings, directory)
+        agreement = sentence_candidate_agreement(settings, directory)
         backends = []
         if quality_sets:
             passages = IndexStore(directory / "index").load(settings.model, embedder.dim).passages
@@ -365,6 +418,7 @@ def run_bench(
     return {
         "ingest": ingest,
         "breakdown_ms": stages,
+        "sentence_candidates": agreement,
         "http": http,
         "backends": backends,
         "ann": ann,

@@ -453,6 +453,14 @@ def bench_command(
         else ""
     )
     console.print(f"one query in process, medians (ms): {stages}")
+    agreement = result["sentence_candidates"]
+    console.print(
+        f"dense search scores sentences for the best {agreement['candidates']} passages only: "
+        f"top 10 the same as scoring all sentences {agreement['top10_overlap']:.2%} "
+        f"(worst query {agreement['top10_overlap_min']:.0%}), top 200 "
+        f"{agreement['top200_overlap']:.2%}, over {agreement['queries']} queries; "
+        f"{agreement['p50_ms']} ms against {agreement['all_sentences_p50_ms']} ms"
+    )
     if result["backends"]:
         backends = Table(title="encoder backends against sentence-transformers fp32")
         columns = [k for k in result["backends"][0] if k != "backend"]

@@ -69,7 +69,11 @@ def allowed_rows(corpus: Corpus, filters: Filters) -> np.ndarray | None:
 
 
 def dense_ranking(
-    corpus: Corpus, query_vector: np.ndarray, depth: int, rows: np.ndarray | None = None
+    corpus: Corpus,
+    query_vector: np.ndarray,
+    depth: int,
+    rows: np.ndarray | None = None,
+    candidates: int | None = None,
 ) -> Ranking:
     """The `depth` passages most similar to the query, by passage and by best sentence.
 
@@ -86,36 +90,37 @@ def dense_ranking(
     query spent here on 28k passages and 139k sentences, and it pushed the
     query encoder's weights out of the cache. With 1,000 candidates the top 10
     is the same as scoring every sentence for every query tried, and the top
-    200 shares 99.9% of its rows (`parallax bench`, Reuters).
+    200 shares 99.9% of its rows (`parallax bench`, Reuters). `candidates`
+    overrides that number (the benchmark passes every passage to compare).
     """
     available = len(corpus.passages) if rows is None else len(rows)
     depth = min(depth, available)
     if depth == 0:
         return Ranking.empty()
     query = np.ascontiguousarray(query_vector.reshape(-1), dtype=np.float32)
-    keep = sentence_candidates(depth)
+    keep = sentence_candidates(depth) if candidates is None else max(candidates, depth)
     if corpus.approximate:
-        candidates = np.unique(_faiss_top(corpus.faiss_index, query.reshape(1, -1), keep, rows))
-        passage_scores = corpus.vectors[candidates] @ query
+        found = np.unique(_faiss_top(corpus.faiss_index, query.reshape(1, -1), keep, rows))
+        passage_scores = corpus.vectors[found] @ query
     elif rows is None:
-        candidates = np.arange(len(corpus.passages))
+        found = np.arange(len(corpus.passages))
         # One product at a time: OpenBLAS runs each on every core, and several
         # request threads multiplying at once thrashed (16 clients: 11 requests/s
         # against 30 at 4; `parallax bench`).
         with _SCORING:
             passage_scores = corpus.vectors @ query
     else:
-        candidates = np.unique(rows)
-        passage_scores = corpus.vectors[candidates] @ query
-    if len(candidates) > keep:
+        found = np.unique(rows)
+        passage_scores = corpus.vectors[found] @ query
+    if len(found) > keep:
         best = np.sort(np.argpartition(-passage_scores, keep - 1)[:keep])
-        candidates, passage_scores = candidates[best], passage_scores[best]
-    scores = _with_best_sentence(corpus, candidates, passage_scores, query)
+        found, passage_scores = found[best], passage_scores[best]
+    scores = _with_best_sentence(corpus, found, passage_scores, query)
     if len(scores) > depth:
         top = np.argpartition(-scores, depth - 1)[:depth]
-        candidates, scores = candidates[top], scores[top]
-    order = np.lexsort((candidates, -scores))  # best first; ties by row, deterministically
-    return Ranking(candidates[order].astype(np.int64), scores[order].astype(np.float32))
+        found, scores = found[top], scores[top]
+    order = np.lexsort((found, -scores))  # best first; ties by row, deterministically
+    return Ranking(found[order].astype(np.int64), scores[order].astype(np.float32))
 
 
 def sentence_candidates(depth: int) -> int:
@@ -133,7 +138,11 @@ def _with_best_sentence(
     counts = corpus.sentence_offsets[candidates + 1] - corpus.sentence_offsets[candidates]
     if not counts.any():
         return passage_scores
-    sentence_scores = corpus.sentence_vectors[corpus.sentence_rows(candidates)] @ query
+    if len(candidates) == len(corpus.passages):  # every row (sorted): read them in place
+        with _SCORING:
+            sentence_scores = corpus.sentence_vectors @ query
+    else:
+        sentence_scores = corpus.sentence_vectors[corpus.sentence_rows(candidates)] @ query
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     best = np.maximum.reduceat(sentence_scores, np.minimum(starts, len(sentence_scores) - 1))
     # A passage without sentence vectors is scored by its own vector alone.

@@ -33,3 +33,22 @@ def test_reuters_records_become_documents_with_their_wraps_joined(tmp_path) -> N
     assert documents[0].text.startswith("Showers continued throughout the week.")
     assert "First paragraph.\n\nSecond paragraph." in documents[1].text
     assert len(reuters_documents(path, limit=1)) == 1
+
+
+def test_sentence_candidate_agreement_compares_with_scoring_every_sentence(
+    tmp_path, hashing_index, monkeypatch  # type: ignore[no-untyped-def]
+) -> None:
+    import search.retrieve
+    from api.bench import sentence_candidate_agreement
+    from api.settings import Settings
+
+    settings = Settings(embedder="hashing", data_dir=tmp_path)
+    # Every seed passage is a candidate: the two rankings are the same.
+    same = sentence_candidate_agreement(settings, tmp_path, count=5)
+    assert same["top10_overlap"] == same["top200_overlap"] == 1.0
+    assert same["queries"] > 8 and same["candidates"] == 1000
+    # With a single candidate most of the top 200 is lost, and the report says so.
+    monkeypatch.setattr(search.retrieve, "SENTENCE_CANDIDATES", 1)
+    monkeypatch.setattr(search.retrieve, "sentence_candidates", lambda depth: 1)
+    narrow = sentence_candidate_agreement(settings, tmp_path, count=5)
+    assert narrow["top200_overlap"] < 0.5
