@@ -336,5 +336,9 @@ def make_embedder(
         return torch_encoder()
     from index.onnx import OnnxEmbedder, ServiceEmbedder
 
-    queries = torch_encoder() if query == "torch" else OnnxEmbedder(model, folder)
+    queries = (
+        torch_encoder()
+        if query == "torch"
+        else OnnxEmbedder(model, folder, threads or os.cpu_count() or 1)
+    )
     return ServiceEmbedder(queries, batch_encoder)

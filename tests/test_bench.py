@@ -36,7 +36,9 @@ def test_reuters_records_become_documents_with_their_wraps_joined(tmp_path) -> N
 
 
 def test_sentence_candidate_agreement_compares_with_scoring_every_sentence(
-    tmp_path, hashing_index, monkeypatch  # type: ignore[no-untyped-def]
+    tmp_path,
+    hashing_index,
+    monkeypatch,  # type: ignore[no-untyped-def]
 ) -> None:
     import search.retrieve
     from api.bench import sentence_candidate_agreement
