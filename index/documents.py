@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,16 @@ class Document:
     url: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Every field is a str or None: a shallow dict, not `asdict`'s deep copy
+        # (which took 0.48 s of each save of a 19k-document index).
+        return {
+            "id": self.id,
+            "text": self.text,
+            "source": self.source,
+            "title": self.title,
+            "published": self.published,
+            "url": self.url,
+        }
 
 
 def parse_document(record: Any, where: str = "document") -> Document:
