@@ -58,6 +58,24 @@ class EmbeddedDocument(NamedTuple):
     sentence_vectors: np.ndarray  # one row per sentence of each passage, in passage order
 
 
+@dataclass(frozen=True)
+class DocumentTable:
+    """The documents of a snapshot in row order, as arrays for vectorised filters."""
+
+    position: dict[str, int]  # document id -> its index in the arrays below
+    starts: np.ndarray  # first passage row
+    counts: np.ndarray  # passage rows
+    source_codes: np.ndarray  # index into `sources`
+    sources: list[str]  # distinct casefolded outlets ("" for none)
+    published: np.ndarray  # "YYYY-MM-DD", or "" for undated
+
+
+def concatenated_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """start, start + 1, ..., start + count - 1 for each (start, count), concatenated."""
+    shifts = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+    return np.arange(int(counts.sum()), dtype=np.int64) + shifts
+
+
 @dataclass(frozen=True, eq=False)
 class Corpus:
     """Documents in insertion order, their passages, and the vectors of both.
@@ -128,10 +146,25 @@ class Corpus:
     def sentence_rows(self, passage_rows: np.ndarray) -> np.ndarray:
         """The sentence rows of the given passage rows, passage by passage."""
         starts = self.sentence_offsets[passage_rows]
-        counts = self.sentence_offsets[passage_rows + 1] - starts
-        # Each passage contributes start, start + 1, ..., start + count - 1.
-        shifts = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
-        return np.arange(int(counts.sum()), dtype=np.int64) + shifts
+        return concatenated_ranges(starts, self.sentence_offsets[passage_rows + 1] - starts)
+
+    @cached_property
+    def document_table(self) -> DocumentTable:
+        """Each document's passage rows, outlet and date as arrays, for vectorised filters."""
+        rows = list(self._rows_by_doc.values())
+        docs = [self.documents[i] for i in self._rows_by_doc]
+        sources, codes = np.unique(
+            np.array([(d.source or "").casefold() for d in docs], dtype=str), return_inverse=True
+        )
+        return DocumentTable(
+            position={doc_id: n for n, doc_id in enumerate(self._rows_by_doc)},
+            starts=np.array([r.start for r in rows], dtype=np.int64),
+            counts=np.array([len(r) for r in rows], dtype=np.int64),
+            source_codes=codes.astype(np.int64),
+            sources=sources.tolist(),
+            # Fixed-width strings compare in C; "" sorts before every date.
+            published=np.array([d.published or "" for d in docs], dtype="U10"),
+        )
 
     @property
     def approximate(self) -> bool:

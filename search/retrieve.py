@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from index.corpus import Corpus, tokenize_for_bm25
+from index.corpus import Corpus, concatenated_ranges, tokenize_for_bm25
 
 
 @dataclass(frozen=True)
@@ -44,28 +44,30 @@ _SCORING = threading.Lock()
 
 
 def allowed_rows(corpus: Corpus, filters: Filters) -> np.ndarray | None:
-    """The passage rows the filters allow, or None when every row is allowed."""
+    """The passage rows the filters allow, or None when every row is allowed.
+
+    Vectorised over the corpus's document table: a loop over documents took
+    19 ms for an outlet filter on 19k documents.
+    """
     if filters.is_empty():
         return None
-    wanted_ids = set(filters.doc_ids) if filters.doc_ids else None
-    wanted_sources = {s.casefold() for s in filters.sources} if filters.sources else None
-    rows: list[range] = []
-    for doc in corpus.documents.values():
-        if wanted_ids is not None and doc.id not in wanted_ids:
-            continue
-        if wanted_sources is not None and (doc.source or "").casefold() not in wanted_sources:
-            continue
-        # ISO dates compare correctly as strings; undated documents fail a date filter.
-        if filters.published_from and not (
-            doc.published and doc.published >= filters.published_from
-        ):
-            continue
-        if filters.published_to and not (doc.published and doc.published <= filters.published_to):
-            continue
-        rows.append(corpus.rows_of(doc.id))
-    if not rows:
-        return np.zeros(0, dtype=np.int64)
-    return np.concatenate([np.arange(r.start, r.stop, dtype=np.int64) for r in rows])
+    table = corpus.document_table
+    keep = np.ones(len(table.starts), dtype=bool)
+    if filters.doc_ids:
+        chosen = np.zeros_like(keep)
+        chosen[[table.position[i] for i in filters.doc_ids if i in table.position]] = True
+        keep &= chosen
+    if filters.sources:
+        wanted = {s.casefold() for s in filters.sources}
+        keep &= np.isin(table.source_codes, [n for n, s in enumerate(table.sources) if s in wanted])
+    # ISO dates compare correctly as strings; undated documents ("") fail a date filter.
+    if filters.published_from:
+        keep &= (table.published != "") & (table.published >= filters.published_from)
+    if filters.published_to:
+        keep &= (table.published != "") & (table.published <= filters.published_to)
+    if keep.all() and int(table.counts.sum()) == len(corpus.passages):
+        return None
+    return concatenated_ranges(table.starts[keep], table.counts[keep])
 
 
 def dense_ranking(

@@ -334,3 +334,60 @@ def test_scoring_sentences_of_the_best_passages_only_keeps_the_right_top_passage
     few = dense_ranking(corpus, query, depth=1)
     assert few.rows[0] == everything.rows[0]
     assert few.scores[0] == pytest.approx(everything.scores[0], abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(doc_ids=(NBC_001, "no-such-doc")),
+        Filters(sources=("nbc news", "REUTERS")),
+        Filters(published_from="2019-12-31"),
+        Filters(published_to="2019-12-30"),
+        Filters(sources=("NBC News",), published_from="2020-01-01"),
+        Filters(sources=("the hill",), published_to="2019-12-31"),
+        Filters(doc_ids=(NBC_001,), sources=("Reuters",)),
+    ],
+)
+def test_filters_allow_exactly_the_rows_of_the_documents_that_match(
+    hashing_index: LiveIndex, filters: Filters
+) -> None:
+    from search.retrieve import allowed_rows
+
+    corpus = hashing_index.corpus
+
+    def matches(doc) -> bool:  # type: ignore[no-untyped-def]
+        return (
+            (not filters.doc_ids or doc.id in filters.doc_ids)
+            and (
+                not filters.sources
+                or (doc.source or "").casefold() in {s.casefold() for s in filters.sources}
+            )
+            and (
+                not filters.published_from
+                or bool(doc.published and doc.published >= filters.published_from)
+            )
+            and (
+                not filters.published_to
+                or bool(doc.published and doc.published <= filters.published_to)
+            )
+        )
+
+    expected = [
+        row for doc in corpus.documents.values() if matches(doc) for row in corpus.rows_of(doc.id)
+    ]
+    rows = allowed_rows(corpus, filters)
+    if len(expected) == len(corpus.passages):  # every row allowed: searched as unfiltered
+        assert rows is None
+    else:
+        assert rows is not None and rows.tolist() == expected
+
+
+def test_a_filter_that_every_document_passes_searches_as_if_unfiltered(
+    hashing_index: LiveIndex,
+) -> None:
+    from search.retrieve import allowed_rows
+
+    corpus = hashing_index.corpus
+    every_id = tuple(corpus.documents)
+    assert allowed_rows(corpus, Filters(doc_ids=every_id)) is None
+    assert allowed_rows(corpus, Filters()) is None
