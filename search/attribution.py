@@ -293,10 +293,9 @@ def _trim(sentence: str, start: int, end: int) -> _Span | None:
     """The span without surrounding spaces, punctuation or a leading conjunction."""
     while start < end and not (sentence[start].isalnum()):
         start += 1
-    while end > start and not (sentence[end - 1].isalnum() or sentence[end - 1] in ".’'"):
-        end -= 1
-    # Keep the dot of "U.S." and "Jr." but not a full stop.
-    while end > start and sentence[end - 1] in ".’'":
+    # Keep the dot of "U.S." and "Jr." but not a full stop, nor what stands before it
+    # ("0 ." is "0", not "0 ").
+    while end > start and not sentence[end - 1].isalnum():
         if sentence[end - 1] == "." and _ends_with_abbreviation(sentence, end):
             break
         end -= 1

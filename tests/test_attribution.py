@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from search.attribution import Attribution, find_attribution
@@ -261,6 +261,8 @@ _FRAGMENTS = st.sampled_from(
 
 
 @settings(max_examples=300, deadline=None)
+@example("0 .said")  # once gave the source "0 ", with its space
+@example("Ben Smith .' said")
 @given(
     st.one_of(
         st.text(max_size=200),
