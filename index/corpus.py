@@ -178,9 +178,9 @@ class Corpus:
 
     @cached_property
     def bm25(self) -> bm25s.BM25:
-        import bm25s
+        from index.bm25 import BM25
 
-        retriever = bm25s.BM25()
+        retriever = BM25()
         # bm25s cannot index an empty corpus, nor one whose passages have no words (it
         # divides by their mean length); neither is searched lexically, so a stand-in does.
         tokens = list(self.bm25_tokens) if any(self.bm25_tokens) else [["\x00empty"]]
