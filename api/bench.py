@@ -222,7 +222,23 @@ def breakdown(settings: Settings, directory: Path) -> dict:
             stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5), strict=True
         ):
             stages[name].append(seconds * 1000)
-    return {name: round(statistics.median(values), 2) for name, values in stages.items()}
+    medians = {name: round(statistics.median(values), 2) for name, values in stages.items()}
+    # A write of one short article to the whole served index (new snapshot, BM25, save).
+    writes = []
+    for n in range(3):
+        article = parse_document(
+            {
+                "id": f"bench-write-{n}",
+                "text": f"Oil prices rose {n + 2} percent on Tuesday after producers agreed "
+                "to cut output. Traders said the rally could last into next week.",
+                "source": "Bench",
+            }
+        )
+        began = time.perf_counter()
+        live.upsert([article], progress=False)
+        writes.append((time.perf_counter() - began) * 1000)
+    medians["write_one_document"] = round(statistics.median(writes), 1)
+    return medians
 
 
 def sentence_candidate_agreement(settings: Settings, directory: Path, count: int = 100) -> dict:

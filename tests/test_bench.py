@@ -54,3 +54,24 @@ def test_sentence_candidate_agreement_compares_with_scoring_every_sentence(
     monkeypatch.setattr(search.retrieve, "sentence_candidates", lambda depth: 1)
     narrow = sentence_candidate_agreement(settings, tmp_path, count=5)
     assert narrow["top200_overlap"] < 0.5
+
+
+def test_breakdown_times_each_stage_and_a_one_document_write(tmp_path, hashing_index) -> None:  # type: ignore[no-untyped-def]
+    from api.bench import breakdown
+    from api.settings import Settings
+    from index.store import IndexStore
+
+    stages = breakdown(Settings(embedder="hashing", data_dir=tmp_path), tmp_path)
+    assert set(stages) == {
+        "encode",
+        "retrieve",
+        "fuse",
+        "group",
+        "serialise",
+        "ask_total",
+        "write_one_document",
+    }
+    assert all(value > 0 for value in stages.values())
+    # The writes went through the real path: they are saved in the index on disk.
+    saved = IndexStore(tmp_path / "index").load(hashing_index.corpus.model, 384)
+    assert {f"bench-write-{n}" for n in range(3)} <= set(saved.documents)
