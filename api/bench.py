@@ -192,21 +192,28 @@ def breakdown(settings: Settings, directory: Path) -> dict:
 
     from api.models import ask_body, search_body
     from index.live import Chunking, open_index
-    from search.answers import ask
+    from search.answers import answer_from_ranking, ask
     from search.engine import SearchOptions, rank_to_result
-    from search.retrieve import dense_ranking, lexical_ranking, reciprocal_rank_fusion
+    from search.retrieve import (
+        Ranking,
+        dense_ranking,
+        lexical_ranking,
+        reciprocal_rank_fusion,
+    )
 
     live = open_index(directory / "index", embedder, Chunking())
     corpus = live.corpus
     options = SearchOptions()
     stages: dict[str, list[float]] = {
-        k: [] for k in ("encode", "retrieve", "fuse", "group", "serialise", "ask_total")
+        k: [] for k in ("encode", "retrieve", "fuse", "group", "serialise", "extract", "ask_total")
     }
     for query in QUERIES * 3:
         t0 = time.perf_counter()
         vector = embedder.encode([query])[0]
         t1 = time.perf_counter()
         dense = dense_ranking(corpus, vector, options.depth)
+        relevant = dense.scores >= options.min_similarity  # as search.engine.rank keeps
+        dense = Ranking(dense.rows[relevant], dense.scores[relevant])
         lexical = lexical_ranking(corpus, query, options.depth)
         t2 = time.perf_counter()
         fused = reciprocal_rank_fusion([dense, lexical], options.rrf_k)
@@ -215,11 +222,13 @@ def breakdown(settings: Settings, directory: Path) -> dict:
         t4 = time.perf_counter()
         orjson.dumps(search_body(query, result, 0))
         t5 = time.perf_counter()
+        answer_from_ranking(corpus, query, vector, fused, options)
+        t6 = time.perf_counter()
         answered = ask(corpus, embedder, query, options)
         orjson.dumps(ask_body(query, answered, 1, 0))
-        t6 = time.perf_counter()
+        t7 = time.perf_counter()
         for name, seconds in zip(
-            stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5), strict=True
+            stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5, t7 - t6), strict=True
         ):
             stages[name].append(seconds * 1000)
     medians = {name: round(statistics.median(values), 2) for name, values in stages.items()}

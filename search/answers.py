@@ -27,6 +27,7 @@ from search.conflicts import Claim, Comparison, compare_claims
 from search.engine import SearchOptions, SearchResult, rank, rank_to_result
 from search.extract import extract_answer
 from search.question import QuestionAnalysis, analyze_question
+from search.retrieve import Ranking
 from search.speech import SpeechQuestion, parse_speech_question, score_speech, speaker_names
 
 # How many of a document's best passages are read for its answer.
@@ -73,10 +74,17 @@ class AskResult:
 
 def ask(corpus: Corpus, embedder: Embedder, question: str, options: SearchOptions) -> AskResult:
     """Answer `question` from every relevant document and compare the answers."""
-    analysis = analyze_question(question)
-    speech = parse_speech_question(question) if analysis.answer_type == "other" else None
     vector = embedder.encode([question])[0]
     ranking = rank(corpus, embedder, question, options, vector=vector)
+    return answer_from_ranking(corpus, question, vector, ranking, options)
+
+
+def answer_from_ranking(
+    corpus: Corpus, question: str, vector: np.ndarray, ranking: Ranking, options: SearchOptions
+) -> AskResult:
+    """The extraction half of `ask`: answers from the ranked passages, compared."""
+    analysis = analyze_question(question)
+    speech = parse_speech_question(question) if analysis.answer_type == "other" else None
     result = rank_to_result(
         corpus, ranking, SearchOptions(k=options.k, per_source=PASSAGES_PER_DOCUMENT)
     )

@@ -68,6 +68,7 @@ def test_breakdown_times_each_stage_and_a_one_document_write(tmp_path, hashing_i
         "fuse",
         "group",
         "serialise",
+        "extract",
         "ask_total",
         "write_one_document",
     }
