@@ -33,6 +33,10 @@ from api.models import (
     PassageOut,
     SearchRequest,
     SearchResponse,
+    StoryDocument,
+    StoryOut,
+    StoryPage,
+    StorySummary,
     ask_body,
     search_body,
 )
@@ -42,6 +46,7 @@ from index.documents import is_valid_unicode, parse_document
 from index.embed import Embedder
 from index.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from index.live import LiveIndex
+from index.stories import Story
 from search.answers import ask
 from search.engine import SearchOptions, search
 from search.retrieve import Filters
@@ -182,7 +187,7 @@ async def ask_sources(body: AskRequest, state: StateDep, live: LiveDep) -> Respo
     )
     started = time.perf_counter()
     result = await run_in_threadpool(
-        ask, live.corpus, state.require_embedder(), body.question, options
+        ask, live.corpus, state.require_embedder(), body.question, options, body.story
     )
     took_ms = (time.perf_counter() - started) * 1000
     return _json(ask_body(body.question, result, per_source, took_ms))
@@ -195,6 +200,54 @@ def _json(body: dict[str, Any]) -> Response:
     a second walk over every hit of every group. orjson writes a 300 KB /search body
     (a few hundred groups) in 0.24 ms, pydantic's core in 1.17 ms."""
     return Response(orjson.dumps(body), media_type="application/json")
+
+
+@router.get("/stories", response_model=StoryPage)
+def list_stories(
+    live: LiveDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> StoryPage:
+    """A page of the stories (documents about one event each), the latest first."""
+    corpus = live.corpus
+    ids = corpus.stories_newest_first
+    stories = (corpus.story(i) for i in ids[offset : offset + limit])
+    return StoryPage(
+        total=len(ids),
+        offset=offset,
+        limit=limit,
+        stories=[story_summary(story) for story in stories if story is not None],
+    )
+
+
+@router.get("/stories/{story_id}", response_model=StoryOut)
+def get_story(story_id: str, live: LiveDep) -> StoryOut:
+    """A story with its documents, oldest first."""
+    story = live.corpus.story(story_id)
+    if story is None:
+        raise NotFound(f"no story with id {story_id!r}; GET /stories lists them")
+    return StoryOut(
+        id=story.id,
+        title=story.title,
+        documents=[
+            StoryDocument(id=d.id, source=d.source, title=d.title, published=d.published)
+            for d in story.documents
+        ],
+        sources=list(story.sources),
+        first_published=story.first_published,
+        last_published=story.last_published,
+    )
+
+
+def story_summary(story: Story) -> StorySummary:
+    return StorySummary(
+        id=story.id,
+        title=story.title,
+        documents=len(story.documents),
+        sources=list(story.sources),
+        first_published=story.first_published,
+        last_published=story.last_published,
+    )
 
 
 @router.get("/documents", response_model=DocumentPage)
@@ -264,6 +317,9 @@ async def add_documents(body: IngestRequest, state: StateDep, live: WriterDep) -
             "unchanged": len(report.unchanged),
         },
         passages=report.passages,
+        story_ids=report.story_ids,
+        stories=report.stories,
+        new_stories=report.new_stories,
     )
 
 
@@ -292,16 +348,25 @@ def search_options(body: SearchRequest, settings: Settings, field: str = "query"
     for name, value in (("k", k), ("per_source", per_source)):
         if not 1 <= value <= settings.max_k:
             raise BadRequest(f"'{name}' must be between 1 and {settings.max_k}, got {value}")
+    max_sources = settings.max_sources if body.max_sources is None else body.max_sources
+    if not 1 <= max_sources <= settings.max_sources_limit:
+        raise BadRequest(
+            f"'max_sources' must be between 1 and {settings.max_sources_limit}, got {max_sources}"
+        )
     filters = body.filters
     return SearchOptions(
         k=k,
         per_source=per_source,
+        max_sources=max_sources,
         mode=body.mode,
         filters=Filters(
             doc_ids=tuple(filters.doc_ids) if filters and filters.doc_ids else None,
             sources=tuple(filters.sources) if filters and filters.sources else None,
             published_from=filters.published_from if filters else None,
             published_to=filters.published_to if filters else None,
+            story_ids=tuple(filters.story_ids)
+            if filters and filters.story_ids is not None
+            else None,
         ),
         depth=max(settings.search_depth, k),
         min_similarity=settings.min_similarity,

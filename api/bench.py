@@ -50,14 +50,18 @@ QUERIES = [
 ]
 
 
-def reuters_documents(path: Path, limit: int | None) -> list[Document]:
-    """Reuters-21578 records with a body, as documents (hard line wraps joined)."""
+def reuters_documents(
+    path: Path, limit: int | None = None, ids: set[str] | None = None
+) -> list[Document]:
+    """Reuters-21578 records with a body, as documents: id `r<newid>`, outlet Reuters, the
+    date as YYYY-MM-DD, hard line wraps joined. `ids` keeps only those documents."""
     documents = []
     with path.open(encoding="utf-8") as handle:
         for line in handle:
             record = json.loads(line)
             body = record.get("body") or ""
-            if not body.strip():
+            doc_id = f"r{record['newid']}"
+            if not body.strip() or (ids is not None and doc_id not in ids):
                 continue
             # Paragraphs start with an indented line; other line breaks are wraps.
             text = re.sub(r"\n\s{2,}", "\n\n", body)
@@ -65,9 +69,10 @@ def reuters_documents(path: Path, limit: int | None) -> list[Document]:
             documents.append(
                 parse_document(
                     {
-                        "id": f"reuters-{record['newid']}",
+                        "id": doc_id,
                         "source": "Reuters",
                         "title": record.get("title") or None,
+                        "published": reuters_date(record.get("date")),
                         "text": text,
                     },
                     f"reuters record {record['newid']}",
@@ -76,6 +81,16 @@ def reuters_documents(path: Path, limit: int | None) -> list[Document]:
             if limit and len(documents) >= limit:
                 break
     return documents
+
+
+def reuters_date(value: str | None) -> str | None:
+    """ "26-FEB-1987 15:01:01.79" -> "1987-02-26"; None for a missing or unreadable date."""
+    from datetime import datetime
+
+    try:
+        return datetime.strptime((value or "").strip().split()[0], "%d-%b-%Y").date().isoformat()
+    except (ValueError, IndexError):
+        return None
 
 
 def bench_ingest(

@@ -1,4 +1,5 @@
-"""The `parallax` command: serve, build, ingest, search, ask.
+"""The `parallax` command: serve, build, ingest, search, ask, stories, eval, eval-squad,
+eval-stories, bench.
 
 Every setting is a flag on every command (`--data-dir`, `--port`, ...) and a
 `PARALLAX_*` environment variable; a flag wins over the variable.
@@ -24,6 +25,8 @@ from rich.table import Table
 
 from api.settings import Settings
 from index.errors import ParallaxError
+
+REUTERS = Path("../shared/data/reuters21578/reuters21578.jsonl")
 
 app = typer.Typer(
     help="parallax: search news by meaning and see what every source says.",
@@ -126,7 +129,8 @@ def build(
     with _open(settings) as live:
         report = live.replace_all(documents, progress=True)
     console.print(
-        f"built {settings.index_dir}: {len(report.added)} documents, {report.passages} passages"
+        f"built {settings.index_dir}: {len(report.added)} documents, {report.passages} passages, "
+        f"{report.stories} stories"
     )
 
 
@@ -144,7 +148,8 @@ def ingest(
         report = live.upsert(documents, progress=True)
     console.print(
         f"{len(report.added)} added, {len(report.replaced)} replaced, "
-        f"{len(report.unchanged)} unchanged, {report.passages} passages embedded"
+        f"{len(report.unchanged)} unchanged, {report.passages} passages embedded; "
+        f"the documents form {report.stories} stories ({report.new_stories} new)"
     )
 
 
@@ -190,15 +195,30 @@ def search_command(
 def ask_command(
     settings: Settings,
     question: Annotated[str, typer.Argument(help="A question in plain words.")],
+    story: Annotated[
+        str,
+        typer.Option(help="auto (the best-matching story), a story id, or all (every story)."),
+    ] = "auto",
 ) -> None:
-    """Ask a question: one short, cited answer per source, conflicts flagged."""
+    """Ask a question: one short, cited answer per source of one story, conflicts flagged."""
     from api.app import search_options
     from api.models import SearchRequest
     from search.answers import ask
 
     options = search_options(SearchRequest(query=question), settings, field="question")
     with _open(settings, write=False) as live:
-        result = ask(live.corpus, live.embedder, question, options)
+        result = ask(live.corpus, live.embedder, question, options, story)
+    if result.story is not None:
+        chosen = result.story
+        dates = " to ".join(
+            dict.fromkeys(d for d in (chosen.first_published, chosen.last_published) if d)
+        )
+        console.print(
+            f"[bold]Story {chosen.id}[/bold]: {escape(chosen.title or '')} "
+            f"({_plural(len(chosen.documents), 'document')}"
+            f"{': ' + escape(', '.join(chosen.sources)) if chosen.sources else ''}"
+            f"{'; ' + dates if dates else ''})"
+        )
     table = Table(title=question, show_lines=True)
     for column in ("outlet", "answer", "value", "attributed to", "sentence", "citation"):
         table.add_column(column, overflow="fold")
@@ -221,6 +241,44 @@ def ask_command(
         console.print(f"  - {reason}")
     for group in comparison.groups:
         console.print(f"  {group.value}: {', '.join(group.doc_ids)}")
+    if result.other_stories:
+        console.print("Other stories that match (ask again with --story ID):")
+        for match in result.other_stories:
+            console.print(
+                f"  {match.story.id}  {escape(match.story.title or '')} "
+                f"({_plural(len(match.story.documents), 'document')})"
+            )
+
+
+@app.command("stories")
+@with_settings
+def stories_command(
+    settings: Settings,
+    limit: Annotated[int, typer.Option(help="How many stories to list.")] = 20,
+    offset: Annotated[int, typer.Option(help="Skip this many (newest first).")] = 0,
+) -> None:
+    """List the stories (the documents about one event each), the latest first."""
+    with _open(settings, write=False) as live:
+        corpus = live.corpus
+        ids = corpus.stories_newest_first
+        table = Table(title=f"{len(ids)} stories, {len(corpus.documents)} documents")
+        for column in ("story", "title", "documents", "sources", "dates"):
+            table.add_column(column, overflow="fold")
+        for story_id in ids[offset : offset + limit]:
+            story = corpus.story(story_id)
+            if story is None:
+                continue
+            dates = " to ".join(
+                dict.fromkeys(d for d in (story.first_published, story.last_published) if d)
+            )
+            table.add_row(
+                story.id,
+                escape(story.title or ""),
+                str(len(story.documents)),
+                escape(", ".join(story.sources)),
+                dates,
+            )
+    console.print(table)
 
 
 @app.command("eval")
@@ -243,6 +301,16 @@ def eval_command(
     url: Annotated[
         str | None, typer.Option(help="Evaluate a running server over HTTP instead.")
     ] = None,
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            help="Story labels (JSONL: id, story): evaluate over the labelled documents and "
+            "score scoping (answers from the story each question names)."
+        ),
+    ] = None,
+    reuters: Annotated[
+        Path, typer.Option(help="Reuters-21578 JSONL, for labelled r<newid> documents.")
+    ] = REUTERS,
     baselines: Annotated[
         bool, typer.Option(help="Also run dense-only and lexical-only retrieval.")
     ] = False,
@@ -281,12 +349,24 @@ def eval_command(
     modes = [mode] + ([m for m in ("dense", "lexical") if m != mode] if baselines else [])
     config = {
         "questions": str(questions),
-        "corpus": str(corpus) if corpus else ("server" if url else str(settings.seeds_dir)),
+        "corpus": str(labels or corpus)
+        if labels or corpus
+        else ("server" if url else str(settings.seeds_dir)),
         "url": url,
         "model": settings.model,
     }
+    gold = None
+    documents: Any = corpus
+    if labels is not None:
+        from api.evaluation import labelled_documents
+        from search.evaluate import load_story_labels
+
+        records = load_story_labels(labels)
+        gold = {r["id"]: r["story"] for r in records}
+        if not url:
+            documents = labelled_documents(records, settings, reuters, corpus)
     runs = []
-    with _client(settings, url, corpus) as client:
+    with _client(settings, url, documents) as client:
         for run_mode in modes:
             runs.append(
                 run_questions(
@@ -298,6 +378,7 @@ def eval_command(
                     per_source=per_source,
                     config=config,
                     progress=lambda items, m=run_mode: _progress(items, len(question_set), m),
+                    gold=gold,
                 )
             )
     _print_runs(runs)
@@ -376,13 +457,85 @@ def eval_squad_command(
         json_out.write_text(json.dumps({"file": str(file), "results": results}, indent=2))
 
 
+@app.command("eval-stories")
+@with_settings
+def eval_stories_command(
+    settings: Settings,
+    labels: Annotated[
+        Path, typer.Argument(help="Labelled documents, JSON Lines: {id, story} (+ text).")
+    ],
+    reuters: Annotated[
+        Path, typer.Option(help="Reuters-21578 JSONL, for labelled r<newid> documents.")
+    ] = REUTERS,
+    corpus: Annotated[
+        Path | None, typer.Option(help="JSONL documents to find labelled ids in.")
+    ] = None,
+    sweep: Annotated[
+        str, typer.Option(help="Story thresholds to score besides the setting, comma-separated.")
+    ] = "",
+    background: Annotated[
+        int,
+        typer.Option(
+            help="Also ingest this many unlabelled Reuters articles (-1: all), as an archive "
+            "around the labelled ones; scores stay over the labelled documents."
+        ),
+    ] = 0,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the result here.")] = None,
+) -> None:
+    """Ingest labelled documents oldest first and score the stories they form: B-cubed
+    precision, recall and F1, the number of stories, the time per document."""
+    import json
+
+    from api.bench import reuters_documents
+    from api.evaluation import evaluate_stories, labelled_documents
+    from search.evaluate import load_story_labels
+
+    try:
+        thresholds = [float(t) for t in sweep.split(",") if t.strip()]
+    except ValueError:
+        errors.print(f"[red]error:[/red] --sweep takes numbers like 0.4,0.5; got {sweep!r}")
+        raise typer.Exit(2) from None
+    records = load_story_labels(labels)
+    documents = labelled_documents(records, settings, reuters, corpus)
+    extra: list[Any] = []
+    if background:
+        labelled = {doc.id for doc in documents}
+        extra = [d for d in reuters_documents(reuters) if d.id not in labelled]
+        extra = extra if background < 0 else extra[:background]
+    result = evaluate_stories(settings, records, documents, thresholds, extra)
+    result["labels"] = str(labels)
+    table = Table(
+        title=f"{labels.name}: {result['documents']} labelled documents in "
+        f"{result['gold_stories']} stories ({result['gold_multi_document_stories']} with 2+)"
+        + (f", {result['background_documents']} unlabelled around them" if extra else "")
+    )
+    for column in ("threshold", "precision", "recall", "f1", "stories"):
+        table.add_column(column, justify="right")
+    rows = [{**result, "setting": True}, *result["sweep"]]
+    for row in sorted(rows, key=lambda r: r["threshold"]):
+        marker = " (setting)" if row.get("setting") else ""
+        table.add_row(
+            f"{row['threshold']}{marker}",
+            *(_cell(row[c]) for c in ("precision", "recall", "f1", "stories")),
+        )
+    console.print(table)
+    console.print(
+        f"b-cubed f1={_cell(result['f1'])} precision={_cell(result['precision'])} "
+        f"recall={_cell(result['recall'])} stories={result['stories']}; story assignment "
+        f"{result['story_ms_per_document']} ms per document, "
+        f"{result['story_share_of_ingest']:.1%} of ingest ({result['ingest_ms_per_document']} "
+        "ms per document)",
+        highlight=False,
+    )
+    if json_out:
+        json_out.write_text(json.dumps(result, indent=2))
+
+
 @app.command("bench")
 @with_settings
 def bench_command(
     settings: Settings,
-    reuters: Annotated[Path, typer.Option(help="Reuters-21578 JSONL.")] = Path(
-        "../shared/data/reuters21578/reuters21578.jsonl"
-    ),
+    reuters: Annotated[Path, typer.Option(help="Reuters-21578 JSONL.")] = REUTERS,
     limit: Annotated[int, typer.Option(help="Articles for the ingest ratio.")] = 2000,
     serve_limit: Annotated[
         int, typer.Option(help="Articles in the index the queries run against (all: ~19k).")
@@ -497,7 +650,7 @@ def bench_command(
 
 
 @contextmanager
-def _client(settings: Settings, url: str | None, corpus: Path | None) -> Iterator[Any]:
+def _client(settings: Settings, url: str | None, corpus: Any) -> Iterator[Any]:
     from api.evaluation import HttpClient, InProcessClient, temporary_index
 
     if url:
@@ -539,6 +692,10 @@ def _print_runs(runs: list[dict[str, Any]]) -> None:
     for run in runs:
         line = " ".join(f"{n}={_cell(run['metrics'].get(n))}" for n in names)
         console.print(f"{run['name']}: {line}", highlight=False, soft_wrap=True)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _cell(value: Any) -> str:

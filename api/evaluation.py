@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +19,7 @@ from api.app import search_options
 from api.models import AskRequest, SearchRequest, ask_body, search_body
 from api.settings import Settings
 from api.state import embedder_from_settings
-from index.documents import Document, load_jsonl, load_seeds
+from index.documents import Document, load_jsonl, load_seeds, parse_document
 from index.embed import Embedder
 from index.errors import BadRequest
 from index.live import Chunking, LiveIndex, open_index
@@ -64,11 +64,16 @@ class InProcessClient:
             question = AskRequest(**payload)
             per_source = question.per_source or 1
             options = search_options(
-                SearchRequest(query=question.question, per_source=per_source, mode=question.mode),
+                SearchRequest(
+                    query=question.question,
+                    per_source=per_source,
+                    mode=question.mode,
+                    filters=question.filters,
+                ),
                 self.settings,
                 field="question",
             )
-            result = ask(corpus, embedder, question.question, options)
+            result = ask(corpus, embedder, question.question, options, question.story)
             took = (time.perf_counter() - started) * 1000
             body = ask_body(question.question, result, per_source, took)
         else:
@@ -114,8 +119,13 @@ def run_questions(
     per_source: int = 2,
     config: dict[str, Any] | None = None,
     progress: Callable[[Iterator[Question]], Iterator[Question]] | None = None,
+    gold: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Ask every question of both endpoints and score the answers: one run's result."""
+    """Ask every question of both endpoints and score the answers: one run's result.
+
+    With `gold` story labels (document id -> label), questions that name their
+    story are also scored for scoping: how many answers come from that story.
+    """
     rows = []
     for question in progress(iter(questions)) if progress else questions:
         found, search_ms = client.post(
@@ -138,6 +148,8 @@ def run_questions(
                 bool(answered["conflict"]),
                 per_source,
                 {"search": search_ms, "ask": ask_ms},
+                gold,
+                [group["doc_ids"] for group in answered["groups"]],
             )
         )
     return {
@@ -173,7 +185,14 @@ def temporary_index(
     embedder = embedder or embedder_from_settings(settings, settings.models_dir)
     chunking = Chunking(settings.chunk_tokens, settings.chunk_overlap)
     with tempfile.TemporaryDirectory(prefix="parallax-eval-") as directory:
-        yield open_index(Path(directory) / "index", embedder, chunking, documents, progress)
+        yield open_index(
+            Path(directory) / "index",
+            embedder,
+            chunking,
+            documents,
+            progress,
+            stories=settings.story_options(),
+        )
 
 
 def run_squad(
@@ -207,4 +226,103 @@ def run_squad(
         **retrieval_metrics(ranks),
         "answer_contains_gold": round(contained / len(ranks), 4) if ranks else None,
         "latency_ms": percentiles(latencies),
+    }
+
+
+def labelled_documents(
+    records: Sequence[Mapping[str, Any]],
+    settings: Settings,
+    reuters: Path | None = None,
+    corpus: Path | None = None,
+) -> list[Document]:
+    """The documents of labelled records, in their order: a record that carries its own
+    text is the document; any other is found by id among the seeds, a JSONL `corpus`,
+    or Reuters-21578 (`r<newid>`, read in place from `reuters`)."""
+    from api.bench import reuters_documents
+
+    found: dict[str, Document] = {}
+    inline = [r for r in records if "text" in r]
+    for record in inline:
+        fields = {k: v for k, v in record.items() if k != "story"}
+        found[record["id"]] = parse_document(fields, f"labelled document {record['id']}")
+    wanted = {r["id"] for r in records} - set(found)
+    if wanted and settings.seeds_dir.is_dir():
+        found.update((d.id, d) for d in load_seeds(settings.seeds_dir) if d.id in wanted)
+    if wanted - set(found) and corpus is not None:
+        found.update((d.id, d) for d in load_jsonl(corpus) if d.id in wanted)
+    missing = wanted - set(found)
+    if missing and reuters is not None and reuters.is_file():
+        found.update((d.id, d) for d in reuters_documents(reuters, ids=missing))
+    missing = sorted(wanted - set(found))
+    if missing:
+        raise BadRequest(
+            f"{len(missing)} labelled documents not found ({', '.join(missing[:5])}"
+            f"{', ...' if len(missing) > 5 else ''}); give their text in the labels, a "
+            "--corpus JSONL that holds them, or --reuters for r<newid> ids"
+        )
+    return [found[r["id"]] for r in records]
+
+
+def evaluate_stories(
+    settings: Settings,
+    records: Sequence[Mapping[str, Any]],
+    documents: Sequence[Document],
+    thresholds: Sequence[float] = (),
+    background: Sequence[Document] = (),
+    embedder: Embedder | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Ingest labelled documents (with unlabelled `background` ones) through the real write
+    path, oldest first, and score the stories they form: B-cubed precision, recall and F1
+    over the labelled documents, the number of stories, and the time per document.
+
+    `thresholds` adds the same scores at other story thresholds, placing the same
+    documents again with their stored vectors (no second embedding).
+    """
+    from dataclasses import replace
+
+    from index.stories import StoryMatcher
+    from search.evaluate import bcubed
+
+    gold = {r["id"]: r["story"] for r in records}
+    options = settings.story_options()
+    embedder = embedder or embedder_from_settings(settings, settings.models_dir)
+    chunking = Chunking(settings.chunk_tokens, settings.chunk_overlap)
+    with tempfile.TemporaryDirectory(prefix="parallax-stories-") as directory:
+        live = open_index(Path(directory) / "index", embedder, chunking, stories=options)
+        started = time.perf_counter()
+        report = live.upsert([*documents, *background], progress=progress)
+        seconds = time.perf_counter() - started
+        corpus = live.corpus
+    predicted = dict(corpus.stories.story_of)
+    labelled = [doc_id for doc_id in gold if doc_id in predicted]
+    sizes: dict[str, int] = {}
+    for label in gold.values():
+        sizes[label] = sizes.get(label, 0) + 1
+    ingested = len(documents) + len(background)
+
+    def passage_vectors(doc_id: str) -> Any:
+        rows = corpus.rows_of(doc_id)
+        return corpus.vectors[rows.start : rows.stop]
+
+    sweep = []
+    for threshold in thresholds:
+        matcher = StoryMatcher(replace(options, threshold=threshold), corpus.dim)
+        # The corpus holds one batch, stored oldest first: the order it was placed in.
+        matcher.assign([(doc, passage_vectors(doc.id)) for doc in corpus.documents.values()])
+        scores = bcubed(matcher.story_of, gold)
+        stories = {matcher.story_of[doc_id] for doc_id in labelled}
+        sweep.append({"threshold": threshold, **scores, "stories": len(stories)})
+    return {
+        "documents": len(labelled),
+        "background_documents": len(background),
+        "gold_stories": len(sizes),
+        "gold_multi_document_stories": sum(1 for n in sizes.values() if n > 1),
+        "stories": len({predicted[doc_id] for doc_id in labelled}),
+        "threshold": options.threshold,
+        **bcubed(predicted, gold),
+        "story_ms_per_document": round(report.story_seconds / ingested * 1000, 3),
+        "ingest_ms_per_document": round(seconds / ingested * 1000, 2),
+        "story_share_of_ingest": round(report.story_seconds / seconds, 4) if seconds else None,
+        "sweep": sweep,
     }

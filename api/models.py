@@ -32,6 +32,9 @@ class Filters(_Strict):
     sources: list[StrictStr] | None = Field(None, description="Only these outlets.")
     published_from: IsoDate | None = Field(None, description="Published on or after.")
     published_to: IsoDate | None = Field(None, description="Published on or before.")
+    story_ids: list[StrictStr] | None = Field(
+        None, description="Only the documents of these stories (GET /stories lists them)."
+    )
 
     @field_validator("published_from", "published_to")
     @classmethod
@@ -49,6 +52,9 @@ class SearchRequest(_Strict):
     query: StrictStr = Field(..., description="What to look for, in plain words.")
     k: StrictInt | None = Field(None, description="How many hits in the overall ranking.")
     per_source: StrictInt | None = Field(None, description="Hits per source group.")
+    max_sources: StrictInt | None = Field(
+        None, description="Most source groups in `by_source` (default 50), best first."
+    )
     mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
     filters: Filters | None = None
 
@@ -65,6 +71,7 @@ class Hit(BaseModel):
     rank: int
     char_start: int
     char_end: int
+    story_id: str | None = Field(..., description="The story (event) the document belongs to.")
 
 
 class SourceGroup(BaseModel):
@@ -72,6 +79,7 @@ class SourceGroup(BaseModel):
     source: str | None
     title: str | None
     published: str | None
+    story_id: str | None
     hits: list[Hit]
 
 
@@ -87,6 +95,12 @@ class AskRequest(_Strict):
     per_source: StrictInt | None = Field(None, description="Hits per source in `hits` (default 1).")
     mode: Literal["hybrid", "dense", "lexical"] = Field(
         "hybrid", description="Retrieval that picks each source's passages."
+    )
+    story: StrictStr = Field(
+        "auto",
+        description="'auto': answer within the story that matches the question best; a story "
+        "id: within that story; 'all': across the whole archive (answers still compared "
+        "story by story).",
     )
     filters: Filters | None = None
 
@@ -113,18 +127,33 @@ class Answer(BaseModel):
     attributed_to: str | None = Field(
         None, description="Who the sentence credits the claim to ('a U.S. official')."
     )
+    story_id: str | None
     citation: Citation
 
 
 class AnswerGroup(BaseModel):
     value: str
     doc_ids: list[str]
+    story_id: str | None
 
 
 class SameOutlet(BaseModel):
     source: str
     doc_ids: list[str]
     answers: list[str]
+    story_id: str | None
+
+
+class StoryRef(BaseModel):
+    id: str
+    title: str | None
+
+
+class StoryMatch(BaseModel):
+    id: str
+    title: str | None
+    documents: int = Field(..., description="How many documents the story has.")
+    score: float = Field(..., description="The score of the story's best passage.")
 
 
 class AskResponse(BaseModel):
@@ -138,6 +167,12 @@ class AskResponse(BaseModel):
     reasons: list[str] = Field(..., description="One line per disagreement.")
     same_outlet: list[SameOutlet] = Field(
         ..., description="Documents of one outlet that answer differently (a revised figure)."
+    )
+    story: StoryRef | None = Field(
+        ..., description="The story the answers come from; null when asked across all stories."
+    )
+    other_stories: list[StoryMatch] = Field(
+        ..., description="Other stories that match the question, best first; ask with one's id."
     )
     hits: list[Hit]
 
@@ -161,6 +196,9 @@ class IngestResponse(BaseModel):
     unchanged: list[str]
     counts: dict[str, int]
     passages: int = Field(..., description="Passages embedded by this request.")
+    story_ids: dict[str, str] = Field(..., description="The story of each document sent.")
+    stories: int = Field(..., description="How many stories the documents sent belong to.")
+    new_stories: int = Field(..., description="How many of those this request started.")
 
 
 class PassageOut(BaseModel):
@@ -193,6 +231,38 @@ class DocumentPage(BaseModel):
     offset: int
     limit: int
     documents: list[DocumentSummary]
+
+
+class StorySummary(BaseModel):
+    id: str
+    title: str | None = Field(..., description="The headline of its most representative document.")
+    documents: int
+    sources: list[str]
+    first_published: str | None
+    last_published: str | None
+
+
+class StoryPage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    stories: list[StorySummary] = Field(..., description="Newest first (by latest document).")
+
+
+class StoryDocument(BaseModel):
+    id: str
+    source: str | None
+    title: str | None
+    published: str | None
+
+
+class StoryOut(BaseModel):
+    id: str
+    title: str | None
+    documents: list[StoryDocument] = Field(..., description="Oldest first.")
+    sources: list[str]
+    first_published: str | None
+    last_published: str | None
 
 
 class Health(BaseModel):
@@ -240,6 +310,7 @@ def hit_body(hit: FoundHit) -> dict[str, Any]:
         "rank": hit.rank,
         "char_start": passage.char_start,
         "char_end": passage.char_end,
+        "story_id": hit.story_id,
     }
 
 
@@ -255,6 +326,7 @@ def search_body(query: str, result: SearchResult, took_ms: float) -> dict[str, A
                 "source": group.document.source,
                 "title": group.document.title,
                 "published": group.document.published,
+                "story_id": group.story_id,
                 "hits": [hit_body(hit) for hit in group.hits],
             }
             for group in result.by_source
@@ -281,6 +353,7 @@ def ask_body(question: str, result: AskResult, per_source: int, took_ms: float) 
                 "value": a.value.as_dict() if a.value is not None else None,
                 "score": a.score,
                 "attributed_to": a.attributed_to,
+                "story_id": a.story_id,
                 "citation": {
                     "passage_id": a.passage.passage_id,
                     "char_start": a.sentence_start,
@@ -292,11 +365,26 @@ def ask_body(question: str, result: AskResult, per_source: int, took_ms: float) 
             for a in result.answers
         ],
         "conflict": comparison.conflict,
-        "groups": [{"value": g.value, "doc_ids": list(g.doc_ids)} for g in comparison.groups],
+        "groups": [g.as_dict() for g in comparison.groups],
         "reasons": list(comparison.reasons),
         "same_outlet": [
-            {"source": r.source, "doc_ids": list(r.doc_ids), "answers": list(r.answers)}
+            {
+                "source": r.source,
+                "doc_ids": list(r.doc_ids),
+                "answers": list(r.answers),
+                "story_id": r.story_id,
+            }
             for r in comparison.same_outlet
+        ],
+        "story": {"id": result.story.id, "title": result.story.title} if result.story else None,
+        "other_stories": [
+            {
+                "id": m.story.id,
+                "title": m.story.title,
+                "documents": len(m.story.documents),
+                "score": m.score,
+            }
+            for m in result.other_stories
         ],
         "hits": [
             hit_body(hit) for group in result.search.by_source for hit in group.hits[:per_source]

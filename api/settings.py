@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.stories import StoryOptions
+
 
 class Settings(BaseSettings):
     """One object for the whole service; the README lists each field (a test checks it)."""
@@ -40,6 +42,12 @@ class Settings(BaseSettings):
     default_k: int = Field(10, ge=1, description="Hits returned when a search gives no k.")
     max_k: int = Field(100, ge=1, description="Largest k a search may ask for.")
     per_source: int = Field(2, ge=1, description="Hits per source group when a search gives none.")
+    max_sources: int = Field(
+        50, ge=1, description="Source groups a search returns when it gives no max_sources."
+    )
+    max_sources_limit: int = Field(
+        1000, ge=1, description="Largest max_sources a search may ask for."
+    )
     max_query_chars: int = Field(1000, ge=1, description="Longest accepted query, in characters.")
     max_batch_documents: int = Field(
         1000, ge=1, description="Most documents accepted in one POST /documents."
@@ -76,6 +84,33 @@ class Settings(BaseSettings):
         description="Encoder precision; auto is bf16 where the CPU has native bf16 and a "
         "probe finds it faster than fp32, else fp32.",
     )
+    story_threshold: float = Field(
+        0.5, description="A document joins the best-matching story at this score, else starts one."
+    )
+    story_dense_weight: float = Field(
+        0.4, ge=0, description="Story score weight: document vector against the story's centroid."
+    )
+    story_content_weight: float = Field(
+        0.3, ge=0, description="Story score weight: tf-idf of all content words."
+    )
+    story_lead_weight: float = Field(
+        0.1, ge=0, description="Story score weight: tf-idf of the title's and the lead's words."
+    )
+    story_names_weight: float = Field(
+        0.1, ge=0, description="Story score weight: tf-idf of the names mentioned."
+    )
+    story_figures_weight: float = Field(
+        0.1, ge=0, description="Story score weight: tf-idf of the figures given."
+    )
+    story_time_weight: float = Field(
+        0.2, ge=0, description="Story score penalty for a document far from the story's dates."
+    )
+    story_time_scale_days: float = Field(
+        7.0, gt=0, description="Days over which the date penalty grows (to 63% at this gap)."
+    )
+    story_shortlist: int = Field(
+        20, ge=1, description="Stories nearest by vector that a new document is scored against."
+    )
     threads: int = Field(0, ge=0, description="Threads for the encoder (0: one per CPU core).")
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Server log level."
@@ -88,6 +123,20 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    def story_options(self) -> StoryOptions:
+        """The story matcher's options (index/stories.py) from the story_* settings."""
+        return StoryOptions(
+            threshold=self.story_threshold,
+            dense_weight=self.story_dense_weight,
+            content_weight=self.story_content_weight,
+            lead_weight=self.story_lead_weight,
+            names_weight=self.story_names_weight,
+            figures_weight=self.story_figures_weight,
+            time_weight=self.story_time_weight,
+            time_scale_days=self.story_time_scale_days,
+            shortlist=self.story_shortlist,
+        )
 
     @property
     def index_dir(self) -> Path:

@@ -90,6 +90,7 @@ def open_from_settings(
         Chunking(settings.chunk_tokens, settings.chunk_overlap),
         load_seeds(settings.seeds_dir) if fresh else None,
         progress=progress,
+        stories=settings.story_options(),
     )
 
 

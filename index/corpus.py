@@ -8,45 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
-from typing import TYPE_CHECKING, Any, NamedTuple
+from functools import cached_property
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from index.chunk import Passage
 from index.documents import Document
+from index.stories import Story, StoryTable
+from index.words import tokenize_for_bm25
 
 if TYPE_CHECKING:
     import bm25s
     import faiss
-
-
-@lru_cache(maxsize=1)
-def _stopwords() -> tuple[str, ...]:
-    from bm25s.stopwords import STOPWORDS_EN_PLUS
-
-    # Question words carry no topic; without them "How many were injured?" is "injured".
-    return tuple(sorted(set(STOPWORDS_EN_PLUS) | {"many", "much", "did", "does", "say", "said"}))
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-def tokenize_for_bm25(texts: Sequence[str]) -> list[list[str]]:
-    """Lower-case, drop stopwords and stem (Snowball), as BM25 indexing and queries both need."""
-    import bm25s
-
-    return bm25s.tokenize(  # type: ignore[no-any-return]
-        list(texts),
-        stopwords=list(_stopwords()),
-        stemmer=_stemmer(),
-        return_ids=False,
-        show_progress=False,
-    )
 
 
 class EmbeddedDocument(NamedTuple):
@@ -68,6 +42,8 @@ class DocumentTable:
     source_codes: np.ndarray  # index into `sources`
     sources: list[str]  # distinct casefolded outlets ("" for none)
     published: np.ndarray  # "YYYY-MM-DD", or "" for undated
+    story_codes: np.ndarray  # index into `stories`
+    stories: dict[str, int]  # story id -> its code
 
 
 def concatenated_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -94,6 +70,8 @@ class Corpus:
     # BM25 tokens of each passage, carried over from the previous snapshot so a
     # write tokenizes only its own passages (tokenizing is most of a BM25 build).
     tokens: tuple[list[str], ...] | None = field(default=None, repr=False)
+    # Which story each document belongs to (index/stories.py).
+    stories: StoryTable = field(default_factory=StoryTable)
     _rows_by_doc: dict[str, range] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -156,6 +134,9 @@ class Corpus:
         sources, codes = np.unique(
             np.array([(d.source or "").casefold() for d in docs], dtype=str), return_inverse=True
         )
+        story_codes: dict[str, int] = {}
+        of = self.stories.story_of
+        per_document = [story_codes.setdefault(of.get(d.id, ""), len(story_codes)) for d in docs]
         return DocumentTable(
             position={doc_id: n for n, doc_id in enumerate(self._rows_by_doc)},
             starts=np.array([r.start for r in rows], dtype=np.int64),
@@ -164,7 +145,47 @@ class Corpus:
             sources=sources.tolist(),
             # Fixed-width strings compare in C; "" sorts before every date.
             published=np.array([d.published or "" for d in docs], dtype="U10"),
+            story_codes=np.array(per_document, dtype=np.int64),
+            stories=story_codes,
         )
+
+    def story_id_of(self, doc_id: str) -> str | None:
+        return self.stories.story_of.get(doc_id)
+
+    @cached_property
+    def story_members(self) -> dict[str, tuple[str, ...]]:
+        """Each story's document ids, oldest first (undated last, then in insertion order)."""
+        members: dict[str, list[str]] = {}
+        for doc_id in self.documents:
+            story = self.stories.story_of.get(doc_id)
+            if story is not None:
+                members.setdefault(story, []).append(doc_id)
+        position = {doc_id: n for n, doc_id in enumerate(self.documents)}
+        return {
+            story: tuple(sorted(ids, key=lambda i: _oldest_first(self.documents[i], position[i])))
+            for story, ids in members.items()
+        }
+
+    def story(self, story_id: str) -> Story | None:
+        """A story of this snapshot with its documents, or None when there is no such story."""
+        members = self.story_members.get(story_id)
+        if not members:
+            return None
+        headline = self.stories.headline.get(story_id)
+        return Story.of(
+            story_id,
+            tuple(self.documents[i] for i in members),
+            self.documents.get(headline) if headline else None,
+        )
+
+    @cached_property
+    def stories_newest_first(self) -> tuple[str, ...]:
+        """Story ids, the story with the latest document first (undated stories last)."""
+        latest = {
+            story: max((self.documents[i].published or "" for i in ids), default="")
+            for story, ids in self.story_members.items()
+        }
+        return tuple(sorted(latest, key=lambda story: (latest[story], story), reverse=True))
 
     @property
     def approximate(self) -> bool:
@@ -194,9 +215,14 @@ class Corpus:
         return tuple(tokenize_for_bm25([p.text for p in self.passages]))
 
     def with_changes(
-        self, remove: Iterable[str], add: Sequence[EmbeddedDocument], generation: int
+        self,
+        remove: Iterable[str],
+        add: Sequence[EmbeddedDocument],
+        generation: int,
+        stories: StoryTable | None = None,
     ) -> Corpus:
-        """A new snapshot without the documents in `remove` and with `add` appended."""
+        """A new snapshot without the documents in `remove` and with `add` appended;
+        `stories` places its documents (by default the current table, less `remove`)."""
         removed = set(remove)
         documents = {i: d for i, d in self.documents.items() if i not in removed}
         keep = [rows for doc_id, rows in self._rows_by_doc.items() if doc_id not in removed]
@@ -217,6 +243,9 @@ class Corpus:
             new_texts = [p.text for embedded in add for p in embedded.passages]
             kept = [self.bm25_tokens[row] for row in keep_rows.tolist()]
             tokens = tuple(kept + (tokenize_for_bm25(new_texts) if new_texts else []))
+        if stories is None:
+            kept = {i: s for i, s in self.stories.story_of.items() if i in documents}
+            stories = StoryTable(kept, self.stories.headline, self.stories.next_number)
         return Corpus(
             documents,
             tuple(passages),
@@ -225,7 +254,24 @@ class Corpus:
             self.model,
             generation,
             tokens,
+            stories,
         )
+
+    def with_stories(self, stories: StoryTable) -> Corpus:
+        """The same snapshot with another story table (an older index's stories found at load)."""
+        corpus = Corpus(
+            self.documents,
+            self.passages,
+            self.vectors,
+            self.sentence_vectors,
+            self.model,
+            self.generation,
+            self.tokens,
+            stories,
+        )
+        if "bm25" in self.__dict__:
+            corpus.__dict__["bm25"] = self.bm25
+        return corpus
 
     def warm(self) -> None:
         """Build the search structures now rather than on the first query."""
@@ -275,6 +321,10 @@ def _search_index(vectors: np.ndarray, kind: str = "auto") -> faiss.Index:
     # (PERF-NOTES: 11.6 vs 15.0 ms at 100k vectors); concurrency comes from requests.
     faiss.omp_set_num_threads(1)
     return vector_index(vectors, kind)
+
+
+def _oldest_first(doc: Document, position: int) -> tuple[bool, str, int]:
+    return (doc.published is None, doc.published or "", position)
 
 
 def _stack(blocks: list[np.ndarray]) -> np.ndarray:

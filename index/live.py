@@ -10,6 +10,8 @@ from __future__ import annotations
 import fcntl
 import logging
 import threading
+import time
+from collections import ChainMap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,7 @@ from index.documents import Document
 from index.embed import Embedder, embed_passages
 from index.errors import BadRequest, DataDirLocked, NotFound
 from index.store import IndexStore
+from index.stories import StoryMatcher, StoryOptions, StoryTable, publication_order
 
 log = logging.getLogger("parallax.index")
 
@@ -44,19 +47,36 @@ class IngestReport:
     replaced: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     passages: int = 0
+    story_ids: dict[str, str] = field(default_factory=dict)  # each document's story
+    new_stories: int = 0  # stories this batch started
+    story_seconds: float = 0.0  # spent placing documents in stories
+
+    @property
+    def stories(self) -> int:
+        """How many stories the batch's documents belong to."""
+        return len(set(self.story_ids.values()))
 
 
 class LiveIndex:
     """Owns the current snapshot and serialises writes to it and to its store."""
 
     def __init__(
-        self, store: IndexStore, embedder: Embedder, corpus: Corpus, chunking: Chunking
+        self,
+        store: IndexStore,
+        embedder: Embedder,
+        corpus: Corpus,
+        chunking: Chunking,
+        stories: StoryOptions | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.chunking = chunking
+        self.story_options = stories or StoryOptions()
         self._corpus = corpus
         self._write_lock = threading.Lock()
+        # The story matcher's working state, built from the snapshot on the first write and
+        # kept while writes succeed (a failed write drops it, to be rebuilt from the snapshot).
+        self._matcher: StoryMatcher | None = None
 
     @property
     def corpus(self) -> Corpus:
@@ -68,7 +88,8 @@ class LiveIndex:
         return chunk(doc, limit, self.chunking.overlap, self.embedder.count_tokens)
 
     def upsert(self, documents: Sequence[Document], progress: bool = False) -> IngestReport:
-        """Add new documents, replace changed ones, skip identical ones; save; publish."""
+        """Add new documents, replace changed ones, skip identical ones; place each in a
+        story, oldest first; save; publish."""
         _refuse_duplicates(documents)
         with self._write_lock:
             current = self._corpus
@@ -81,15 +102,22 @@ class LiveIndex:
                     continue
                 (report.replaced if old is not None else report.added).append(doc.id)
                 changed.append(doc)
-            if not changed:
-                return report
-            additions = self._embed(changed, progress)
-            report.passages = sum(len(added.passages) for added in additions)
-            self._publish(
-                current.with_changes(
-                    (doc.id for doc in changed), additions, self._next_generation()
+            if changed:
+                changed = [changed[i] for i in publication_order(changed)]
+                additions = self._embed(changed, progress)
+                report.passages = sum(len(added.passages) for added in additions)
+                replaced = [doc.id for doc in changed if doc.id in current.documents]
+                started = time.perf_counter()
+                matcher, table = self._place(current, replaced, additions)
+                report.story_seconds = time.perf_counter() - started
+                self._publish(
+                    current.with_changes(replaced, additions, self._next_generation(), table),
+                    matcher,
                 )
-            )
+            after = self._corpus.stories
+            report.story_ids = {doc.id: after.story_of[doc.id] for doc in documents}
+            before = current.stories.story_of.values()
+            report.new_stories = len(set(report.story_ids.values()) - set(before))
             return report
 
     def delete(self, doc_id: str) -> None:
@@ -98,7 +126,10 @@ class LiveIndex:
             current = self._corpus
             if doc_id not in current.documents:
                 raise NotFound(f"no document with id {doc_id!r}; GET /documents lists them")
-            self._publish(current.with_changes([doc_id], [], self._next_generation()))
+            matcher, table = self._place(current, [doc_id], [])
+            self._publish(
+                current.with_changes([doc_id], [], self._next_generation(), table), matcher
+            )
 
     def replace_all(self, documents: Sequence[Document], progress: bool = False) -> IngestReport:
         """Rebuild from scratch: the index then holds exactly `documents`."""
@@ -106,12 +137,47 @@ class LiveIndex:
         with self._write_lock:
             current = self._corpus
             empty = Corpus.empty(current.model, current.dim)
-            additions = self._embed(documents, progress)
-            self._publish(empty.with_changes([], additions, self._next_generation()))
+            ordered = [documents[i] for i in publication_order(documents)]
+            additions = self._embed(ordered, progress)
+            started = time.perf_counter()
+            matcher, table = self._place(empty, [], additions, fresh=True)
+            seconds = time.perf_counter() - started
+            self._publish(
+                empty.with_changes([], additions, self._next_generation(), table), matcher
+            )
             return IngestReport(
                 added=[doc.id for doc in documents],
                 passages=sum(len(added.passages) for added in additions),
+                story_ids=dict(table.story_of),
+                new_stories=len(set(table.story_of.values())),
+                story_seconds=seconds,
             )
+
+    def _place(
+        self,
+        current: Corpus,
+        remove: Sequence[str],
+        additions: Sequence[EmbeddedDocument],
+        fresh: bool = False,
+    ) -> tuple[StoryMatcher, StoryTable]:
+        """Take `remove` out of their stories and place `additions` (in their order)."""
+        if fresh:
+            matcher = StoryMatcher(self.story_options, current.dim)
+        else:
+            matcher = self._matcher or story_matcher(current, self.story_options)
+        # Until the write is published the matcher is ahead of the snapshot.
+        self._matcher = None
+        previous = {doc_id: current.stories.story_of.get(doc_id) for doc_id in remove}
+        for doc_id in remove:
+            matcher.remove(doc_id)
+        matcher.assign(
+            [(added.document, added.vectors) for added in additions],
+            reuse={doc_id: story for doc_id, story in previous.items() if story is not None},
+        )
+        documents = ChainMap(
+            {added.document.id: added.document for added in additions}, current.documents
+        )
+        return matcher, matcher.table(documents)
 
     def _embed(self, documents: Iterable[Document], progress: bool) -> list[EmbeddedDocument]:
         """Chunk and embed documents: each passage and each of its sentences."""
@@ -145,10 +211,11 @@ class LiveIndex:
         """
         return max(self._corpus.generation, self.store.committed_generation()) + 1
 
-    def _publish(self, corpus: Corpus) -> None:
+    def _publish(self, corpus: Corpus, matcher: StoryMatcher) -> None:
         corpus.warm()
         self.store.save(corpus, self.chunking.as_dict())
         self._corpus = corpus
+        self._matcher = matcher
         log.info(
             "index generation %d: %d documents, %d passages",
             corpus.generation,
@@ -202,20 +269,45 @@ class DataDirLock:
         self.release()
 
 
+def story_matcher(
+    corpus: Corpus, options: StoryOptions, order: Sequence[Document] | None = None
+) -> StoryMatcher:
+    """A matcher in the state that placed the corpus's documents, taken in `order` (by
+    default the corpus's, which is the order they were placed in); documents with no
+    story yet are matched as they come."""
+
+    def passage_vectors(doc_id: str) -> np.ndarray:
+        rows = corpus.rows_of(doc_id)
+        return corpus.vectors[rows.start : rows.stop]
+
+    documents = corpus.documents.values() if order is None else order
+    return StoryMatcher.rebuild(documents, passage_vectors, corpus.stories, options, corpus.dim)
+
+
 def open_index(
     directory: Path,
     embedder: Embedder,
     chunking: Chunking,
     seed: Sequence[Document] | None = None,
     progress: bool = False,
+    stories: StoryOptions | None = None,
 ) -> LiveIndex:
     """Load the index in `directory`, or build it from `seed` when there is none yet."""
     store = IndexStore(directory)
     if store.exists():
         corpus = store.load(embedder.name, embedder.dim)
+        unplaced = len(corpus.documents) - len(corpus.stories.story_of)
+        if unplaced:
+            # An index from before stories: place its documents now, oldest first; the
+            # stories are saved with the next write.
+            log.info("placing %d documents of %s in stories", unplaced, directory)
+            documents = list(corpus.documents.values())
+            oldest_first = [documents[i] for i in publication_order(documents)]
+            matcher = story_matcher(corpus, stories or StoryOptions(), oldest_first)
+            corpus = corpus.with_stories(matcher.table(corpus.documents))
         corpus.warm()
-        return LiveIndex(store, embedder, corpus, chunking)
-    live = LiveIndex(store, embedder, Corpus.empty(embedder.name, embedder.dim), chunking)
+        return LiveIndex(store, embedder, corpus, chunking, stories)
+    live = LiveIndex(store, embedder, Corpus.empty(embedder.name, embedder.dim), chunking, stories)
     if seed:
         log.info("no index in %s yet: building it from %d documents", directory, len(seed))
         live.replace_all(seed, progress=progress)

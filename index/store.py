@@ -3,14 +3,20 @@
     DIR/manifest.json            format version, model, dimension, counts, generation, files
     DIR/vectors-000007.npy       float32 (passages, dim), unit rows, in passage order
     DIR/sentences-000007.npy     float32 (sentences, dim), each passage's sentences in order
-    DIR/documents-000007.jsonl   one document a line with its passages, in row order: each
-                                 passage is [start, end, [[sentence start, end], ...]]
+    DIR/documents-000007.jsonl   one document a line with its story id and its passages, in
+                                 row order: each passage is [start, end, [[sentence start,
+                                 end], ...]]
+    DIR/stories-000007.json      the next story number and each story's headline document
+    DIR/bm25-000007/             the BM25 index of the passages (bm25s's own format)
 
 A save writes the new generation's files, fsyncs them, then replaces
 `manifest.json` by an atomic rename (and fsyncs the directory). The manifest
 is the commit point: a crash before the rename leaves the previous
 generation whole, a crash after it leaves the new one whole, never a mix.
 Files of older generations are removed after the commit.
+
+Format 2 added stories; a format 1 index loads with no stories placed, and
+`index.live.open_index` places them (saved with the next write).
 """
 
 from __future__ import annotations
@@ -33,13 +39,15 @@ from index.chunk import Passage
 from index.corpus import Corpus
 from index.documents import Document
 from index.errors import IndexMismatch, NotReady
+from index.stories import StoryTable
 
 log = logging.getLogger("parallax.index")
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
 MANIFEST = "manifest.json"
 _GENERATION_FILE = re.compile(
-    r"^(?:(vectors|sentences|documents)-(\d+)\.(npy|jsonl)|bm25-(\d+))(\.tmp)?$"
+    r"^(?:(vectors|sentences|documents|stories)-(\d+)\.(npy|jsonl|json)|bm25-(\d+))(\.tmp)?$"
 )
 
 
@@ -93,10 +101,10 @@ class IndexStore:
     def load(self, model: str, dim: int) -> Corpus:
         """Load the committed generation, refusing an index built for another model."""
         manifest = self.read_manifest()
-        if manifest.format_version != FORMAT_VERSION:
+        if manifest.format_version not in READABLE_FORMATS:
             raise IndexMismatch(
                 f"index format {manifest.format_version} in {self.directory}, this version reads "
-                f"format {FORMAT_VERSION}; rebuild it with `parallax build`"
+                f"formats {', '.join(map(str, READABLE_FORMATS))}; rebuild it with `parallax build`"
             )
         if manifest.model != model or manifest.dim != dim:
             raise IndexMismatch(
@@ -107,7 +115,10 @@ class IndexStore:
         try:
             vectors = np.load(self.directory / manifest.files["vectors"], allow_pickle=False)
             sentences = np.load(self.directory / manifest.files["sentences"], allow_pickle=False)
-            documents, passages = _read_documents(self.directory / manifest.files["documents"])
+            documents, passages, story_of = _read_documents(
+                self.directory / manifest.files["documents"]
+            )
+            stories = _read_stories(self.directory, manifest.files.get("stories"), story_of)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexCorrupt(
                 f"index generation {manifest.generation} in {self.directory} is damaged ({exc}); "
@@ -130,7 +141,15 @@ class IndexStore:
                 f"sentences, the manifest says {manifest.documents}, {manifest.passages} and "
                 f"{manifest.sentences}; delete the directory to rebuild"
             )
-        corpus = Corpus(documents, tuple(passages), vectors, sentences, model, manifest.generation)
+        corpus = Corpus(
+            documents,
+            tuple(passages),
+            vectors,
+            sentences,
+            model,
+            manifest.generation,
+            stories=stories,
+        )
         if "bm25" in manifest.files:
             _prime_bm25(corpus, self.directory / manifest.files["bm25"])
         return corpus
@@ -143,6 +162,7 @@ class IndexStore:
             "vectors": f"vectors-{generation:06d}.npy",
             "sentences": f"sentences-{generation:06d}.npy",
             "documents": f"documents-{generation:06d}.jsonl",
+            "stories": f"stories-{generation:06d}.json",
         }
         with _atomic_file(self.directory / files["vectors"]) as handle:
             np.save(handle, corpus.vectors, allow_pickle=False)
@@ -151,6 +171,11 @@ class IndexStore:
         with _atomic_file(self.directory / files["documents"]) as handle:
             for line in _document_lines(corpus):
                 handle.write(line)
+        with _atomic_file(self.directory / files["stories"]) as handle:
+            table = corpus.stories
+            handle.write(
+                orjson.dumps({"next_number": table.next_number, "headlines": dict(table.headline)})
+            )
         files["bm25"] = _save_bm25(corpus, self.directory, generation)
         manifest = Manifest(
             format_version=FORMAT_VERSION,
@@ -259,8 +284,10 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def _document_lines(corpus: Corpus) -> Iterator[bytes]:
+    story_of = corpus.stories.story_of
     for doc in corpus.documents.values():
         record = doc.to_dict()
+        record["story"] = story_of.get(doc.id)
         record["passages"] = [
             [p.char_start, p.char_end, [list(span) for span in p.sentences]]
             for p in corpus.passages_of(doc.id)
@@ -268,14 +295,25 @@ def _document_lines(corpus: Corpus) -> Iterator[bytes]:
         yield orjson.dumps(record) + b"\n"  # UTF-8, as json.dumps(ensure_ascii=False); 5x faster
 
 
-def _read_documents(path: Path) -> tuple[dict[str, Document], list[Passage]]:
+def _read_stories(directory: Path, name: str | None, story_of: dict[str, str]) -> StoryTable:
+    if name is None:  # format 1: no stories yet
+        return StoryTable(story_of)
+    data = orjson.loads((directory / name).read_bytes())
+    return StoryTable(story_of, dict(data["headlines"]), int(data["next_number"]))
+
+
+def _read_documents(path: Path) -> tuple[dict[str, Document], list[Passage], dict[str, str]]:
     documents: dict[str, Document] = {}
     passages: list[Passage] = []
+    story_of: dict[str, str] = {}
     with path.open(encoding="utf-8") as handle:
         for line in handle:
             record = orjson.loads(line)
             spans = record.pop("passages")
+            story = record.pop("story", None)
             doc = Document(**record)
+            if story is not None:
+                story_of[doc.id] = story
             documents[doc.id] = doc
             passages.extend(
                 Passage(
@@ -288,4 +326,4 @@ def _read_documents(path: Path) -> tuple[dict[str, Document], list[Passage]]:
                 )
                 for n, (start, end, sentences) in enumerate(spans)
             )
-    return documents, passages
+    return documents, passages, story_of

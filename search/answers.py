@@ -7,6 +7,12 @@ how well a span of the expected type answers it (`search.extract`). The best
 sentence gives the document's answer; a document with no span of the right
 type above the threshold gives none rather than a wrong one. The answers are
 then compared (`search.conflicts`).
+
+Answers are read within one story (the documents about one event,
+`index.stories`): by default the story whose passages rank best for the
+question, so that a question that names its event is answered by that event's
+sources, and a bare one by the best-matching story, with the other matching
+stories listed so a client can ask again within one of them.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from index.chunk import Passage
 from index.corpus import Corpus
 from index.documents import Document
 from index.embed import Embedder
+from index.errors import BadRequest
+from index.stories import Story
 from search.attribution import find_attribution
 from search.claims import Quantity
 from search.conflicts import Claim, Comparison, compare_claims
@@ -47,6 +55,8 @@ MIN_ANSWER_SCORE = 0.5
 # A free-text ("other") answer is a whole sentence; below this similarity it is no answer.
 # Its span score is the share of the question's keywords the sentence holds.
 MIN_SENTENCE_SIMILARITY = 0.3
+# Other matching stories listed beside the one answered.
+OTHER_STORIES = 5
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,15 @@ class Answer:
     value: Quantity | None
     score: float
     attributed_to: str | None = None  # who the sentence credits the claim to
+    story_id: str | None = None
+
+
+@dataclass(frozen=True)
+class StoryMatch:
+    """A story that matches a question, scored by its best passage's score."""
+
+    story: Story
+    score: float
 
 
 @dataclass(frozen=True)
@@ -70,13 +89,62 @@ class AskResult:
     answers: tuple[Answer, ...]
     comparison: Comparison
     search: SearchResult
+    story: Story | None = None  # the story answered; None across the whole archive
+    other_stories: tuple[StoryMatch, ...] = ()
 
 
-def ask(corpus: Corpus, embedder: Embedder, question: str, options: SearchOptions) -> AskResult:
-    """Answer `question` from every relevant document and compare the answers."""
+def ask(
+    corpus: Corpus, embedder: Embedder, question: str, options: SearchOptions, story: str = "auto"
+) -> AskResult:
+    """Answer `question` from every relevant document of one story and compare the answers.
+
+    `story` is "auto" (the story that matches the question best), a story id, or
+    "all" (every story; answers are still compared story by story).
+    """
+    if story not in ("auto", "all") and corpus.story(story) is None:
+        raise BadRequest(f"'story': no story with id {story!r}; GET /stories lists them")
     vector = embedder.encode([question])[0]
     ranking = rank(corpus, embedder, question, options, vector=vector)
-    return answer_from_ranking(corpus, question, vector, ranking, options)
+    matches = story_matches(corpus, ranking, OTHER_STORIES + 1)
+    if story == "all":
+        result = answer_from_ranking(corpus, question, vector, ranking, options)
+        return replace(result, other_stories=tuple(matches[:OTHER_STORIES]))
+    chosen = story if story != "auto" else matches[0].story.id if matches else None
+    if chosen is None:  # nothing in the archive matches
+        return answer_from_ranking(corpus, question, vector, ranking, options)
+    filters = options.filters
+    within = replace(
+        options,
+        filters=replace(
+            filters,
+            story_ids=tuple(i for i in filters.story_ids if i == chosen)
+            if filters.story_ids is not None
+            else (chosen,),
+        ),
+    )
+    result = answer_from_ranking(
+        corpus, question, vector, rank(corpus, embedder, question, within, vector=vector), within
+    )
+    others = tuple(m for m in matches if m.story.id != chosen)[:OTHER_STORIES]
+    return replace(result, story=corpus.story(chosen), other_stories=others)
+
+
+def story_matches(corpus: Corpus, ranking: Ranking, limit: int) -> list[StoryMatch]:
+    """The stories of the ranked passages, best first, each scored by its best passage."""
+    found: dict[str, float] = {}
+    story_of = corpus.stories.story_of
+    for row, score in zip(ranking.rows.tolist(), ranking.scores.tolist(), strict=True):
+        story = story_of.get(corpus.passages[row].doc_id)
+        if story is not None and story not in found:
+            found[story] = score
+            if len(found) == limit:
+                break
+    matches = []
+    for story_id, score in found.items():
+        story = corpus.story(story_id)
+        if story is not None:
+            matches.append(StoryMatch(story, round(float(score), 6)))
+    return matches
 
 
 def answer_from_ranking(
@@ -93,10 +161,10 @@ def answer_from_ranking(
         reader = _DocumentReader(corpus, group.document, analysis, speech, vector)
         best = reader.best_answer([hit.passage for hit in group.hits])
         if best is not None:
-            answers.append(best)
+            answers.append(replace(best, story_id=group.story_id))
     answers.sort(key=lambda a: -a.score)
     claims = [
-        Claim(a.document.id, a.document.source, a.answer, a.value, analysis.answer_type)
+        Claim(a.document.id, a.document.source, a.answer, a.value, analysis.answer_type, a.story_id)
         for a in answers
     ]
     shown = rank_to_result(corpus, ranking, options)

@@ -28,6 +28,10 @@ each claim joins the first group whose every member it agrees with, or starts a
 new one. Every group is internally consistent, and each later group disagrees
 with at least one member of an earlier group, so more than one group means a
 conflict. Free-text answers ("other" questions, whole sentences) are not compared.
+
+Claims are compared only within a story (the documents about one event,
+`index.stories`): "10 injured" at a protest and "185 injured" in a factory blast
+are not a conflict. Claims from several stories are compared story by story.
 """
 
 from __future__ import annotations
@@ -53,15 +57,17 @@ class Claim:
     answer: str
     value: Quantity | None
     answer_type: str
+    story_id: str | None = None
 
 
 @dataclass(frozen=True)
 class ClaimGroup:
     value: str  # display label: "10", "roughly 6,000 / thousands", "Stephanie Grisham"
     doc_ids: list[str]
+    story_id: str | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {"value": self.value, "doc_ids": list(self.doc_ids)}
+        return {"value": self.value, "doc_ids": list(self.doc_ids), "story_id": self.story_id}
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,7 @@ class SameOutletRevision:
     source: str
     doc_ids: list[str]
     answers: list[str]
+    story_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,13 +89,35 @@ class Comparison:
 
 
 def compare_claims(claims: Sequence[Claim]) -> Comparison:
-    """Group agreeing claims (best supported first) and say why the groups conflict."""
+    """Group agreeing claims (best supported first) and say why the groups conflict,
+    story by story: claims of different stories are never compared."""
+    stories: dict[str | None, list[Claim]] = {}
+    for claim in claims:
+        stories.setdefault(claim.story_id, []).append(claim)
+    compared = [_compare_story(members) for members in stories.values()]
+    if len(compared) == 1:
+        return compared[0]
+    # Several stories (a question asked of the whole archive): say which story each line is of.
+    return Comparison(
+        any(c.conflict for c in compared),
+        [group for c in compared for group in c.groups],
+        [
+            f"{story}: {reason}"
+            for story, c in zip(stories, compared, strict=True)
+            for reason in c.reasons
+        ],
+        [revision for c in compared for revision in c.same_outlet],
+    )
+
+
+def _compare_story(claims: Sequence[Claim]) -> Comparison:
     comparable = [c for c in claims if c.answer_type != "other"]
     if not comparable:
         return Comparison(False, [], [], [])
+    story = comparable[0].story_id
     indices = _cluster(comparable)
     clusters = [[comparable[i] for i in cluster] for cluster in indices]
-    groups = [ClaimGroup(_label(members), _doc_ids(members)) for members in clusters]
+    groups = [ClaimGroup(_label(members), _doc_ids(members), story) for members in clusters]
     reasons = [_reason(clusters, j) for j in range(1, len(clusters))]
     revisions = _same_outlet(comparable, indices)
     for revision in revisions:
@@ -310,6 +339,7 @@ def _same_outlet(claims: list[Claim], clusters: list[list[int]]) -> list[SameOut
                     source=(claims[members[0]].source or "").strip(),
                     doc_ids=[claims[i].doc_id for i in members],
                     answers=[claims[i].answer for i in members],
+                    story_id=claims[members[0]].story_id,
                 )
             )
     return revisions

@@ -27,6 +27,9 @@ Mode = Literal["hybrid", "dense", "lexical"]
 class SearchOptions:
     k: int = 10
     per_source: int = 2
+    # Source groups returned at most (like Qdrant's group `limit`): a broad query over an
+    # archive matches hundreds of documents, and a body with a group for each is 300 KB.
+    max_sources: int = 50
     mode: Mode = "hybrid"
     filters: Filters = Filters()
     # How many candidates each retriever contributes before fusion and grouping;
@@ -43,12 +46,17 @@ class Hit:
     document: Document
     score: float
     rank: int
+    story_id: str | None = None
 
 
 @dataclass(frozen=True)
 class SourceGroup:
     document: Document
     hits: tuple[Hit, ...]
+
+    @property
+    def story_id(self) -> str | None:
+        return self.hits[0].story_id
 
 
 @dataclass(frozen=True)
@@ -89,21 +97,33 @@ def rank(
 
 
 def rank_to_result(corpus: Corpus, ranking: Ranking, options: SearchOptions) -> SearchResult:
-    """The top k hits overall, and up to `per_source` hits for every document in the ranking."""
-    hits = [
-        Hit(corpus.passages[row], corpus.documents[corpus.passages[row].doc_id], float(score), n)
-        for n, (row, score) in enumerate(
-            zip(ranking.rows.tolist(), ranking.scores.tolist(), strict=True), start=1
-        )
-    ]
-    return SearchResult(tuple(hits[: options.k]), group_by_source(hits, options.per_source))
+    """The top k hits overall, and up to `per_source` hits for each of the best
+    `max_sources` documents in the ranking."""
+    story_of = corpus.stories.story_of
+    hits = []
+    for n, (row, score) in enumerate(
+        zip(ranking.rows.tolist(), ranking.scores.tolist(), strict=True), start=1
+    ):
+        passage = corpus.passages[row]
+        document = corpus.documents[passage.doc_id]
+        hits.append(Hit(passage, document, float(score), n, story_of.get(document.id)))
+    return SearchResult(
+        tuple(hits[: options.k]), group_by_source(hits, options.per_source, options.max_sources)
+    )
 
 
-def group_by_source(hits: list[Hit], per_source: int) -> tuple[SourceGroup, ...]:
-    """One group per document, in the order of each document's best hit."""
+def group_by_source(
+    hits: list[Hit], per_source: int, max_groups: int | None = None
+) -> tuple[SourceGroup, ...]:
+    """One group per document, in the order of each document's best hit; at most
+    `max_groups` groups."""
     groups: dict[str, list[Hit]] = {}
     for hit in hits:
-        group = groups.setdefault(hit.document.id, [])
+        group = groups.get(hit.document.id)
+        if group is None:
+            if max_groups is not None and len(groups) >= max_groups:
+                continue
+            group = groups[hit.document.id] = []
         if len(group) < per_source:
             group.append(hit)
     return tuple(SourceGroup(group[0].document, tuple(group)) for group in groups.values())

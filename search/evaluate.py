@@ -18,6 +18,7 @@ class Question:
     question: str
     expected: Mapping[str, tuple[str, ...]]  # doc id -> case-insensitive regexes
     conflict: bool | None = None
+    story: str | None = None  # the gold story label of the event the question names
 
     def matches(self, doc_id: str, text: str) -> bool:
         return any(re.search(pattern, text, re.IGNORECASE) for pattern in self.expected[doc_id])
@@ -46,6 +47,7 @@ def load_questions(path: str | Path) -> list[Question]:
                     question=record["question"],
                     expected=expected,
                     conflict=record.get("conflict"),
+                    story=record.get("story"),
                 )
             )
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError, re.error) as exc:
@@ -77,6 +79,18 @@ def summarize(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     true_pos = sum(1 for r in labelled if r["conflict_expected"] and r["conflict_predicted"])
     predicted = sum(1 for r in labelled if r["conflict_predicted"])
     actual = sum(1 for r in labelled if r["conflict_expected"])
+    scoped = [row["scope"] for row in rows if row.get("scope") is not None]
+    scope = {}
+    if scoped:
+        answered = sum(s["answers"] for s in scoped)
+        scope = {
+            # Share of all answers that come from the story the question names.
+            "scoping": _share(sum(s["in_story"] for s in scoped), answered),
+            # Share of questions answered within (mostly) the right story.
+            "story_accuracy": _share(sum(s["right_story"] for s in scoped), len(scoped)),
+            # Questions whose conflict groups hold documents of more than one gold story.
+            "mixed_conflicts": sum(s["mixed_conflict"] for s in scoped),
+        }
     return {
         "primary": PRIMARY_METRIC,
         "source_recall": _share(sum(d["found"] for d in documents), count),
@@ -88,6 +102,7 @@ def summarize(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         ),
         "conflict_precision": _share(true_pos, predicted),
         "conflict_recall": _share(true_pos, actual),
+        **scope,
         "questions": len(rows),
         "expected_documents": count,
         "latency_ms": {
@@ -104,11 +119,16 @@ def question_row(
     conflict: bool,
     per_source: int,
     latency_ms: Mapping[str, float],
+    gold: Mapping[str, str] | None = None,
+    conflict_groups: Sequence[Sequence[str]] = (),
 ) -> dict[str, Any]:
     """One question's outcome: per expected document its hit rank and answer.
 
     `groups` maps a document to its hit texts, best first (deeper than
     `per_source`, for MRR); `answers` maps a document to (answer, sentence).
+    With `gold` story labels (document -> label) and a question that names its
+    story, the row also says how many answers came from that story and whether
+    a conflict mixed stories (`conflict_groups`: the documents of each group).
     """
     documents = []
     for doc_id in question.expected:
@@ -125,9 +145,21 @@ def question_row(
                 and question.matches(doc_id, f"{answer} {sentence}"),
             }
         )
+    scope = None
+    if gold is not None and question.story is not None:
+        inside = sum(gold.get(doc_id) == question.story for doc_id in answers)
+        labels = {gold.get(d, d) for group in conflict_groups for d in group}
+        scope = {
+            "answers": len(answers),
+            "in_story": inside,
+            "right_story": bool(answers) and inside * 2 > len(answers),
+            "mixed_conflict": conflict and len(labels) > 1,
+        }
     return {
         "id": question.id,
         "question": question.question,
+        "story": question.story,
+        "scope": scope,
         "conflict_expected": question.conflict,
         "conflict_predicted": conflict,
         "latency_ms": dict(latency_ms),
@@ -197,3 +229,54 @@ def retrieval_metrics(
     }
     metrics["mrr"] = _share(sum(1 / r for r in ranks if r), len(ranks))
     return metrics
+
+
+def bcubed(predicted: Mapping[str, str], gold: Mapping[str, str]) -> dict[str, float]:
+    """B-cubed precision, recall and F1 of a clustering against gold labels (Bagga and
+    Baldwin, 1998), over the items both name: each item's precision is the share of its
+    cluster that shares its gold label, its recall the share of its gold label's items
+    that share its cluster; both are averaged over items."""
+    items = [i for i in gold if i in predicted]
+    if not items:
+        return {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+    clusters: dict[str, set[str]] = {}
+    labels: dict[str, set[str]] = {}
+    for item in items:
+        clusters.setdefault(predicted[item], set()).add(item)
+        labels.setdefault(gold[item], set()).add(item)
+    precision = recall = 0.0
+    for item in items:
+        cluster, label = clusters[predicted[item]], labels[gold[item]]
+        both = len(cluster & label)
+        precision += both / len(cluster)
+        recall += both / len(label)
+    precision, recall = precision / len(items), recall / len(items)
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+
+
+def load_story_labels(path: str | Path) -> list[dict[str, Any]]:
+    """Labelled documents, one JSON object a line: `{"id", "story"}` and optionally the
+    document's own fields (text, title, ...); a bad line raises with its number."""
+    path = Path(path)
+    records = []
+    seen: set[str] = set()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"line {number} of {path.name}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DocumentError(f"{where}: invalid JSON ({exc.msg})") from None
+        if not isinstance(record, dict) or not isinstance(record.get("id"), str):
+            raise DocumentError(f"{where}: expected an object with a string 'id'")
+        if not isinstance(record.get("story"), str) or not record["story"]:
+            raise DocumentError(f"{where}: 'story' must be the document's story label")
+        if record["id"] in seen:
+            raise DocumentError(f"{where}: document {record['id']!r} is labelled twice")
+        seen.add(record["id"])
+        records.append(record)
+    if not records:
+        raise DocumentError(f"{path} holds no labelled documents")
+    return records

@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from index.corpus import Corpus, concatenated_ranges, tokenize_for_bm25
+from index.corpus import Corpus, concatenated_ranges
+from index.words import tokenize_for_bm25
 
 
 @dataclass(frozen=True)
@@ -20,9 +21,16 @@ class Filters:
     sources: tuple[str, ...] | None = None
     published_from: str | None = None
     published_to: str | None = None
+    story_ids: tuple[str, ...] | None = None
 
     def is_empty(self) -> bool:
-        return not (self.doc_ids or self.sources or self.published_from or self.published_to)
+        return not (
+            self.doc_ids
+            or self.sources
+            or self.published_from
+            or self.published_to
+            or self.story_ids is not None
+        )
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,9 @@ def allowed_rows(corpus: Corpus, filters: Filters) -> np.ndarray | None:
         keep &= (table.published != "") & (table.published >= filters.published_from)
     if filters.published_to:
         keep &= (table.published != "") & (table.published <= filters.published_to)
+    if filters.story_ids is not None:
+        codes = [table.stories[i] for i in filters.story_ids if i in table.stories]
+        keep &= np.isin(table.story_codes, codes)
     if keep.all() and int(table.counts.sum()) == len(corpus.passages):
         return None
     return concatenated_ranges(table.starts[keep], table.counts[keep])

@@ -23,16 +23,23 @@ def test_ann_benchmark_reports_recall_against_exact_search_at_each_ef_search() -
 def test_reuters_records_become_documents_with_their_wraps_joined(tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "reuters.jsonl"
     records = [
-        {"newid": 1, "title": "COCOA", "body": "Showers continued\nthroughout the week.\n"},
+        {
+            "newid": 1,
+            "title": "COCOA",
+            "date": "26-FEB-1987 15:01:01.79",
+            "body": "Showers continued\nthroughout the week.\n",
+        },
         {"newid": 2, "title": "EMPTY", "body": "  "},
         {"newid": 3, "title": None, "body": "First paragraph.\n    Second\nparagraph."},
     ]
     path.write_text("\n".join(json.dumps(r) for r in records))
     documents = reuters_documents(path, limit=None)
-    assert [d.id for d in documents] == ["reuters-1", "reuters-3"]  # no body: skipped
+    assert [d.id for d in documents] == ["r1", "r3"]  # no body: skipped
+    assert [d.published for d in documents] == ["1987-02-26", None]
     assert documents[0].text.startswith("Showers continued throughout the week.")
     assert "First paragraph.\n\nSecond paragraph." in documents[1].text
     assert len(reuters_documents(path, limit=1)) == 1
+    assert [d.id for d in reuters_documents(path, ids={"r3"})] == ["r3"]
 
 
 def test_sentence_candidate_agreement_compares_with_scoring_every_sentence(

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from index.bm25 import BM25
-from index.corpus import tokenize_for_bm25
 from index.live import LiveIndex
+from index.words import tokenize_for_bm25
 
 
 def _both(tokens: list[list[str]]) -> tuple[bm25s.BM25, BM25]:

@@ -127,6 +127,7 @@ def test_a_save_that_fails_midway_leaves_the_previous_generation_whole(
         "documents-000002.jsonl",
         MANIFEST,
         "sentences-000002.npy",
+        "stories-000002.json",
         "vectors-000002.npy",
     ]
     again = open_index(directory, HashingEmbedder(), Chunking())
@@ -156,6 +157,7 @@ def test_files_left_by_a_crash_are_ignored_then_cleaned_by_the_next_save(
         "documents-000002.jsonl",
         MANIFEST,
         "sentences-000002.npy",
+        "stories-000002.json",
         "vectors-000002.npy",
     ]
     again = open_index(directory, HashingEmbedder(), Chunking())

@@ -84,6 +84,7 @@ def test_manifest_describes_the_index(hashing_index: LiveIndex) -> None:
         "vectors": "vectors-000001.npy",
         "sentences": "sentences-000001.npy",
         "documents": "documents-000001.jsonl",
+        "stories": "stories-000001.json",
         "bm25": "bm25-000001",
     }
     for name in manifest["files"].values():
@@ -173,6 +174,7 @@ def test_a_new_generation_removes_the_old_generations_files(hashing_index: LiveI
         "documents-000002.jsonl",
         MANIFEST,
         "sentences-000002.npy",
+        "stories-000002.json",
         "vectors-000002.npy",
     ]
     assert _manifest(hashing_index)["generation"] == 2
@@ -216,6 +218,7 @@ def test_a_crash_before_the_manifest_commit_keeps_the_previous_generation(
         "documents-000002.jsonl",
         MANIFEST,
         "sentences-000002.npy",
+        "stories-000002.json",
         "vectors-000002.npy",
     ]
 
@@ -329,7 +332,7 @@ def test_a_reopened_index_sees_every_change(hashing_index: LiveIndex) -> None:
 def test_a_write_reuses_bm25_tokens_and_they_match_a_fresh_tokenization(
     hashing_index: LiveIndex,
 ) -> None:
-    from index.corpus import tokenize_for_bm25
+    from index.words import tokenize_for_bm25
 
     hashing_index.upsert([NEW_DOC])
     hashing_index.delete("000_487d20731cd06fa7")

@@ -1,0 +1,541 @@
+"""Stories: the documents about one event, found online as documents arrive.
+
+A story is the set of documents that report one event, whatever outlet wrote
+them; answers are compared within a story, never across events. Stories are
+found at ingest by single-pass clustering, as streaming news clustering does it
+(Topic Detection and Tracking; Miranda et al., "Multilingual Clustering of
+Streaming News", EMNLP 2018):
+
+- A document is described by its dense vector (the mean of its passages'
+  vectors, its lead passage counted once more) and four bags of weighted words
+  (`index.words`): all its content words, the words of its title and lead, the
+  names it mentions and the figures it gives. Weights are tf-idf, the document
+  frequencies those of the archive itself blended with a background of general
+  English (wordfreq), so that a word every article of an archive uses counts
+  for little and a small archive still has sensible weights.
+- A story keeps the sums of its documents' vectors and bags (its centroids)
+  and the dates of its documents.
+- A new document is scored against a shortlist of stories, those whose
+  centroid vector is nearest its own: a weighted sum of the cosine similarity
+  of its vector and of each bag to the story's centroids, less a penalty that
+  grows with the days between the document and the story's first or last
+  document. It joins the best story when that score reaches the threshold, and
+  starts a new story otherwise. The weights and the threshold are
+  `StoryOptions`, measured on a labelled development set (README, "Stories").
+- Documents are taken in publication order, so one batch and the same
+  documents sent one by one form the same stories.
+- A story id (`s000001`, ...) is given once and never reused or changed: adding,
+  replacing or deleting a document never renames another document's story. A
+  replaced document is assigned again; a story left without documents is gone.
+
+Hand-written because no maintained package clusters a stream with stable
+cluster ids, deletions and mixed dense and sparse features (river's stream
+clusterers and scikit-learn's Birch re-label clusters and take one dense vector).
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+
+from index.documents import Document
+from index.words import DocumentWords, document_words, zipf
+
+# The background of general English counts as this many documents of this many words.
+BACKGROUND_DOCUMENTS = 1000
+BACKGROUND_DOCUMENT_WORDS = 300
+# The most weighted words a document keeps in each bag (content, lead, names, figures):
+# the rest weigh little and cost time on every comparison.
+BAG_SIZES = (60, 40, 25, 15)
+BAGS = ("content", "lead", "names", "figures")
+# Stories beyond the shortlist are not scored; past a few dozen the nearest by vector
+# never won on the development set.
+_HEADLINE_CHARS = 120
+# Documents whose shortlists come from one matrix product.
+_BLOCK = 256
+
+
+@dataclass(frozen=True)
+class StoryOptions:
+    """How documents are matched to stories; the defaults are measured (README, "Stories")."""
+
+    threshold: float = 0.5
+    dense_weight: float = 0.4
+    content_weight: float = 0.3
+    lead_weight: float = 0.1
+    names_weight: float = 0.1
+    figures_weight: float = 0.1
+    time_weight: float = 0.2
+    time_scale_days: float = 7.0
+    shortlist: int = 20
+
+    def bag_weights(self) -> tuple[float, float, float, float]:
+        return (self.content_weight, self.lead_weight, self.names_weight, self.figures_weight)
+
+
+@dataclass(frozen=True)
+class StoryTable:
+    """Which story each document of a snapshot belongs to, and what names each story."""
+
+    story_of: Mapping[str, str] = field(default_factory=dict)  # document id -> story id
+    headline: Mapping[str, str] = field(default_factory=dict)  # story id -> document id
+    next_number: int = 1  # the number the next new story takes
+
+
+@dataclass(frozen=True)
+class Story:
+    """A story as readers see it: its headline, its documents (oldest first), outlets, dates."""
+
+    id: str
+    title: str | None
+    documents: tuple[Document, ...]
+    sources: tuple[str, ...]
+    first_published: str | None
+    last_published: str | None
+
+    @classmethod
+    def of(cls, sid: str, documents: tuple[Document, ...], headline: Document | None) -> Story:
+        dates = [d.published for d in documents if d.published]
+        return cls(
+            sid,
+            headline_text(headline or documents[0]) if documents else None,
+            documents,
+            tuple(dict.fromkeys(d.source for d in documents if d.source)),
+            min(dates) if dates else None,
+            max(dates) if dates else None,
+        )
+
+
+def story_id(number: int) -> str:
+    return f"s{number:06d}"
+
+
+def story_number(identifier: str) -> int | None:
+    if len(identifier) >= 2 and identifier[0] == "s" and identifier[1:].isdigit():
+        return int(identifier[1:])
+    return None
+
+
+def publication_order(documents: Sequence[Document]) -> list[int]:
+    """Indices of `documents` oldest first; undated ones last; ties keep their order."""
+    return sorted(
+        range(len(documents)),
+        key=lambda i: (documents[i].published is None, documents[i].published or "", i),
+    )
+
+
+def document_vector(passage_vectors: np.ndarray) -> np.ndarray:
+    """A document's unit vector: the mean of its passages', the lead passage counted once more."""
+    if len(passage_vectors) == 0:
+        return np.zeros(passage_vectors.shape[1], dtype=np.float32)
+    vector = passage_vectors.mean(axis=0) + passage_vectors[0]
+    norm = float(np.linalg.norm(vector))
+    return (vector / norm).astype(np.float32) if norm else vector.astype(np.float32)
+
+
+@dataclass(frozen=True)
+class _Bag:
+    """A unit-length sparse vector: word ids and their weights, heaviest first."""
+
+    ids: tuple[int, ...]
+    weights: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class _Features:
+    vector: np.ndarray  # the document's unit vector
+    bags: tuple[_Bag, _Bag, _Bag, _Bag]
+    day: int | None  # date ordinal of publication
+    words: np.ndarray  # every word id it counted (int32), for document frequencies
+
+    def packed(self) -> _Packed:
+        return _Packed(
+            self.vector,
+            tuple(
+                (np.array(b.ids, dtype=np.int32), np.array(b.weights, dtype=np.float64))
+                for b in self.bags
+            ),
+            self.day,
+            self.words,
+        )
+
+
+@dataclass(frozen=True)
+class _Packed:
+    """A placed document's features as numpy arrays (a tenth of the memory of tuples),
+    kept so that removing it subtracts exactly what was added."""
+
+    vector: np.ndarray
+    bags: tuple[tuple[np.ndarray, np.ndarray], ...]
+    day: int | None
+    words: np.ndarray
+
+    def unpacked(self) -> _Features:
+        bags = tuple(_Bag(tuple(ids.tolist()), tuple(w.tolist())) for ids, w in self.bags)
+        return _Features(self.vector, bags, self.day, self.words)  # type: ignore[arg-type]
+
+
+@dataclass
+class _Story:
+    id: str
+    row: int  # its row in the matcher's centroid matrix
+    members: list[str]
+    sums: list[dict[int, float]]  # one per bag
+    norms: list[float]
+    days: dict[int, int] = field(default_factory=dict)  # day ordinal -> documents
+    first: int | None = None
+    last: int | None = None
+
+
+class StoryMatcher:
+    """The writer's working state: story centroids, word statistics, each document's story.
+
+    It lives beside the live index and changes only under its write lock; a
+    snapshot takes an immutable `StoryTable` from it.
+    """
+
+    def __init__(self, options: StoryOptions, dim: int, next_number: int = 1) -> None:
+        self.options = options
+        self.dim = dim
+        self.next_number = next_number
+        self.documents = 0
+        self.story_of: dict[str, str] = {}
+        self.headline: dict[str, str] = {}
+        self.stories: dict[str, _Story] = {}
+        self._vocabulary: dict[str, int] = {}
+        self._df: list[int] = []
+        self._background: list[float] = []
+        self._features: dict[str, _Packed] = {}
+        self._sums = np.zeros((64, dim), dtype=np.float32)
+        self._norms = np.zeros(64, dtype=np.float32)  # 0 marks a row with no story
+        self._rows = 0
+        self._by_row: list[_Story | None] = []
+        self._touched: set[str] = set()
+
+    # --- building ------------------------------------------------------------------------
+
+    @classmethod
+    def rebuild(
+        cls,
+        documents: Iterable[Document],
+        vectors_of: Callable[[str], np.ndarray],
+        table: StoryTable,
+        options: StoryOptions,
+        dim: int,
+    ) -> StoryMatcher:
+        """The state a matcher had after placing `documents` (in their order) as `table` says."""
+        matcher = cls(options, dim, table.next_number)
+        for doc in documents:
+            sid = table.story_of.get(doc.id)
+            features = matcher._describe(doc, vectors_of(doc.id))
+            if sid is None:  # a document the table does not place (an older index): match it
+                matcher._place(doc, features, matcher._best(features, None))
+            else:
+                matcher._join(doc.id, features, matcher.stories.get(sid) or matcher._new(sid))
+        matcher.headline = {
+            sid: doc for sid, doc in table.headline.items() if sid in matcher.stories
+        }
+        matcher._touched = {sid for sid in matcher.stories if sid not in matcher.headline}
+        return matcher
+
+    # --- writes --------------------------------------------------------------------------
+
+    def remove(self, doc_id: str) -> None:
+        """Take a document out of its story; a story left empty is gone."""
+        sid = self.story_of.pop(doc_id, None)
+        packed = self._features.pop(doc_id, None)
+        if sid is None or packed is None:
+            return
+        features = packed.unpacked()
+        story = self.stories[sid]
+        story.members.remove(doc_id)
+        self.documents -= 1
+        for word in features.words.tolist():
+            self._df[word] -= 1
+        if not story.members:
+            del self.stories[sid]
+            self.headline.pop(sid, None)
+            self._touched.discard(sid)
+            self._sums[story.row] = 0
+            self._norms[story.row] = 0
+            self._by_row[story.row] = None
+            return
+        self._sums[story.row] -= features.vector
+        self._norms[story.row] = np.linalg.norm(self._sums[story.row])
+        for n, (sums, bag) in enumerate(zip(story.sums, features.bags, strict=True)):
+            if not bag.ids:
+                continue
+            # |s - b|^2 = |s|^2 - 2 s.b + |b|^2, with b among the summed bags.
+            squared = story.norms[n] ** 2 - 2 * _dot(bag, sums) + 1
+            for word, weight in zip(bag.ids, bag.weights, strict=True):
+                left = sums.get(word, 0.0) - weight
+                if abs(left) < 1e-9:
+                    sums.pop(word, None)
+                else:
+                    sums[word] = left
+            story.norms[n] = math.sqrt(max(squared, 0.0)) if sums else 0.0
+        if features.day is not None:
+            story.days[features.day] -= 1
+            if not story.days[features.day]:
+                del story.days[features.day]
+            story.first, story.last = (
+                (min(story.days), max(story.days)) if story.days else (None, None)
+            )
+        self._touched.add(sid)
+
+    def assign(
+        self, items: Sequence[tuple[Document, np.ndarray]], reuse: Mapping[str, str] | None = None
+    ) -> list[str]:
+        """Place each (document, passage vectors) in the best story or a new one, in the
+        order given (publication order: see `publication_order`); return their story ids.
+
+        `reuse` maps a replaced document to the story id it had, taken again when
+        the document starts a story of its own and that id has no documents left.
+        """
+        vectors = np.stack([document_vector(v) for _, v in items]) if items else None
+        placed = []
+        for n, (doc, passage_vectors) in enumerate(items):
+            assert vectors is not None
+            if n % _BLOCK == 0:
+                # The shortlist's similarities to every story, for a block of documents at
+                # once: one matrix product instead of one matrix-vector product per document.
+                # Stories that change within the block are scored afresh (`changed`).
+                live = np.flatnonzero(self._norms[: self._rows] > 0)
+                block = (vectors[n : n + _BLOCK] @ self._sums[live].T) / self._norms[live]
+                changed: list[int] = []
+            features = self._describe(doc, passage_vectors, vectors[n])
+            shortlist = self._shortlist(vectors[n], live, block[n % _BLOCK], changed)
+            best = self._best(features, shortlist)
+            sid = self._place(doc, features, best, (reuse or {}).get(doc.id))
+            changed.append(self.stories[sid].row)
+            placed.append(sid)
+        return placed
+
+    def table(self, documents: Mapping[str, Document]) -> StoryTable:
+        """An immutable copy for a snapshot, headlines chosen for the stories that changed."""
+        for sid in self._touched:
+            if sid in self.stories:
+                self.headline[sid] = self._headline(self.stories[sid], documents)
+        self._touched.clear()
+        return StoryTable(dict(self.story_of), dict(self.headline), self.next_number)
+
+    # --- matching ------------------------------------------------------------------------
+
+    def _shortlist(
+        self, vector: np.ndarray, live: np.ndarray, block_row: np.ndarray, changed: list[int]
+    ) -> list[int]:
+        """Rows of the `shortlist` stories nearest `vector`, exactly as one matrix-vector
+        product over every story would rank them: the block's similarities stand for the
+        stories that have not changed since it was computed, the rest are computed afresh,
+        and the best of both are ranked again by their exact similarity."""
+        size = self.options.shortlist
+        pool: list[int] = []
+        if len(live):
+            similarities = block_row.copy()
+            if changed:
+                similarities[np.isin(live, changed)] = -np.inf
+            top = _top(similarities, 2 * size)
+            pool.extend(live[top][np.isfinite(similarities[top])].tolist())
+        if changed:
+            pool.extend(changed)
+        rows = np.unique(np.array(pool, dtype=np.int64))
+        rows = rows[self._norms[rows] > 0]
+        exact = self._similarities(vector, rows)
+        return rows[_top(exact, size)].tolist()
+
+    def _best(self, features: _Features, rows: list[int] | None) -> tuple[_Story, float] | None:
+        """The best-scoring story among `rows` (every story when None), with its score."""
+        if rows is None:
+            live = np.flatnonzero(self._norms[: self._rows] > 0)
+            rows = self._shortlist(
+                features.vector, live, (self._sums[live] @ features.vector) / self._norms[live], []
+            )
+        best: tuple[_Story, float] | None = None
+        for row in sorted(set(rows)):
+            story = self._by_row[row]
+            if story is None:
+                continue
+            score = self.score(features, story)
+            if best is None or score > best[1]:
+                best = (story, score)
+        return best
+
+    def _similarities(self, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Cosine similarities of `vector` to the centroids of `rows`, each row summed on its
+        own (not by BLAS, whose order of summation depends on the shape), so a story's
+        similarity is the same number whatever it is computed with."""
+        return (self._sums[rows] * vector).sum(axis=1) / self._norms[rows]
+
+    def score(self, features: _Features, story: _Story) -> float:
+        """How well a document fits a story: weighted similarities less the time penalty."""
+        options = self.options
+        dense = float((self._sums[story.row] * features.vector).sum()) / float(
+            self._norms[story.row]
+        )
+        total = options.dense_weight * dense
+        for weight, bag, sums, norm in zip(
+            options.bag_weights(), features.bags, story.sums, story.norms, strict=True
+        ):
+            if weight and norm and len(bag.ids):
+                total += weight * _dot(bag, sums) / norm
+        gap = _gap(features.day, story.first, story.last)
+        if gap and options.time_weight:
+            total -= options.time_weight * (1 - math.exp(-gap / options.time_scale_days))
+        return total
+
+    def _place(
+        self,
+        doc: Document,
+        features: _Features,
+        best: tuple[_Story, float] | None,
+        previous: str | None = None,
+    ) -> str:
+        if best is not None and best[1] >= self.options.threshold:
+            story = best[0]
+        elif previous is not None and previous not in self.stories:
+            story = self._new(previous)
+        else:
+            story = self._new(story_id(self.next_number))
+        self._join(doc.id, features, story)
+        return story.id
+
+    def _new(self, sid: str) -> _Story:
+        number = story_number(sid)
+        if number is not None and number >= self.next_number:
+            self.next_number = number + 1
+        if self._rows == len(self._sums):
+            self._sums = np.concatenate([self._sums, np.zeros_like(self._sums)])
+            self._norms = np.concatenate([self._norms, np.zeros_like(self._norms)])
+        story = _Story(sid, self._rows, [], [{}, {}, {}, {}], [0.0] * 4)
+        self._rows += 1
+        self._by_row.append(story)
+        self.stories[sid] = story
+        return story
+
+    def _join(self, doc_id: str, features: _Features, story: _Story) -> None:
+        story.members.append(doc_id)
+        self.story_of[doc_id] = story.id
+        self._features[doc_id] = features.packed()
+        self.documents += 1
+        for word in features.words.tolist():
+            self._df[word] += 1
+        self._sums[story.row] += features.vector
+        self._norms[story.row] = np.linalg.norm(self._sums[story.row]) or 1e-12
+        for n, (sums, bag) in enumerate(zip(story.sums, features.bags, strict=True)):
+            if not bag.ids:
+                continue
+            # |s + b|^2 = |s|^2 + 2 s.b + |b|^2, and a bag is a unit vector.
+            squared = story.norms[n] ** 2 + 2 * _dot(bag, sums) + 1
+            for word, weight in zip(bag.ids, bag.weights, strict=True):
+                sums[word] = sums.get(word, 0.0) + weight
+            story.norms[n] = math.sqrt(max(squared, 0.0))
+        if features.day is not None:
+            story.days[features.day] = story.days.get(features.day, 0) + 1
+            story.first, story.last = min(story.days), max(story.days)
+        self._touched.add(story.id)
+
+    # --- describing documents ------------------------------------------------------------
+
+    def _describe(
+        self, doc: Document, passage_vectors: np.ndarray, vector: np.ndarray | None = None
+    ) -> _Features:
+        words = document_words(doc.title, doc.text)
+        ids = {stem: self._word_id(stem, words) for stem in words.content}
+        idf = {stem: self._idf(word) for stem, word in ids.items()}
+        bags = tuple(
+            self._bag(counts, ids, idf, size)
+            for counts, size in zip(
+                (words.content, words.lead, words.names, words.figures), BAG_SIZES, strict=True
+            )
+        )
+        return _Features(
+            document_vector(passage_vectors) if vector is None else vector,
+            bags,  # type: ignore[arg-type]
+            _day(doc.published),
+            np.array(sorted(ids.values()), dtype=np.int32),
+        )
+
+    def _word_id(self, stem: str, words: DocumentWords) -> int:
+        word = self._vocabulary.get(stem)
+        if word is None:
+            word = self._vocabulary[stem] = len(self._df)
+            self._df.append(0)
+            frequency = 10 ** (zipf(words.surface.get(stem, stem)) - 9)
+            self._background.append(1 - math.exp(-BACKGROUND_DOCUMENT_WORDS * frequency))
+        return word
+
+    def _idf(self, word: int) -> float:
+        documents = BACKGROUND_DOCUMENTS + self.documents + 1
+        return math.log(
+            documents / (BACKGROUND_DOCUMENTS * self._background[word] + self._df[word] + 1)
+        )
+
+    def _bag(
+        self,
+        counts: Mapping[str, int],
+        ids: Mapping[str, int],
+        idf: Mapping[str, float],
+        size: int,
+    ) -> _Bag:
+        weighted = [
+            (ids[stem], (1 + math.log(count)) * idf[stem]) for stem, count in counts.items()
+        ]
+        weighted.sort(key=lambda pair: (-pair[1], pair[0]))
+        kept = weighted[:size]
+        norm = math.sqrt(sum(w * w for _, w in kept))
+        if not kept or not norm:
+            return _Bag((), ())
+        return _Bag(tuple(i for i, _ in kept), tuple(w / norm for _, w in kept))
+
+    def _headline(self, story: _Story, documents: Mapping[str, Document]) -> str:
+        """The member nearest the story's centroid, preferring one with a title."""
+        centroid = self._sums[story.row]
+        ranked = sorted(
+            story.members,
+            key=lambda d: (
+                documents[d].title is None if d in documents else True,
+                -float(self._features[d].vector @ centroid),
+                story.members.index(d),
+            ),
+        )
+        return ranked[0]
+
+
+def headline_text(document: Document) -> str:
+    """What names a story after its headline document: its title, else its first sentence."""
+    if document.title:
+        return document.title
+    lead = document.text.strip().split("\n", 1)[0]
+    end = lead.find(". ")
+    lead = lead[: end + 1] if 0 < end else lead
+    return lead if len(lead) <= _HEADLINE_CHARS else lead[: _HEADLINE_CHARS - 1].rstrip() + "\u2026"
+
+
+def _dot(bag: _Bag, sums: dict[int, float]) -> float:
+    """The inner product of a document's bag with a story's summed bags."""
+    return sum(map(operator.mul, bag.weights, map(sums.get, bag.ids, _ZEROS[: len(bag.ids)])))
+
+
+_ZEROS = (0.0,) * max(BAG_SIZES)
+
+
+def _top(values: np.ndarray, size: int) -> np.ndarray:
+    if len(values) <= size:
+        return np.arange(len(values))
+    return np.argpartition(-values, size - 1)[:size]
+
+
+def _day(published: str | None) -> int | None:
+    return date.fromisoformat(published).toordinal() if published else None
+
+
+def _gap(day: int | None, first: int | None, last: int | None) -> int:
+    """Days between a date and a story's span (0 inside it, or when either is undated)."""
+    if day is None or first is None or last is None:
+        return 0
+    return max(0, first - day, day - last)

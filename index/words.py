@@ -1,0 +1,174 @@
+"""Words: the one tokenizer that BM25 and story matching share.
+
+- `tokenize_for_bm25`: lower-cased, stopwords dropped, Snowball-stemmed tokens (bm25s).
+- `document_words`: the words a story matcher compares documents by: every
+  content word (stemmed), the names among them (capitalised words that are not
+  a common word opening a sentence), and the figures (numbers of two or more
+  digits, written without thousands separators).
+
+Stopwords come from bm25s, stems from PyStemmer's Snowball English, and how
+common a word is in general English from wordfreq; nothing here names a word
+of any one story.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+# Question words carry no topic; without them "How many were injured?" is "injured".
+_QUESTION_WORDS = {"many", "much", "did", "does", "say", "said"}
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    return frozenset(STOPWORDS_EN_PLUS) | _QUESTION_WORDS
+
+
+@lru_cache(maxsize=1)
+def stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def tokenize_for_bm25(texts: Sequence[str]) -> list[list[str]]:
+    """Lower-case, drop stopwords and stem (Snowball), as BM25 indexing and queries both need."""
+    import bm25s
+
+    return bm25s.tokenize(  # type: ignore[no-any-return]
+        list(texts),
+        stopwords=sorted(stopwords()),
+        stemmer=stemmer(),
+        return_ids=False,
+        show_progress=False,
+    )
+
+
+@lru_cache(maxsize=200_000)  # pure; the same words recur in every article
+def zipf(word: str) -> float:
+    """How common a lower-case word is in general English (wordfreq's Zipf scale, 0 to ~8)."""
+    from wordfreq import zipf_frequency
+
+    return float(zipf_frequency(word, "en"))
+
+
+# A word (letters, inner apostrophes or hyphens) or a figure ("15,000", "6.5").
+_TOKEN = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*|\d+(?:[.,]\d+)*")
+_CAPITALISED = re.compile(r"(?<![\w'\u2019-])[A-Z][^\W\d_]*(?:['\u2019-][^\W\d_]+)*")
+# What may stand before the first word of a sentence.
+_SENTENCE_OPENER = re.compile(r"(?:^|[.!?:;\"\u201c\u201d(\n])\s*$")
+# A capitalised word opening a sentence is a name only when it is rarer than this in
+# general English: "Ecuador" (3.6) is, "Shares" (4.6) or "The" (7.7) is not.
+_NAME_AT_SENTENCE_START = 4.0
+
+
+@dataclass(frozen=True)
+class DocumentWords:
+    """A document's words for story matching, each a stem with its count."""
+
+    content: dict[str, int]  # every content word and figure
+    lead: dict[str, int]  # the title's and the lead's
+    names: dict[str, int]  # capitalised words that name someone or something
+    figures: dict[str, int]  # numbers of two or more digits, separators removed
+    surface: dict[str, str]  # stem -> the first lower-case word seen for it
+
+
+def document_words(title: str | None, text: str, lead_chars: int = 400) -> DocumentWords:
+    """Count the content words, lead words, names and figures of one document.
+
+    The title counts twice among the content words, as a headline states what the
+    article is about. Names are read only where case carries information: a text
+    in all capitals or all lower case (some wire copy) yields none.
+    """
+    title = title or ""
+    lead_end = _lead_end(text, lead_chars)
+    surface: dict[str, str] = {}
+    words = _word_counts(text, surface)
+    titled = _word_counts(title, surface)
+    content = dict(words)
+    for stem, count in titled.items():
+        content[stem] = content.get(stem, 0) + 2 * count
+    lead = _word_counts(text[:lead_end], surface)
+    for stem, count in titled.items():
+        lead[stem] = lead.get(stem, 0) + count
+    names: dict[str, int] = {}
+    if _mixed_case(text):
+        for match in _CAPITALISED.finditer(text):
+            word = match.group().lower().replace("\u2019", "'")
+            stem = _stem(word)
+            if stem in words and _is_name(match, text):
+                names[stem] = names.get(stem, 0) + 1
+    figures = {key: count for key, count in content.items() if key[0].isdigit()}
+    return DocumentWords(content, lead, names, figures, surface)
+
+
+def _word_counts(text: str, surface: dict[str, str]) -> dict[str, int]:
+    """Stemmed content words and figures of `text` with their counts; `surface` learns the
+    first lower-case form seen of each."""
+    counts: dict[str, int] = {}
+    for token, count in Counter(_TOKEN.findall(text.lower().replace("\u2019", "'"))).items():
+        if token[0].isdigit():
+            key = _figure(token)
+            if key is None:
+                continue
+        elif token in stopwords() or len(token) < 2:
+            continue
+        else:
+            key = _stem(token)
+        surface.setdefault(key, token)
+        counts[key] = counts.get(key, 0) + count
+    return counts
+
+
+@lru_cache(maxsize=200_000)  # pure; the same words recur in every article
+def _stem(word: str) -> str:
+    return stemmer().stemWord(word)  # type: ignore[no-any-return]
+
+
+def _figure(token: str) -> str | None:
+    """A number as a figure key ("15,000" -> "15000"); single digits carry no identity."""
+    digits = token.replace(",", "").rstrip(".")
+    if sum(c.isdigit() for c in digits) < 2:
+        return None
+    return digits
+
+
+def _is_name(match: re.Match[str], text: str) -> bool:
+    word = match.group()
+    if not word[0].isupper():
+        return False
+    if word.isupper() and len(word) < 2:
+        return False
+    if _SENTENCE_OPENER.search(text, max(0, match.start() - 3), match.start()):
+        return zipf(word.lower()) < _NAME_AT_SENTENCE_START
+    return True
+
+
+_UPPER = re.compile(r"[^\W\d_a-z]")  # a letter that is not lower case ASCII (upper or other)
+_LOWER = re.compile(r"[a-z]")
+
+
+def _mixed_case(text: str) -> bool:
+    """Whether the text uses case as prose does (not all capitals, not all lower case)."""
+    sample = text[:2000]
+    upper, lower = len(_UPPER.findall(sample)), len(_LOWER.findall(sample))
+    if not upper + lower:
+        return False
+    return 0.005 < upper / (upper + lower) < 0.5
+
+
+def _lead_end(text: str, limit: int) -> int:
+    """Where the lead ends: the first paragraph, or the last sentence end before `limit`."""
+    stripped = len(text) - len(text.lstrip())
+    newline = text.find("\n", stripped)
+    if 0 <= newline <= limit:
+        return newline
+    cut = max(text.rfind(". ", 0, limit), text.rfind("? ", 0, limit), text.rfind("! ", 0, limit))
+    return cut + 1 if cut > 0 else min(limit, len(text))
