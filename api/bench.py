@@ -111,9 +111,12 @@ def bench_ingest(
     embedder.encode(["warm up the encoder"] * 16)
     started = time.perf_counter()
     live = open_index(
-        directory / "index", embedder, Chunking(settings.chunk_tokens, settings.chunk_overlap)
+        directory / "index",
+        embedder,
+        Chunking(settings.chunk_tokens, settings.chunk_overlap),
+        stories=settings.story_options(),
     )
-    live.upsert(documents, progress=True)
+    first = live.upsert(documents, progress=True)
     ingest_seconds = time.perf_counter() - started
     corpus = live.corpus
     texts = [p.text for p in corpus.passages]
@@ -125,8 +128,9 @@ def bench_ingest(
         started = time.perf_counter()
         # In writes of 2,500 articles: every write rebuilds BM25 and saves the whole
         # snapshot (2-3 s at 28k passages), which is not what this phase measures.
-        for first in range(0, len(more), 2500):
-            live.upsert(more[first : first + 2500], progress=True)
+        story_seconds = 0.0
+        for start in range(0, len(more), 2500):
+            story_seconds += live.upsert(more[start : start + 2500], progress=True).story_seconds
         seconds = time.perf_counter() - started
         added = len(live.corpus.passages) - len(texts)
         # The plain script's query over the served passages, with the served index's
@@ -138,6 +142,9 @@ def bench_ingest(
             "served_passages": len(live.corpus.passages),
             "served_sentences": int(live.corpus.sentence_vectors.shape[0]),
             "growth_passages_per_s": round(added / seconds, 1),
+            "growth_story_share": round(story_seconds / seconds, 4),
+            "growth_story_ms_per_article": round(story_seconds / len(more) * 1000, 3),
+            "served_stories": len(set(live.corpus.stories.story_of.values())),
         }
     return {
         **grown,
@@ -147,6 +154,9 @@ def bench_ingest(
         "encoder": f"{settings.ingest_encoder} {batch.precision}",
         "sentence_vectors": settings.sentence_vectors,
         "ingest_seconds": round(ingest_seconds, 2),
+        # Placing the articles in stories, as a share of the ingest it is part of.
+        "story_seconds": round(first.story_seconds, 2),
+        "story_share": round(first.story_seconds / ingest_seconds, 4),
         "ingest_passages_per_s": round(len(texts) / ingest_seconds, 1),
         "ingest_articles_per_s": round(len(documents) / ingest_seconds, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
@@ -207,8 +217,14 @@ def breakdown(settings: Settings, directory: Path) -> dict:
 
     from api.models import ask_body, search_body
     from index.live import Chunking, open_index
-    from search.answers import answer_from_ranking, ask
-    from search.engine import SearchOptions, rank_to_result
+    from search.answers import (
+        OTHER_STORIES,
+        answer_from_ranking,
+        ask,
+        story_matches,
+        within_story,
+    )
+    from search.engine import SearchOptions, rank, rank_to_result
     from search.retrieve import (
         Ranking,
         dense_ranking,
@@ -216,11 +232,21 @@ def breakdown(settings: Settings, directory: Path) -> dict:
         reciprocal_rank_fusion,
     )
 
-    live = open_index(directory / "index", embedder, Chunking())
+    live = open_index(directory / "index", embedder, Chunking(), stories=settings.story_options())
     corpus = live.corpus
     options = SearchOptions()
     stages: dict[str, list[float]] = {
-        k: [] for k in ("encode", "retrieve", "fuse", "group", "serialise", "extract", "ask_total")
+        k: []
+        for k in (
+            "encode",
+            "retrieve",
+            "fuse",
+            "group",
+            "serialise",
+            "choose_story",
+            "extract",
+            "ask_total",
+        )
     }
     for query in QUERIES * 3:
         t0 = time.perf_counter()
@@ -237,16 +263,25 @@ def breakdown(settings: Settings, directory: Path) -> dict:
         t4 = time.perf_counter()
         orjson.dumps(search_body(query, result, 0))
         t5 = time.perf_counter()
-        answer_from_ranking(corpus, query, vector, fused, options)
+        # As /ask does by default: the best-matching story, then the passages within it.
+        best = story_matches(corpus, fused, OTHER_STORIES + 1)[0].story.id
+        within = within_story(options, best)
+        ranked = rank(corpus, embedder, query, within, vector=vector)
         t6 = time.perf_counter()
+        answer_from_ranking(corpus, query, vector, ranked, within)
+        t7 = time.perf_counter()
         answered = ask(corpus, embedder, query, options)
         orjson.dumps(ask_body(query, answered, 1, 0))
-        t7 = time.perf_counter()
+        t8 = time.perf_counter()
         for name, seconds in zip(
-            stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5, t7 - t6), strict=True
+            stages,
+            (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5, t7 - t6, t8 - t7),
+            strict=True,
         ):
             stages[name].append(seconds * 1000)
     medians = {name: round(statistics.median(values), 2) for name, values in stages.items()}
+    # The story matcher is built once per process (a server does it in the background).
+    medians["story_matcher_build"] = round(live.warm_stories() * 1000, 1)
     # A write of one short article to the whole served index (new snapshot, BM25, save).
     writes = []
     for n in range(3):
@@ -333,6 +368,13 @@ def bench_http(directory: Path, clients: Sequence[int], requests: int) -> dict:
                 results[f"{endpoint}@{count}"] = _load(
                     httpx, f"{url}/{endpoint}", payload, count, requests
                 )
+        # Baselines in the same run, one client: /search with a group for every matching
+        # document (as before max_sources), and /ask across every story (as before stories).
+        for name, endpoint, payload in (
+            ("search unbounded", "search", lambda q: {"query": q, "max_sources": 1000}),
+            ("ask all stories", "ask", lambda q: {"question": q, "story": "all"}),
+        ):
+            results[f"{name}@1"] = _load(httpx, f"{url}/{endpoint}", payload, 1, requests)
         return results
 
 

@@ -57,12 +57,27 @@ class AppState:
                 len(corpus.passages),
                 corpus.model,
             )
+            threading.Thread(
+                target=self._warm_stories, name="parallax-stories", daemon=True
+            ).start()
         except ParallaxError as exc:
             self.error = exc.message
             log.error("index not loaded: %s", exc.message)
         except Exception as exc:  # a startup fault must leave the service not ready, not dead
             self.error = f"{type(exc).__name__}: {exc}"
             log.exception("index not loaded")
+
+    def _warm_stories(self) -> None:
+        """The story matcher for writes, built after the index serves reads (writes wait)."""
+        live = self.live
+        if live is None:
+            return
+        try:
+            seconds = live.warm_stories()
+        except Exception:  # the first write builds it instead, and reports what fails
+            log.exception("could not prepare story matching")
+            return
+        log.info("story matching ready in %.1f s", seconds)
 
     def require_live(self) -> LiveIndex:
         """The live index, or `NotReady` saying why there is none yet."""

@@ -179,6 +179,18 @@ class LiveIndex:
         )
         return matcher, matcher.table(documents)
 
+    def warm_stories(self) -> float:
+        """Build the story matcher now rather than on the first write; seconds it took.
+
+        The matcher reads every document again (seconds for tens of thousands), so a
+        server calls this in the background once its index is loaded.
+        """
+        started = time.perf_counter()
+        with self._write_lock:
+            if self._matcher is None:
+                self._matcher = story_matcher(self._corpus, self.story_options)
+        return time.perf_counter() - started
+
     def _embed(self, documents: Iterable[Document], progress: bool) -> list[EmbeddedDocument]:
         """Chunk and embed documents: each passage and each of its sentences."""
         chunked = [(doc, self.chunk(doc)) for doc in documents]

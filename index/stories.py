@@ -228,15 +228,22 @@ class StoryMatcher:
         options: StoryOptions,
         dim: int,
     ) -> StoryMatcher:
-        """The state a matcher had after placing `documents` (in their order) as `table` says."""
+        """The state a matcher had after placing `documents` (in their order) as `table` says;
+        documents the table does not place (an index from before stories) are matched."""
         matcher = cls(options, dim, table.next_number)
+        unplaced: list[tuple[Document, np.ndarray]] = []
         for doc in documents:
             sid = table.story_of.get(doc.id)
+            if sid is None:
+                unplaced.append((doc, vectors_of(doc.id)))
+                continue
+            if unplaced:
+                matcher.assign(unplaced)
+                unplaced = []
             features = matcher._describe(doc, vectors_of(doc.id))
-            if sid is None:  # a document the table does not place (an older index): match it
-                matcher._place(doc, features, matcher._best(features, None))
-            else:
-                matcher._join(doc.id, features, matcher.stories.get(sid) or matcher._new(sid))
+            matcher._join(doc.id, features, matcher.stories.get(sid) or matcher._new(sid))
+        if unplaced:
+            matcher.assign(unplaced)
         matcher.headline = {
             sid: doc for sid, doc in table.headline.items() if sid in matcher.stories
         }
@@ -348,13 +355,8 @@ class StoryMatcher:
         exact = self._similarities(vector, rows)
         return rows[_top(exact, size)].tolist()
 
-    def _best(self, features: _Features, rows: list[int] | None) -> tuple[_Story, float] | None:
-        """The best-scoring story among `rows` (every story when None), with its score."""
-        if rows is None:
-            live = np.flatnonzero(self._norms[: self._rows] > 0)
-            rows = self._shortlist(
-                features.vector, live, (self._sums[live] @ features.vector) / self._norms[live], []
-            )
+    def _best(self, features: _Features, rows: list[int]) -> tuple[_Story, float] | None:
+        """The best-scoring story among `rows`, with its score."""
         best: tuple[_Story, float] | None = None
         for row in sorted(set(rows)):
             story = self._by_row[row]

@@ -14,7 +14,10 @@ delay, restarts the server on the same directory and checks:
   passage counts, and every listed passage is a slice of its document's text;
 - the index directory, read directly, is the generation `/health` reports and
   holds exactly the server's documents and passages, with the vectors and
-  sentence vectors of exactly those passages.
+  sentence vectors of exactly those passages;
+- every document is in exactly one story, on disk and in `GET /stories`, each
+  story's headline is one of its documents, and an acknowledged document is in
+  the story its last acknowledged write said (story ids survive the kill).
 
 A missing or unsearchable acknowledged document counts as lost; any other
 disagreement as a mismatch. The exit status is 1 unless both are 0.
@@ -94,6 +97,7 @@ class _Expected:
     deleted: set[str] = field(default_factory=set)  # acknowledged deletes
     words: dict[str, str] = field(default_factory=dict)  # id -> its distinctive word
     acknowledged: set[str] = field(default_factory=set)  # ids ever acknowledged by a POST
+    stories: dict[str, str] = field(default_factory=dict)  # id -> story its last POST gave
     cut_requests: int = 0
     problems: list[str] = field(default_factory=list)  # unexpected responses before the kill
 
@@ -329,9 +333,12 @@ def _post(client: httpx.Client, batch: list[dict[str, Any]], expected: _Expected
     if response.status_code != 200:
         expected.problems.append(f"POST /documents got {response.status_code}: {response.text}")
         return False
+    story_ids = response.json().get("story_ids", {})
     for doc in batch:
         expected.must_have[doc["id"]] = doc["text"]
         expected.acknowledged.add(doc["id"])
+        expected.stories[doc["id"]] = story_ids.get(doc["id"], "")
+    # Writes never move another document to another story, so earlier answers still hold.
     return True
 
 
@@ -438,16 +445,54 @@ def _verify(
         known = seed_ids | set(expected.must_have) | set(expected.maybe) | expected.deleted
         for doc_id in sorted(set(served) - known):
             problems.append(f"{doc_id} is served but was never acknowledged nor cut off")
+        story_of = _list_stories(client, problems)
 
-    problems += _compare_with_disk(index_dir, health, served)
+    for doc_id in sorted(set(served) ^ set(story_of)):
+        problems.append(f"{doc_id}: served but in no story, or in a story but not served")
+    for doc_id in expected.must_have:
+        if doc_id in story_of and expected.stories.get(doc_id) != story_of[doc_id]:
+            problems.append(
+                f"{doc_id} was acknowledged in story {expected.stories.get(doc_id)!r}, after "
+                f"the restart it is in {story_of[doc_id]!r}"
+            )
+    problems += _compare_with_disk(index_dir, health, served, story_of)
     return len(lost), lost, problems
 
 
+def _list_stories(client: httpx.Client, problems: list[str]) -> dict[str, str]:
+    """Each document's story from GET /stories and GET /stories/{id}, checking that no
+    document is in two stories and each story's count matches its documents."""
+    story_of: dict[str, str] = {}
+    listed: list[dict[str, Any]] = []
+    for _ in range(10_000):
+        page = client.get("/stories", params={"offset": len(listed), "limit": 1000})
+        page.raise_for_status()
+        body = page.json()
+        listed.extend(body["stories"])
+        if not body["stories"] or len(listed) >= body["total"]:
+            break
+    for story in listed:
+        detail = client.get(f"/stories/{story['id']}").json()
+        members = [d["id"] for d in detail["documents"]]
+        if len(members) != story["documents"] or not members:
+            problems.append(
+                f"story {story['id']} lists {story['documents']} documents, has {members}"
+            )
+        for doc_id in members:
+            if doc_id in story_of:
+                problems.append(f"{doc_id} is in stories {story_of[doc_id]} and {story['id']}")
+            story_of[doc_id] = story["id"]
+    return story_of
+
+
 def _compare_with_disk(
-    index_dir: Path, health: dict[str, Any], served: dict[str, dict[str, Any]]
+    index_dir: Path,
+    health: dict[str, Any],
+    served: dict[str, dict[str, Any]],
+    story_of: dict[str, str],
 ) -> list[str]:
-    """The committed generation on disk is the one served, passage for passage and vector for
-    vector."""
+    """The committed generation on disk is the one served, passage for passage, vector for
+    vector and story for story."""
     store = IndexStore(index_dir)
     manifest = store.read_manifest()
     corpus = store.load("hashing", 384)
@@ -479,6 +524,11 @@ def _compare_with_disk(
     for doc_id, doc in corpus.documents.items():
         if doc_id in served and doc.text != served[doc_id]["text"]:
             problems.append(f"{doc_id}: the text on disk differs from the served text")
+    if dict(corpus.stories.story_of) != story_of:
+        problems.append("the stories on disk are not those the server lists")
+    for story, headline in corpus.stories.headline.items():
+        if corpus.stories.story_of.get(headline) != story:
+            problems.append(f"story {story}'s headline {headline} is not one of its documents")
     embedder = HashingEmbedder(dim=corpus.dim)
     if corpus.passages:
         passages = embedder.encode([p.text for p in corpus.passages])

@@ -112,21 +112,19 @@ def ask(
     chosen = story if story != "auto" else matches[0].story.id if matches else None
     if chosen is None:  # nothing in the archive matches
         return answer_from_ranking(corpus, question, vector, ranking, options)
-    filters = options.filters
-    within = replace(
-        options,
-        filters=replace(
-            filters,
-            story_ids=tuple(i for i in filters.story_ids if i == chosen)
-            if filters.story_ids is not None
-            else (chosen,),
-        ),
-    )
+    within = within_story(options, chosen)
     result = answer_from_ranking(
         corpus, question, vector, rank(corpus, embedder, question, within, vector=vector), within
     )
     others = tuple(m for m in matches if m.story.id != chosen)[:OTHER_STORIES]
     return replace(result, story=corpus.story(chosen), other_stories=others)
+
+
+def within_story(options: SearchOptions, story_id: str) -> SearchOptions:
+    """The options narrowed to one story (and still to the stories their filters allow)."""
+    allowed = options.filters.story_ids
+    narrowed = (story_id,) if allowed is None else tuple(i for i in allowed if i == story_id)
+    return replace(options, filters=replace(options.filters, story_ids=narrowed))
 
 
 def story_matches(corpus: Corpus, ranking: Ranking, limit: int) -> list[StoryMatch]:

@@ -75,11 +75,14 @@ def test_breakdown_times_each_stage_and_a_one_document_write(tmp_path, hashing_i
         "fuse",
         "group",
         "serialise",
+        "choose_story",
         "extract",
         "ask_total",
+        "story_matcher_build",
         "write_one_document",
     }
     assert all(value > 0 for value in stages.values())
     # The writes went through the real path: they are saved in the index on disk.
     saved = IndexStore(tmp_path / "index").load(hashing_index.corpus.model, 384)
     assert {f"bench-write-{n}" for n in range(3)} <= set(saved.documents)
+    assert {f"bench-write-{n}" for n in range(3)} <= set(saved.stories.story_of)

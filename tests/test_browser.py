@@ -1,6 +1,7 @@
 """The chat page in headless Chromium, against a real server: answers side by side with the
-conflict flagged, citations opened in the article panel, passages by source, errors a person
-can read, and a phone layout that stacks the cards.
+conflict flagged, the story they come from named above them, the other matching stories one
+click away, citations opened in the article panel, passages by source, errors a person can
+read, and a phone layout that stacks the cards.
 
 Needs Debian's Chromium (`apt-get install chromium`); Playwright drives it, nothing is downloaded.
 Screenshots land in the session's temp folder and in /tmp/parallax-screens/.
@@ -9,6 +10,7 @@ Screenshots land in the session's temp folder and in /tmp/parallax-screens/.
 from __future__ import annotations
 
 import itertools
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,8 +21,9 @@ import playwright.sync_api as playwright_api
 import pytest
 
 from api.app import create_app
+from api.bench import reuters_documents
 from api.settings import Settings
-from conftest import SEEDS, serve_app
+from conftest import SEEDS, SHARED, serve_app
 
 Browser = playwright_api.Browser
 Page = playwright_api.Page
@@ -44,6 +47,24 @@ EXPECTED_ANSWERS = {
     "000_487d20731cd06fa7": ("NBC News", "At least 10 demonstrators", "10"),
 }
 
+SEED_STORY = "U.S. Embassy compound in Baghdad stormed by protesters after Iraq airstrikes"
+REUTERS = SHARED / "data" / "reuters21578" / "reuters21578.jsonl"
+# Other events with injury and death figures: South China storms (2 killed, 20 injured), the
+# Harbin factory blast (45 killed, 185 injured), a South African refinery clash (3 killed,
+# 7 injured), and the Ecuador earthquake.
+REUTERS_IDS = {
+    "r5224",
+    "r5275",
+    "r1077",
+    "r2957",
+    "r3332",
+    "r3388",
+    "r3940",
+    "r5145",
+    "r5268",
+}
+API_KEY = "browser-test-key"
+
 expect.set_options(timeout=15_000)
 
 
@@ -56,6 +77,27 @@ def server(tmp_path_factory: pytest.TempPathFactory, model_embedder: Any) -> Ite
     )
     yield running.url
     running.stop()
+
+
+@pytest.fixture(scope="module")
+def mixed_server(tmp_path_factory: pytest.TempPathFactory, model_embedder: Any) -> Iterator[str]:
+    """The seeds plus Reuters articles about other events, added through POST /documents."""
+    data = tmp_path_factory.mktemp("mixed-data")
+    settings = Settings(data_dir=data, seeds_dir=SEEDS, api_key=API_KEY)
+    running = serve_app(create_app(settings, embedder=model_embedder))
+    try:
+        documents = reuters_documents(REUTERS, ids=REUTERS_IDS)
+        assert {doc.id for doc in documents} == REUTERS_IDS
+        response = httpx.post(
+            f"{running.url}/documents",
+            json={"documents": [doc.to_dict() for doc in documents]},
+            headers={"Authorization": f"Bearer {API_KEY}"},
+            timeout=120,
+        )
+        assert response.status_code == 200, response.text
+        yield running.url
+    finally:
+        running.stop()
 
 
 @pytest.fixture(scope="module")
@@ -163,6 +205,14 @@ def test_answers_from_every_source_side_by_side_with_conflict(
     expect(page.locator(".groups li").nth(0)).to_have_text("10 — The Hill, NBC News (000…)")
     expect(page.locator(".groups li").nth(1)).to_have_text("62 — NBC News (001…)")
     expect(page.locator(".no-answer")).to_contain_text("2 sources did not answer")
+
+    # The story the answers come from sits above them; the seeds are all one story.
+    story = page.locator(".story-header")
+    expect(story.locator(".story-title")).to_have_text(f"Story: {SEED_STORY}")
+    expect(story.locator(".story-details")).to_have_text(
+        "NBC News, The Hill, The Globe and Mail·Dec 31, 2019·5 documents"
+    )
+    expect(page.locator(".other-stories")).to_have_count(0)
 
     # Side by side on a wide screen: one row, left to right.
     boxes = [cards.nth(i).bounding_box() for i in range(3)]
@@ -310,6 +360,109 @@ def test_phone_layout_stacks_cards_without_horizontal_scroll(
             assert lower["y"] >= upper["y"] + upper["height"]
         assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
         _screenshot(page, screens, "answers-phone.png", full_page=True)
+    finally:
+        page.context.close()
+    assert page_errors == []
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_story_header_keeps_the_title_when_the_story_lookup_fails(wide_page: Page) -> None:
+    page = wide_page
+    page.route("**/stories/*", lambda route: route.fulfill(status=500, body="boom"))
+    _ask(page, QUESTION)
+    _expect_injured_answers(page)
+    story = page.locator(".story-header")
+    expect(story.locator(".story-title")).to_have_text(f"Story: {SEED_STORY}")
+    expect(page.locator(".conflict-banner")).to_be_visible()
+    expect(story.locator(".story-details")).to_be_hidden()
+
+
+def _story_of_every_document(server: str) -> dict[str, str]:
+    page = httpx.get(f"{server}/stories", params={"limit": 1000}, timeout=30).json()
+    stories = {}
+    for summary in page["stories"]:
+        story = httpx.get(f"{server}/stories/{summary['id']}", timeout=30).json()
+        stories.update({doc["id"]: story["id"] for doc in story["documents"]})
+    return stories
+
+
+def _expect_one_story(server: str, turn: Any, story_of: dict[str, str]) -> dict[str, Any]:
+    """The reply in `turn` names one story, and every card and banner document is of it."""
+    expect(turn).not_to_have_attribute("aria-busy", "true")
+    header = turn.locator(".story-header")
+    expect(header).to_have_count(1)
+    story_id = header.get_attribute("data-story-id")
+    story = httpx.get(f"{server}/stories/{story_id}", timeout=30).json()
+    members = {doc["id"] for doc in story["documents"]}
+    expect(header.locator(".story-title")).to_have_text(f"Story: {story['title']}")
+    expect(header.locator(".story-details")).to_contain_text(
+        re.compile(rf"·{len(members)} documents?$")
+    )
+    expect(header.locator(".story-sources")).to_have_text(", ".join(story["sources"]))
+
+    cards = turn.locator(".answer-card")
+    for index in range(cards.count()):
+        assert cards.nth(index).get_attribute("data-doc-id") in members
+
+    # The conflict banner names documents by id; they must all be of the story shown.
+    banners = turn.locator(".conflict-banner")
+    if banners.count():
+        text = banners.inner_text()
+        named = {doc_id for doc_id in story_of if doc_id in text}
+        assert {story_of[doc_id] for doc_id in named} <= {story_id}, text
+    return story
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_mixed_archive_answers_come_from_the_story_shown_and_other_stories_ask_again(
+    browser: Browser, mixed_server: str, page_errors: list[str], screens: Path
+) -> None:
+    story_of = _story_of_every_document(mixed_server)
+    assert REUTERS_IDS <= story_of.keys()
+    page = _open(browser, mixed_server, WIDE, page_errors)
+    try:
+        turns = page.locator("#conversation .turn")
+        _ask(page, "How many people were killed in the earthquake in Ecuador?")
+        expect(turns).to_have_count(1)
+        quake = _expect_one_story(mixed_server, turns.last, story_of)
+        expect(turns.last.locator(".answer-card")).not_to_have_count(0)
+        assert "ECUADOR" in quake["title"]
+
+        _ask(page, QUESTION)
+        expect(turns).to_have_count(2)
+        shown = _expect_one_story(mixed_server, turns.last, story_of)
+        expect(turns.last.locator(".answer-card")).not_to_have_count(0)
+        expected = httpx.post(f"{mixed_server}/ask", json={"question": QUESTION}, timeout=60)
+        others = expected.json()["other_stories"]
+        links = turns.last.locator(".other-stories").get_by_role("button")
+        expect(links).to_have_count(len(others))
+        for link, other in zip(links.all(), others, strict=True):
+            assert other["id"] != shown["id"]
+            documents = f"{other['documents']} document" + ("s" if other["documents"] > 1 else "")
+            expect(link).to_have_text(f"{other['title']} ({documents})")
+            expect(link).to_have_accessible_name(re.compile("ask again within this story$"))
+        _screenshot(page, screens, "mixed-archive-wide.png", full_page=True)
+
+        # Ask within the embassy story (or, should it be the one shown, the first other one),
+        # from the keyboard; a new turn says which story it is within.
+        target = next((o for o in others if o["title"] == SEED_STORY), others[0])
+        link = links.and_(page.locator(f'[data-story-id="{target["id"]}"]'))
+        link.focus()
+        page.keyboard.press("Enter")
+        expect(turns).to_have_count(3)
+        new_turn = turns.last
+        expect(new_turn.locator(".turn-question")).to_be_focused()
+        expect(new_turn.locator(".turn-question")).to_contain_text(f"Within: {target['title']}")
+        within = _expect_one_story(mixed_server, new_turn, story_of)
+        assert within["id"] == target["id"]
+        if target["title"] == SEED_STORY:
+            expect(new_turn.locator(".answer-card")).to_have_count(3)
+            expect(new_turn.locator(".conflict-banner .banner-title")).to_have_text(
+                "Sources disagree: 10 vs 62 injured"
+            )
+        _screenshot(page, screens, "mixed-archive-other-story.png")
     finally:
         page.context.close()
     assert page_errors == []

@@ -12,8 +12,8 @@ import pytest
 from index.documents import Document
 from index.embed import HashingEmbedder
 from index.live import Chunking, LiveIndex, open_index
-from index.stories import StoryMatcher, StoryOptions, StoryTable, publication_order
 from index.store import IndexStore
+from index.stories import StoryMatcher, StoryOptions, StoryTable, publication_order
 from search.evaluate import bcubed
 
 # Three invented events, two or three reports each from different outlets and days,
@@ -35,9 +35,9 @@ ARTICLES = [
         "Evening Post",
         "2021-05-04",
         "Karvia flood toll rises to 19",
-        "The death toll from floods in Karvia province rose to 19 on Tuesday, governor Tomas Brandt "
-        "said, as the Orlen river kept rising. Some 3,400 people remain in shelters around Velsk "
-        "and rescuers searched flooded villages by boat.",
+        "The death toll from floods in Karvia province rose to 19 on Tuesday, governor Tomas "
+        "Brandt said, as the Orlen river kept rising. Some 3,400 people remain in shelters around "
+        "Velsk and rescuers searched flooded villages by boat.",
     ),
     (
         "flood-3",
@@ -64,8 +64,8 @@ ARTICLES = [
         "Market Wire",
         "2021-05-05",
         "Dunmore shareholders back Halvorsen bid",
-        "Shareholders of Dunmore Metals backed the 420 million dollar takeover by Halvorsen Steel at "
-        "a meeting on Wednesday. Ingrid Moe, Halvorsen's chief executive, welcomed the vote.",
+        "Shareholders of Dunmore Metals backed the 420 million dollar takeover by Halvorsen Steel "
+        "at a meeting on Wednesday. Ingrid Moe, Halvorsen's chief executive, welcomed the vote.",
     ),
     (
         "port-1",

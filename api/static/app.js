@@ -5,6 +5,7 @@
 const REQUEST_TIMEOUT_MS = 60000;
 const UNKNOWN_OUTLET = "Unknown outlet";
 const GROUP_COLOURS = 6; // --g0 .. --g5 in style.css
+const STORY_SOURCES_SHOWN = 4; // a story header stays one line; the rest are counted
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -250,32 +251,35 @@ function clearInputError() {
   input.removeAttribute("aria-invalid");
 }
 
-function submit(text, mode) {
+/** Add a turn for `text` and run it; `story` ({id, title}) keeps the answers to that story. */
+function submit(text, mode, story = null) {
   if (!text.trim()) {
     showInputError(
       mode === "passages" ? "Type some words to search for." : "Type a question first.",
     );
     input.focus();
-    return;
+    return null;
   }
   clearInputError();
   intro.hidden = true;
   const reply = el("div", { className: "reply" });
   const turn = el("article", { className: "turn", attrs: { "data-mode": mode } }, [
-    el("h2", { className: "turn-question" }, [
+    el("h2", { className: "turn-question", attrs: { tabindex: "-1" } }, [
       el("span", {
         className: "mode-label",
         text: mode === "passages" ? "Passages for" : "You asked",
       }),
       text,
+      story ? el("span", { className: "turn-scope", text: `Within: ${storyTitle(story)}` }) : null,
     ]),
     reply,
   ]);
   conversation.append(turn);
-  run(turn, reply, text, mode);
+  run(turn, reply, text, mode, story);
+  return turn;
 }
 
-async function run(turn, reply, text, mode) {
+async function run(turn, reply, text, mode, story = null) {
   turn.setAttribute("aria-busy", "true");
   reply.replaceChildren(
     el("p", { className: "loading" }, [
@@ -289,12 +293,13 @@ async function run(turn, reply, text, mode) {
       const data = await callApi("search", { method: "POST", body: { query: text } });
       reply.replaceChildren(...renderPassages(data));
     } else {
-      const data = await callApi("ask", { method: "POST", body: { question: text } });
-      reply.replaceChildren(...renderAnswers(data));
+      const body = story ? { question: text, story: story.id } : { question: text };
+      const data = await callApi("ask", { method: "POST", body });
+      reply.replaceChildren(...renderAskReply(data, text));
     }
   } catch (error) {
     if (!(error instanceof ApiError)) console.error(error);
-    reply.replaceChildren(renderError(error, () => run(turn, reply, text, mode)));
+    reply.replaceChildren(renderError(error, () => run(turn, reply, text, mode, story)));
   } finally {
     turn.removeAttribute("aria-busy");
   }
@@ -324,6 +329,115 @@ function renderError(error, retry) {
         })
       : null,
   ]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stories: /ask answers within one story; say which, and offer the others that match.
+
+function renderAskReply(data, question) {
+  return [
+    data.story ? renderStoryHeader(data.story) : null,
+    ...renderAnswers(data),
+    renderOtherStories(data.other_stories, question),
+  ].filter(Boolean);
+}
+
+function storyTitle(story) {
+  return story.title && story.title.trim() ? story.title : "Untitled story";
+}
+
+/** The title at once; outlets, dates and size follow from GET /stories/{id}. */
+function renderStoryHeader(story) {
+  const details = el("p", { className: "meta story-details", attrs: { hidden: "" } });
+  fillStoryDetails(details, story.id);
+  return el(
+    "section",
+    { className: "story-header", attrs: { "aria-label": "Story", "data-story-id": story.id } },
+    [
+      el("p", { className: "story-title" }, [
+        el("span", { className: "story-label", text: "Story:" }),
+        " ",
+        el("strong", { text: storyTitle(story) }),
+      ]),
+      details,
+    ],
+  );
+}
+
+async function fillStoryDetails(node, storyId) {
+  let story;
+  try {
+    story = await callApi(`stories/${encodeURIComponent(storyId)}`);
+  } catch (error) {
+    // The title is already shown and the answers stand without the rest.
+    if (!(error instanceof ApiError)) console.error(error);
+    return;
+  }
+  const parts = [
+    storySources(story.sources),
+    storyDates(story.first_published, story.last_published),
+    Array.isArray(story.documents)
+      ? el("span", { text: plural(story.documents.length, "document", "documents") })
+      : null,
+  ].filter(Boolean);
+  node.replaceChildren(...withSeparators(parts));
+  node.hidden = parts.length === 0;
+}
+
+function withSeparators(parts) {
+  const sep = () => el("span", { className: "sep", text: "·" });
+  return parts.flatMap((part, i) => (i ? [sep(), part] : [part]));
+}
+
+function storySources(sources) {
+  const names = (Array.isArray(sources) ? sources : []).map(outletName);
+  if (names.length === 0) return null;
+  const shown = names.slice(0, STORY_SOURCES_SHOWN).join(", ");
+  const more = names.length - STORY_SOURCES_SHOWN;
+  return el("span", {
+    className: "story-sources",
+    text: more > 0 ? `${shown} and ${plural(more, "other", "others")}` : shown,
+  });
+}
+
+function storyDates(first, last) {
+  if (!first && !last) return null;
+  if (!first || !last || first === last) return dateElement(first || last);
+  return el("span", { className: "story-dates" }, [dateElement(first), " – ", dateElement(last)]);
+}
+
+function renderOtherStories(stories, question) {
+  if (!Array.isArray(stories) || stories.length === 0) return null;
+  const label = { "aria-label": "Other matching stories" };
+  return el("section", { className: "other-stories", attrs: label }, [
+    el("p", { className: "other-stories-label", text: "Also matches:" }),
+    el(
+      "ul",
+      { className: "story-links" },
+      stories.map((story) => el("li", {}, [renderStoryLink(story, question)])),
+    ),
+  ]);
+}
+
+function renderStoryLink(story, question) {
+  const shown = `${storyTitle(story)} (${plural(story.documents, "document", "documents")})`;
+  return el("button", {
+    className: "story-link",
+    text: shown,
+    attrs: {
+      type: "button",
+      "data-story-id": story.id,
+      "aria-label": `${shown}: ask again within this story`,
+    },
+    on: { click: () => askWithinStory(question, story) },
+  });
+}
+
+/** A new turn, so the answers already read stay on the page to compare with. */
+function askWithinStory(question, story) {
+  const turn = submit(question, "answers", { id: story.id, title: story.title });
+  // Focus follows the new turn, so Tab continues from its answers, not the old reply's.
+  turn.querySelector(".turn-question").focus({ preventScroll: true });
 }
 
 // ---------------------------------------------------------------------------------------------
