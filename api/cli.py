@@ -323,6 +323,9 @@ def eval_command(
     min_answer_acc: Annotated[float | None, typer.Option(help="Fail below this.")] = None,
     min_coverage: Annotated[float | None, typer.Option(help="Fail below this.")] = None,
     min_conflict_acc: Annotated[float | None, typer.Option(help="Fail below this.")] = None,
+    min_scoping: Annotated[
+        float | None, typer.Option(help="Fail below this share of answers from the named story.")
+    ] = None,
 ) -> None:
     """Run a question set and report source recall, MRR, answer and conflict accuracy, latency.
 
@@ -395,12 +398,13 @@ def eval_command(
         "answer_accuracy": min_answer_acc,
         "coverage": min_coverage,
         "conflict_accuracy": min_conflict_acc,
+        "scoping": min_scoping,
     }
     main = runs[0]["metrics"]
     missed = [
-        f"{metric} {_cell(main[metric])} < {floor}"
+        f"{metric} {_cell(main.get(metric))} < {floor}"
         for metric, floor in floors.items()
-        if floor is not None and (main[metric] is None or main[metric] < floor)
+        if floor is not None and (main.get(metric) is None or main[metric] < floor)
     ]
     if missed:
         errors.print(f"[red]thresholds missed:[/red] {'; '.join(missed)}")
@@ -481,9 +485,13 @@ def eval_stories_command(
         ),
     ] = 0,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the result here.")] = None,
+    min_f1: Annotated[float | None, typer.Option(help="Fail below this B-cubed F1.")] = None,
 ) -> None:
     """Ingest labelled documents oldest first and score the stories they form: B-cubed
-    precision, recall and F1, the number of stories, the time per document."""
+    precision, recall and F1, the number of stories, the time per document.
+
+    Exits 1 when --min-f1 is missed, so it can gate CI.
+    """
     import json
 
     from api.bench import reuters_documents
@@ -529,6 +537,9 @@ def eval_stories_command(
     )
     if json_out:
         json_out.write_text(json.dumps(result, indent=2))
+    if min_f1 is not None and result["f1"] < min_f1:
+        errors.print(f"[red]threshold missed:[/red] b-cubed f1 {result['f1']} < {min_f1}")
+        raise typer.Exit(1)
 
 
 @app.command("bench")

@@ -150,6 +150,7 @@ def run_questions(
                 {"search": search_ms, "ask": ask_ms},
                 gold,
                 [group["doc_ids"] for group in answered["groups"]],
+                [hit["doc_id"] for hit in answered["hits"]],
             )
         )
     return {

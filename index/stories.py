@@ -73,6 +73,17 @@ class StoryOptions:
     time_weight: float = 0.2
     time_scale_days: float = 7.0
     shortlist: int = 20
+    # Words in more than this share of documents (the archive's, blended with general
+    # English) are left out of the bags, as scikit-learn's `max_df` does: "said", or a
+    # wire's sign-off and table headings, would otherwise make a bag of nothing else
+    # look like a perfect match.
+    common_share: float = 0.05
+    # How much of the document's mean similarity to its `crowd` nearest stories is taken off
+    # its similarity to each (a margin, as in bitext mining against hubness): a templated
+    # document (a dividend notice, a table of results) is as near a dozen stories as the
+    # one it would join, and only what sets a story apart should count.
+    crowd_share: float = 0.0
+    crowd: int = 10
 
     def bag_weights(self) -> tuple[float, float, float, float]:
         return (self.content_weight, self.lead_weight, self.names_weight, self.figures_weight)
@@ -316,8 +327,13 @@ class StoryMatcher:
                 block = (vectors[n : n + _BLOCK] @ self._sums[live].T) / self._norms[live]
                 changed: list[int] = []
             features = self._describe(doc, passage_vectors, vectors[n])
-            shortlist = self._shortlist(vectors[n], live, block[n % _BLOCK], changed)
-            best = self._best(features, shortlist)
+            shortlist, similarities = self._shortlist(vectors[n], live, block[n % _BLOCK], changed)
+            crowd = (
+                float(np.sort(similarities)[::-1][: self.options.crowd].mean())
+                if len(similarities)
+                else 0.0
+            )
+            best = self._best(features, shortlist, crowd)
             sid = self._place(doc, features, best, (reuse or {}).get(doc.id))
             changed.append(self.stories[sid].row)
             placed.append(sid)
@@ -335,8 +351,9 @@ class StoryMatcher:
 
     def _shortlist(
         self, vector: np.ndarray, live: np.ndarray, block_row: np.ndarray, changed: list[int]
-    ) -> list[int]:
-        """Rows of the `shortlist` stories nearest `vector`, exactly as one matrix-vector
+    ) -> tuple[list[int], np.ndarray]:
+        """Rows of the `shortlist` stories nearest `vector` and their similarities, exactly
+        as one matrix-vector
         product over every story would rank them: the block's similarities stand for the
         stories that have not changed since it was computed, the rest are computed afresh,
         and the best of both are ranked again by their exact similarity."""
@@ -353,16 +370,20 @@ class StoryMatcher:
         rows = np.unique(np.array(pool, dtype=np.int64))
         rows = rows[self._norms[rows] > 0]
         exact = self._similarities(vector, rows)
-        return rows[_top(exact, size)].tolist()
+        top = _top(exact, size)
+        return rows[top].tolist(), exact[top]
 
-    def _best(self, features: _Features, rows: list[int]) -> tuple[_Story, float] | None:
-        """The best-scoring story among `rows`, with its score."""
+    def _best(
+        self, features: _Features, rows: list[int], crowd: float = 0.0
+    ) -> tuple[_Story, float] | None:
+        """The best-scoring story among `rows`, with its score; `crowd` is the document's
+        mean similarity to its nearest stories."""
         best: tuple[_Story, float] | None = None
         for row in sorted(set(rows)):
             story = self._by_row[row]
             if story is None:
                 continue
-            score = self.score(features, story)
+            score = self.score(features, story, crowd)
             if best is None or score > best[1]:
                 best = (story, score)
         return best
@@ -373,13 +394,13 @@ class StoryMatcher:
         similarity is the same number whatever it is computed with."""
         return (self._sums[rows] * vector).sum(axis=1) / self._norms[rows]
 
-    def score(self, features: _Features, story: _Story) -> float:
+    def score(self, features: _Features, story: _Story, crowd: float = 0.0) -> float:
         """How well a document fits a story: weighted similarities less the time penalty."""
         options = self.options
         dense = float((self._sums[story.row] * features.vector).sum()) / float(
             self._norms[story.row]
         )
-        total = options.dense_weight * dense
+        total = options.dense_weight * (dense - options.crowd_share * crowd)
         for weight, bag, sums, norm in zip(
             options.bag_weights(), features.bags, story.sums, story.norms, strict=True
         ):
@@ -448,7 +469,9 @@ class StoryMatcher:
     ) -> _Features:
         words = document_words(doc.title, doc.text)
         ids = {stem: self._word_id(stem, words) for stem in words.content}
+        floor = -math.log(self.options.common_share)
         idf = {stem: self._idf(word) for stem, word in ids.items()}
+        idf = {stem: value for stem, value in idf.items() if value > floor}
         bags = tuple(
             self._bag(counts, ids, idf, size)
             for counts, size in zip(
@@ -485,7 +508,9 @@ class StoryMatcher:
         size: int,
     ) -> _Bag:
         weighted = [
-            (ids[stem], (1 + math.log(count)) * idf[stem]) for stem, count in counts.items()
+            (ids[stem], (1 + math.log(count)) * idf[stem])
+            for stem, count in counts.items()
+            if stem in idf
         ]
         weighted.sort(key=lambda pair: (-pair[1], pair[0]))
         kept = weighted[:size]

@@ -2,9 +2,9 @@
 
 - `tokenize_for_bm25`: lower-cased, stopwords dropped, Snowball-stemmed tokens (bm25s).
 - `document_words`: the words a story matcher compares documents by: every
-  content word (stemmed), the names among them (capitalised words that are not
-  a common word opening a sentence), and the figures (numbers of two or more
-  digits, written without thousands separators).
+  content word (stemmed), the names among them (words the text capitalises
+  inside a sentence), and the figures (numbers of two or more digits, written
+  without thousands separators).
 
 Stopwords come from bm25s, stems from PyStemmer's Snowball English, and how
 common a word is in general English from wordfreq; nothing here names a word
@@ -64,9 +64,6 @@ _TOKEN = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*|\d+(?:[.,]\d+)*")
 _CAPITALISED = re.compile(r"(?<![\w'\u2019-])[A-Z][^\W\d_]*(?:['\u2019-][^\W\d_]+)*")
 # What may stand before the first word of a sentence.
 _SENTENCE_OPENER = re.compile(r"(?:^|[.!?:;\"\u201c\u201d(\n])\s*$")
-# A capitalised word opening a sentence is a name only when it is rarer than this in
-# general English: "Ecuador" (3.6) is, "Shares" (4.6) or "The" (7.7) is not.
-_NAME_AT_SENTENCE_START = 4.0
 
 
 @dataclass(frozen=True)
@@ -100,11 +97,18 @@ def document_words(title: str | None, text: str, lead_chars: int = 400) -> Docum
         lead[stem] = lead.get(stem, 0) + count
     names: dict[str, int] = {}
     if _mixed_case(text):
+        # A capital letter marks a name only inside a sentence; a word that opens a sentence
+        # (or a line of a table) counts when the text capitalises it inside one too.
+        opening: dict[str, int] = {}
         for match in _CAPITALISED.finditer(text):
-            word = match.group().lower().replace("\u2019", "'")
-            stem = _stem(word)
-            if stem in words and _is_name(match, text):
-                names[stem] = names.get(stem, 0) + 1
+            stem = _stem(match.group().lower().replace("\u2019", "'"))
+            if stem not in words:
+                continue
+            counts = opening if _opens_sentence(match, text) else names
+            counts[stem] = counts.get(stem, 0) + 1
+        for stem, count in opening.items():
+            if stem in names:
+                names[stem] += count
     figures = {key: count for key, count in content.items() if key[0].isdigit()}
     return DocumentWords(content, lead, names, figures, surface)
 
@@ -140,15 +144,8 @@ def _figure(token: str) -> str | None:
     return digits
 
 
-def _is_name(match: re.Match[str], text: str) -> bool:
-    word = match.group()
-    if not word[0].isupper():
-        return False
-    if word.isupper() and len(word) < 2:
-        return False
-    if _SENTENCE_OPENER.search(text, max(0, match.start() - 3), match.start()):
-        return zipf(word.lower()) < _NAME_AT_SENTENCE_START
-    return True
+def _opens_sentence(match: re.Match[str], text: str) -> bool:
+    return _SENTENCE_OPENER.search(text, max(0, match.start() - 3), match.start()) is not None
 
 
 _UPPER = re.compile(r"[^\W\d_a-z]")  # a letter that is not lower case ASCII (upper or other)

@@ -86,7 +86,7 @@ def summarize(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         scope = {
             # Share of all answers that come from the story the question names.
             "scoping": _share(sum(s["in_story"] for s in scoped), answered),
-            # Share of questions answered within (mostly) the right story.
+            # Share of questions answered within the right story (by its passages shown).
             "story_accuracy": _share(sum(s["right_story"] for s in scoped), len(scoped)),
             # Questions whose conflict groups hold documents of more than one gold story.
             "mixed_conflicts": sum(s["mixed_conflict"] for s in scoped),
@@ -121,14 +121,17 @@ def question_row(
     latency_ms: Mapping[str, float],
     gold: Mapping[str, str] | None = None,
     conflict_groups: Sequence[Sequence[str]] = (),
+    story_documents: Sequence[str] = (),
 ) -> dict[str, Any]:
     """One question's outcome: per expected document its hit rank and answer.
 
     `groups` maps a document to its hit texts, best first (deeper than
     `per_source`, for MRR); `answers` maps a document to (answer, sentence).
     With `gold` story labels (document -> label) and a question that names its
-    story, the row also says how many answers came from that story and whether
-    a conflict mixed stories (`conflict_groups`: the documents of each group).
+    story, the row also says how many answers came from that story, whether the
+    story answered is it (most of `story_documents`, the documents of the
+    passages /ask returned, are of that story) and whether a conflict mixed
+    stories (`conflict_groups`: the documents of each group).
     """
     documents = []
     for doc_id in question.expected:
@@ -149,10 +152,11 @@ def question_row(
     if gold is not None and question.story is not None:
         inside = sum(gold.get(doc_id) == question.story for doc_id in answers)
         labels = {gold.get(d, d) for group in conflict_groups for d in group}
+        shown = [gold.get(doc_id) == question.story for doc_id in set(story_documents)]
         scope = {
             "answers": len(answers),
             "in_story": inside,
-            "right_story": bool(answers) and inside * 2 > len(answers),
+            "right_story": bool(shown) and sum(shown) * 2 > len(shown),
             "mixed_conflict": conflict and len(labels) > 1,
         }
     return {
