@@ -89,6 +89,14 @@ def parse_document(record: Any, where: str = "document") -> Document:
 
 def load_jsonl(path: str | Path) -> Iterator[Document]:
     """Yield documents from a JSON Lines file; a bad line raises with its number."""
+    for where, record in json_lines(path):
+        yield parse_document(record, where)
+
+
+def json_lines(path: str | Path) -> Iterator[tuple[str, Any]]:
+    """Each non-blank line of a JSON Lines file, parsed, with where it stands ("line 3 of
+    docs.jsonl"); a file that cannot be read or a line that is not JSON raises
+    `DocumentError` saying which."""
     path = Path(path)
     try:
         handle = path.open(encoding="utf-8")
@@ -105,7 +113,7 @@ def load_jsonl(path: str | Path) -> Iterator[Document]:
                 raise DocumentError(
                     f"{where}: invalid JSON ({exc.msg} at column {exc.colno})"
                 ) from None
-            yield parse_document(record, where)
+            yield where, record
 
 
 def load_seeds(folder: str | Path) -> list[Document]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from index.documents import json_lines
 from index.errors import DocumentError
 
 
@@ -26,14 +27,9 @@ class Question:
 
 def load_questions(path: str | Path) -> list[Question]:
     """Read a question set; a bad line raises with its number and what is wrong."""
-    path = Path(path)
     questions = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"line {number} of {path.name}"
+    for number, (where, record) in enumerate(json_lines(path), start=1):
         try:
-            record = json.loads(line)
             expected = {
                 doc_id: tuple([patterns] if isinstance(patterns, str) else patterns)
                 for doc_id, patterns in record.get("expected", {}).items()
@@ -50,7 +46,7 @@ def load_questions(path: str | Path) -> list[Question]:
                     story=record.get("story"),
                 )
             )
-        except (json.JSONDecodeError, KeyError, TypeError, AttributeError, re.error) as exc:
+        except (KeyError, TypeError, AttributeError, re.error) as exc:
             raise DocumentError(f"{where}: not a question record ({exc})") from None
     return questions
 
@@ -262,17 +258,9 @@ def bcubed(predicted: Mapping[str, str], gold: Mapping[str, str]) -> dict[str, f
 def load_story_labels(path: str | Path) -> list[dict[str, Any]]:
     """Labelled documents, one JSON object a line: `{"id", "story"}` and optionally the
     document's own fields (text, title, ...); a bad line raises with its number."""
-    path = Path(path)
     records = []
     seen: set[str] = set()
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"line {number} of {path.name}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DocumentError(f"{where}: invalid JSON ({exc.msg})") from None
+    for where, record in json_lines(path):
         if not isinstance(record, dict) or not isinstance(record.get("id"), str):
             raise DocumentError(f"{where}: expected an object with a string 'id'")
         if not isinstance(record.get("story"), str) or not record["story"]:

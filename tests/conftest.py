@@ -16,6 +16,16 @@ from index.live import Chunking, LiveIndex, open_index
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 SHARED = ROOT.parent / "shared"
+# The five seed articles: one event (the storming of the U.S. embassy in Baghdad).
+SEED_IDS = frozenset(
+    {
+        "000_487d20731cd06fa7",
+        "001_f41bc6fbf25c952a",
+        "002_811ad477ead50ed2",
+        "003_ec9ad3d51fc008de",
+        "004_72b5cb386ec7b792",
+    }
+)
 
 
 @pytest.fixture(scope="session")

@@ -11,17 +11,10 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
-from conftest import SEEDS
+from conftest import SEED_IDS, SEEDS
 
 KEY = "test-secret"
 AUTH = {"Authorization": f"Bearer {KEY}"}
-SEED_IDS = {
-    "000_487d20731cd06fa7",
-    "001_f41bc6fbf25c952a",
-    "002_811ad477ead50ed2",
-    "003_ec9ad3d51fc008de",
-    "004_72b5cb386ec7b792",
-}
 # Another event with injury figures that disagree, in the same archive as the seeds.
 BLAST = [
     {

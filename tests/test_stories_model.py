@@ -16,20 +16,13 @@ import pytest
 from api.app import create_app
 from api.bench import reuters_documents
 from api.settings import Settings
-from conftest import ROOT, SEEDS, SHARED, serve_app
+from conftest import ROOT, SEED_IDS, SEEDS, SHARED, serve_app
 
 pytestmark = pytest.mark.slow
 
 KEY = "test-secret"
 REUTERS = SHARED / "data" / "reuters21578" / "reuters21578.jsonl"
 LABELS = ROOT / "eval" / "stories" / "public.jsonl"
-SEED_IDS = {
-    "000_487d20731cd06fa7",
-    "001_f41bc6fbf25c952a",
-    "002_811ad477ead50ed2",
-    "003_ec9ad3d51fc008de",
-    "004_72b5cb386ec7b792",
-}
 
 
 @pytest.fixture(scope="module")
