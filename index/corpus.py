@@ -276,6 +276,7 @@ class Corpus:
     def warm(self) -> None:
         """Build the search structures now rather than on the first query."""
         _ = self.bm25, self.sentence_offsets, self.sentence_passages, self.document_table
+        _ = self.story_members
         if self.approximate:
             _ = self.faiss_index
 
