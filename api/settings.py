@@ -85,7 +85,8 @@ class Settings(BaseSettings):
         "probe finds it faster than fp32, else fp32.",
     )
     story_threshold: float = Field(
-        0.5, description="A document joins the best-matching story at this score, else starts one."
+        0.25,
+        description="A document joins the best-matching story at this score, else starts one.",
     )
     story_dense_weight: float = Field(
         0.4, ge=0, description="Story score weight: document vector against the story's centroid."
@@ -109,7 +110,22 @@ class Settings(BaseSettings):
         7.0, gt=0, description="Days over which the date penalty grows (to 63% at this gap)."
     )
     story_shortlist: int = Field(
-        20, ge=1, description="Stories nearest by vector that a new document is scored against."
+        10, ge=1, description="Stories nearest by vector that a new document is scored against."
+    )
+    story_common_share: float = Field(
+        0.1,
+        gt=0,
+        le=1,
+        description="Words in more than this share of documents are left out of story matching.",
+    )
+    story_crowd_share: float = Field(
+        1.0,
+        ge=0,
+        description="Share of a document's mean similarity to its nearest stories taken off "
+        "its similarity to each.",
+    )
+    story_crowd: int = Field(
+        10, ge=1, description="How many nearest stories that mean similarity is taken over."
     )
     threads: int = Field(0, ge=0, description="Threads for the encoder (0: one per CPU core).")
     log_level: Literal["debug", "info", "warning", "error"] = Field(
@@ -136,6 +152,9 @@ class Settings(BaseSettings):
             time_weight=self.story_time_weight,
             time_scale_days=self.story_time_scale_days,
             shortlist=self.story_shortlist,
+            common_share=self.story_common_share,
+            crowd_share=self.story_crowd_share,
+            crowd=self.story_crowd,
         )
 
     @property

@@ -64,7 +64,7 @@ _BLOCK = 256
 class StoryOptions:
     """How documents are matched to stories; the defaults are measured (README, "Stories")."""
 
-    threshold: float = 0.5
+    threshold: float = 0.25
     dense_weight: float = 0.4
     content_weight: float = 0.3
     lead_weight: float = 0.1
@@ -72,17 +72,17 @@ class StoryOptions:
     figures_weight: float = 0.1
     time_weight: float = 0.2
     time_scale_days: float = 7.0
-    shortlist: int = 20
+    shortlist: int = 10
     # Words in more than this share of documents (the archive's, blended with general
     # English) are left out of the bags, as scikit-learn's `max_df` does: "said", or a
     # wire's sign-off and table headings, would otherwise make a bag of nothing else
     # look like a perfect match.
-    common_share: float = 0.05
+    common_share: float = 0.1
     # How much of the document's mean similarity to its `crowd` nearest stories is taken off
     # its similarity to each (a margin, as in bitext mining against hubness): a templated
     # document (a dividend notice, a table of results) is as near a dozen stories as the
     # one it would join, and only what sets a story apart should count.
-    crowd_share: float = 0.0
+    crowd_share: float = 1.0
     crowd: int = 10
 
     def bag_weights(self) -> tuple[float, float, float, float]:
@@ -327,13 +327,11 @@ class StoryMatcher:
                 block = (vectors[n : n + _BLOCK] @ self._sums[live].T) / self._norms[live]
                 changed: list[int] = []
             features = self._describe(doc, passage_vectors, vectors[n])
-            shortlist, similarities = self._shortlist(vectors[n], live, block[n % _BLOCK], changed)
-            crowd = (
-                float(np.sort(similarities)[::-1][: self.options.crowd].mean())
-                if len(similarities)
-                else 0.0
-            )
-            best = self._best(features, shortlist, crowd)
+            rows, similarities = self._nearest(vectors[n], live, block[n % _BLOCK], changed)
+            # Stories an archive does not have yet count as unlike the document, so that in
+            # a young archive the one story there is does not cancel its own similarity.
+            crowd = float(similarities[: self.options.crowd].sum()) / self.options.crowd
+            best = self._best(features, rows[: self.options.shortlist], crowd)
             sid = self._place(doc, features, best, (reuse or {}).get(doc.id))
             changed.append(self.stories[sid].row)
             placed.append(sid)
@@ -349,15 +347,15 @@ class StoryMatcher:
 
     # --- matching ------------------------------------------------------------------------
 
-    def _shortlist(
+    def _nearest(
         self, vector: np.ndarray, live: np.ndarray, block_row: np.ndarray, changed: list[int]
     ) -> tuple[list[int], np.ndarray]:
-        """Rows of the `shortlist` stories nearest `vector` and their similarities, exactly
-        as one matrix-vector
+        """Rows of the stories nearest `vector` (as many as the shortlist or the crowd needs)
+        and their similarities, best first, exactly as one matrix-vector
         product over every story would rank them: the block's similarities stand for the
         stories that have not changed since it was computed, the rest are computed afresh,
         and the best of both are ranked again by their exact similarity."""
-        size = self.options.shortlist
+        size = max(self.options.shortlist, self.options.crowd)
         pool: list[int] = []
         if len(live):
             similarities = block_row.copy()
@@ -371,7 +369,8 @@ class StoryMatcher:
         rows = rows[self._norms[rows] > 0]
         exact = self._similarities(vector, rows)
         top = _top(exact, size)
-        return rows[top].tolist(), exact[top]
+        order = top[np.lexsort((rows[top], -exact[top]))]  # best first; ties by row
+        return rows[order].tolist(), exact[order]
 
     def _best(
         self, features: _Features, rows: list[int], crowd: float = 0.0

@@ -106,9 +106,7 @@ ARTICLES = [
     ),
 ]
 GOLD = {doc_id: event for doc_id, event, *_ in ARTICLES}
-# The hashing embedder's vectors of two reports of one event are less alike than the
-# model's, so these tests join at a lower score than the measured default.
-OPTIONS = StoryOptions(threshold=0.4)
+OPTIONS = StoryOptions()  # the measured defaults
 
 
 def _documents() -> list[Document]:
@@ -250,7 +248,7 @@ def test_ingest_reports_each_documents_story_and_how_many_are_new(tmp_path: Path
 
 def test_documents_far_apart_in_time_need_more_in_common(tmp_path: Path) -> None:
     first, second = (d for d in _documents() if d.id in ("port-1", "port-2"))
-    matcher = StoryMatcher(StoryOptions(threshold=0.4, time_weight=0.5), 384)
+    matcher = StoryMatcher(StoryOptions(time_weight=0.8), 384)
     embedder = HashingEmbedder()
     vectors = {d.id: embedder.encode([d.text]) for d in (first, second)}
     next_day = Document(**{**second.to_dict(), "published": "2021-05-05"})

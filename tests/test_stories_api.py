@@ -43,7 +43,6 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
         seeds_dir=SEEDS,
         embedder="hashing",
         api_key=KEY,
-        story_threshold=0.4,  # the hashing embedder's vectors are less alike than the model's
     )
     with TestClient(create_app(settings)) as client:
         deadline = time.monotonic() + 30
