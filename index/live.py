@@ -164,7 +164,7 @@ class LiveIndex:
         if fresh:
             matcher = StoryMatcher(self.story_options, current.dim)
         else:
-            matcher = self._matcher or story_matcher(current, self.story_options)
+            matcher = self._matcher or self._load_matcher(current)
         # Until the write is published the matcher is ahead of the snapshot.
         self._matcher = None
         previous = {doc_id: current.stories.story_of.get(doc_id) for doc_id in remove}
@@ -188,8 +188,23 @@ class LiveIndex:
         started = time.perf_counter()
         with self._write_lock:
             if self._matcher is None:
-                self._matcher = story_matcher(self._corpus, self.story_options)
+                self._matcher = self._load_matcher(self._corpus)
         return time.perf_counter() - started
+
+    def _load_matcher(self, corpus: Corpus) -> StoryMatcher:
+        """The matcher restored from the state saved with the snapshot, else rebuilt."""
+        state = self.store.load_matcher_state(corpus)
+        if state is not None:
+            matcher = StoryMatcher.restore(
+                list(corpus.documents.values()),
+                corpus.stories,
+                state,
+                self.story_options,
+                corpus.dim,
+            )
+            if matcher is not None:
+                return matcher
+        return story_matcher(corpus, self.story_options)
 
     def _embed(self, documents: Iterable[Document], progress: bool) -> list[EmbeddedDocument]:
         """Chunk and embed documents: each passage and each of its sentences."""

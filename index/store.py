@@ -6,7 +6,11 @@
     DIR/documents-000007.jsonl   one document a line with its story id and its passages, in
                                  row order: each passage is [start, end, [[sentence start,
                                  end], ...]]
-    DIR/stories-000007.json      the next story number and each story's headline document
+    DIR/stories-000007.json      the next story number, each story's headline document, and
+                                 the story matcher's vocabulary
+    DIR/matcher-000007.npz       the story matcher's word statistics and each document's
+                                 features, so a restart restores it without reading every
+                                 document again (derived: a missing one is rebuilt)
     DIR/bm25-000007/             the BM25 index of the passages (bm25s's own format)
 
 A save writes the new generation's files, fsyncs them, then replaces
@@ -39,7 +43,7 @@ from index.chunk import Passage
 from index.corpus import Corpus
 from index.documents import Document
 from index.errors import IndexMismatch, NotReady
-from index.stories import StoryTable
+from index.stories import MatcherState, Packed, StoryTable, document_vector
 
 log = logging.getLogger("parallax.index")
 
@@ -47,7 +51,8 @@ FORMAT_VERSION = 2
 READABLE_FORMATS = (1, 2)
 MANIFEST = "manifest.json"
 _GENERATION_FILE = re.compile(
-    r"^(?:(vectors|sentences|documents|stories)-(\d+)\.(npy|jsonl|json)|bm25-(\d+))(\.tmp)?$"
+    r"^(?:(vectors|sentences|documents|stories|matcher)-(\d+)\.(npy|jsonl|json|npz)|bm25-(\d+))"
+    r"(\.tmp)?$"
 )
 
 
@@ -171,11 +176,16 @@ class IndexStore:
         with _atomic_file(self.directory / files["documents"]) as handle:
             for line in _document_lines(corpus):
                 handle.write(line)
+        table = corpus.stories
+        stories: dict[str, Any] = {"next_number": table.next_number, "headlines": table.headline}
+        if table.state is not None and set(table.state.features) == set(corpus.documents):
+            files["matcher"] = f"matcher-{generation:06d}.npz"
+            with _atomic_file(self.directory / files["matcher"]) as handle:
+                np.savez(handle, **_matcher_arrays(table.state, list(corpus.documents)))
+            stories["vocabulary"] = table.state.vocabulary
+            stories["matcher_documents"] = table.state.documents
         with _atomic_file(self.directory / files["stories"]) as handle:
-            table = corpus.stories
-            handle.write(
-                orjson.dumps({"next_number": table.next_number, "headlines": dict(table.headline)})
-            )
+            handle.write(orjson.dumps(stories))
         files["bm25"] = _save_bm25(corpus, self.directory, generation)
         manifest = Manifest(
             format_version=FORMAT_VERSION,
@@ -194,6 +204,22 @@ class IndexStore:
             handle.write(json.dumps(manifest.__dict__, indent=2).encode())
         self._remove_stale(keep=set(files.values()))
         return manifest
+
+    def load_matcher_state(self, corpus: Corpus) -> MatcherState | None:
+        """The story matcher's saved state for `corpus` (the committed generation), or None
+        when there is none or it does not fit: the matcher is then rebuilt from the
+        documents, which only costs time."""
+        try:
+            manifest = self.read_manifest()
+            if manifest.generation != corpus.generation or "matcher" not in manifest.files:
+                return None
+            stories = orjson.loads((self.directory / manifest.files["stories"]).read_bytes())
+            with np.load(self.directory / manifest.files["matcher"], allow_pickle=False) as data:
+                arrays = {name: data[name] for name in data.files}
+            return _matcher_state(corpus, stories, arrays)
+        except (OSError, ValueError, KeyError, TypeError, IndexError, FileNotFoundError) as exc:
+            log.warning("rebuilding story matching: its saved state is unreadable (%s)", exc)
+            return None
 
     def committed_generation(self) -> int:
         """The generation the manifest on disk names (0 when there is none)."""
@@ -327,3 +353,64 @@ def _read_documents(path: Path) -> tuple[dict[str, Document], list[Passage], dic
                 for n, (start, end, sentences) in enumerate(spans)
             )
     return documents, passages, story_of
+
+
+_BAGS = 4
+
+
+def _matcher_arrays(state: MatcherState, order: list[str]) -> dict[str, np.ndarray]:
+    """The matcher state as flat arrays, documents in `order` (their vectors are not
+    saved: they are their passages' mean, recomputed on load)."""
+    features = [state.features[doc_id] for doc_id in order]
+    arrays = {
+        "df": state.df,
+        "background": state.background,
+        "days": np.array([-1 if f.day is None else f.day for f in features], dtype=np.int64),
+        "word_counts": np.array([len(f.words) for f in features], dtype=np.int64),
+        "words": _concatenate([f.words for f in features], np.int32),
+    }
+    for n in range(_BAGS):
+        arrays[f"bag{n}_counts"] = np.array([len(f.bags[n][0]) for f in features], np.int64)
+        arrays[f"bag{n}_ids"] = _concatenate([f.bags[n][0] for f in features], np.int32)
+        arrays[f"bag{n}_weights"] = _concatenate([f.bags[n][1] for f in features], np.float64)
+    return arrays
+
+
+def _matcher_state(
+    corpus: Corpus, stories: dict[str, Any], arrays: dict[str, np.ndarray]
+) -> MatcherState | None:
+    order = list(corpus.documents)
+    if len(arrays["days"]) != len(order) or len(stories["vocabulary"]) != len(arrays["df"]):
+        return None
+    words = np.split(arrays["words"], np.cumsum(arrays["word_counts"])[:-1])
+    bags = [
+        list(
+            zip(
+                np.split(arrays[f"bag{n}_ids"], np.cumsum(arrays[f"bag{n}_counts"])[:-1]),
+                np.split(arrays[f"bag{n}_weights"], np.cumsum(arrays[f"bag{n}_counts"])[:-1]),
+                strict=True,
+            )
+        )
+        for n in range(_BAGS)
+    ]
+    features = {}
+    for i, doc_id in enumerate(order):
+        rows = corpus.rows_of(doc_id)
+        day = int(arrays["days"][i])
+        features[doc_id] = Packed(
+            document_vector(corpus.vectors[rows.start : rows.stop]),
+            tuple(bags[n][i] for n in range(_BAGS)),
+            None if day < 0 else day,
+            words[i],
+        )
+    return MatcherState(
+        tuple(stories["vocabulary"]),
+        arrays["df"],
+        arrays["background"],
+        int(stories["matcher_documents"]),
+        features,
+    )
+
+
+def _concatenate(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)

@@ -96,6 +96,20 @@ class StoryTable:
     story_of: Mapping[str, str] = field(default_factory=dict)  # document id -> story id
     headline: Mapping[str, str] = field(default_factory=dict)  # story id -> document id
     next_number: int = 1  # the number the next new story takes
+    # The matcher's word statistics and each document's features, saved with the snapshot
+    # so that a restart restores the matcher instead of reading every document again.
+    state: MatcherState | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class MatcherState:
+    """What a matcher learned that a snapshot cannot recompute cheaply."""
+
+    vocabulary: tuple[str, ...]  # word id -> stem
+    df: np.ndarray  # int64: documents that counted each word
+    background: np.ndarray  # float64: each word's share of documents in general English
+    documents: int  # documents counted in `df`
+    features: Mapping[str, Packed]  # each placed document's features
 
 
 @dataclass(frozen=True)
@@ -164,8 +178,8 @@ class _Features:
     day: int | None  # date ordinal of publication
     words: np.ndarray  # every word id it counted (int32), for document frequencies
 
-    def packed(self) -> _Packed:
-        return _Packed(
+    def packed(self) -> Packed:
+        return Packed(
             self.vector,
             tuple(
                 (np.array(b.ids, dtype=np.int32), np.array(b.weights, dtype=np.float64))
@@ -177,7 +191,7 @@ class _Features:
 
 
 @dataclass(frozen=True)
-class _Packed:
+class Packed:
     """A placed document's features as numpy arrays (a tenth of the memory of tuples),
     kept so that removing it subtracts exactly what was added."""
 
@@ -221,7 +235,7 @@ class StoryMatcher:
         self._vocabulary: dict[str, int] = {}
         self._df: list[int] = []
         self._background: list[float] = []
-        self._features: dict[str, _Packed] = {}
+        self._features: dict[str, Packed] = {}
         self._sums = np.zeros((64, dim), dtype=np.float32)
         self._norms = np.zeros(64, dtype=np.float32)  # 0 marks a row with no story
         self._rows = 0
@@ -255,11 +269,40 @@ class StoryMatcher:
             matcher._join(doc.id, features, matcher.stories.get(sid) or matcher._new(sid))
         if unplaced:
             matcher.assign(unplaced)
-        matcher.headline = {
-            sid: doc for sid, doc in table.headline.items() if sid in matcher.stories
-        }
-        matcher._touched = {sid for sid in matcher.stories if sid not in matcher.headline}
+        matcher._adopt_headlines(table)
         return matcher
+
+    @classmethod
+    def restore(
+        cls,
+        documents: Sequence[Document],
+        table: StoryTable,
+        state: MatcherState,
+        options: StoryOptions,
+        dim: int,
+    ) -> StoryMatcher | None:
+        """The matcher that placed `documents` (in their order), from its saved state; None
+        when the state is not of exactly these documents."""
+        if len(state.features) != len(documents) or len(state.vocabulary) != len(state.df):
+            return None
+        if any(d.id not in state.features or d.id not in table.story_of for d in documents):
+            return None
+        matcher = cls(options, dim, table.next_number)
+        matcher._vocabulary = {stem: word for word, stem in enumerate(state.vocabulary)}
+        matcher._df = state.df.tolist()
+        matcher._background = state.background.tolist()
+        for doc in documents:
+            sid = table.story_of[doc.id]
+            story = matcher.stories.get(sid) or matcher._new(sid)
+            packed = state.features[doc.id]
+            matcher._join(doc.id, packed.unpacked(), story, count=False, packed=packed)
+        matcher.documents = state.documents
+        matcher._adopt_headlines(table)
+        return matcher
+
+    def _adopt_headlines(self, table: StoryTable) -> None:
+        self.headline = {sid: doc for sid, doc in table.headline.items() if sid in self.stories}
+        self._touched = {sid for sid in self.stories if sid not in self.headline}
 
     # --- writes --------------------------------------------------------------------------
 
@@ -343,7 +386,17 @@ class StoryMatcher:
             if sid in self.stories:
                 self.headline[sid] = self._headline(self.stories[sid], documents)
         self._touched.clear()
-        return StoryTable(dict(self.story_of), dict(self.headline), self.next_number)
+        return StoryTable(dict(self.story_of), dict(self.headline), self.next_number, self.state())
+
+    def state(self) -> MatcherState:
+        """A copy of what this matcher learned, for the snapshot to save."""
+        return MatcherState(
+            tuple(self._vocabulary),
+            np.array(self._df, dtype=np.int64),
+            np.array(self._background, dtype=np.float64),
+            self.documents,
+            dict(self._features),
+        )
 
     # --- matching ------------------------------------------------------------------------
 
@@ -439,13 +492,22 @@ class StoryMatcher:
         self.stories[sid] = story
         return story
 
-    def _join(self, doc_id: str, features: _Features, story: _Story) -> None:
+    def _join(
+        self,
+        doc_id: str,
+        features: _Features,
+        story: _Story,
+        count: bool = True,
+        packed: Packed | None = None,
+    ) -> None:
+        """Add a document to a story (and, with `count`, to the word statistics)."""
         story.members.append(doc_id)
         self.story_of[doc_id] = story.id
-        self._features[doc_id] = features.packed()
-        self.documents += 1
-        for word in features.words.tolist():
-            self._df[word] += 1
+        self._features[doc_id] = packed or features.packed()
+        if count:
+            self.documents += 1
+            for word in features.words.tolist():
+                self._df[word] += 1
         self._sums[story.row] += features.vector
         self._norms[story.row] = np.linalg.norm(self._sums[story.row]) or 1e-12
         for n, (sums, bag) in enumerate(zip(story.sums, features.bags, strict=True)):

@@ -85,6 +85,7 @@ def test_manifest_describes_the_index(hashing_index: LiveIndex) -> None:
         "sentences": "sentences-000001.npy",
         "documents": "documents-000001.jsonl",
         "stories": "stories-000001.json",
+        "matcher": "matcher-000001.npz",
         "bm25": "bm25-000001",
     }
     for name in manifest["files"].values():
@@ -173,6 +174,7 @@ def test_a_new_generation_removes_the_old_generations_files(hashing_index: LiveI
         "bm25-000002",
         "documents-000002.jsonl",
         MANIFEST,
+        "matcher-000002.npz",
         "sentences-000002.npy",
         "stories-000002.json",
         "vectors-000002.npy",
@@ -217,6 +219,7 @@ def test_a_crash_before_the_manifest_commit_keeps_the_previous_generation(
         "bm25-000002",
         "documents-000002.jsonl",
         MANIFEST,
+        "matcher-000002.npz",
         "sentences-000002.npy",
         "stories-000002.json",
         "vectors-000002.npy",

@@ -309,3 +309,42 @@ def test_document_vector_counts_the_lead_passage_twice() -> None:
     combined = document_vector(vectors)
     assert combined[0] > combined[1] == pytest.approx(combined[2])
     assert np.linalg.norm(combined) == pytest.approx(1.0)
+
+
+def test_a_restart_restores_the_story_matcher_it_saved(tmp_path: Path) -> None:
+    documents = _documents()
+    running = _open(tmp_path / "running", documents[:6])
+    _open(tmp_path / "restarted", documents[:6])
+    restarted = _open(tmp_path / "restarted")
+    state = restarted.store.load_matcher_state(restarted.corpus)
+    assert state is not None and set(state.features) == {d.id for d in documents[:6]}
+    restored = StoryMatcher.restore(
+        list(restarted.corpus.documents.values()), restarted.corpus.stories, state, OPTIONS, 384
+    )
+    assert restored is not None
+    original = running._matcher
+    assert original is not None
+    assert restored._df == original._df and restored._vocabulary == original._vocabulary
+    for sid, story in original.stories.items():
+        again = restored.stories[sid]
+        assert again.members == story.members
+        for sums, expected in zip(again.sums, story.sums, strict=True):
+            assert sums == pytest.approx(expected)
+        assert again.norms == pytest.approx(story.norms)
+    # Both place the next documents alike.
+    running.upsert(documents[6:])
+    restarted.upsert(documents[6:])
+    assert dict(restarted.corpus.stories.story_of) == dict(running.corpus.stories.story_of)
+
+
+def test_a_damaged_matcher_state_is_rebuilt_from_the_documents(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    directory = tmp_path / "index"
+    _open(directory, _documents()[:6])
+    manifest = json.loads((directory / "manifest.json").read_text())
+    (directory / manifest["files"]["matcher"]).write_bytes(b"not numpy")
+    reopened = _open(directory)
+    reopened.upsert(_documents()[6:])
+    assert "rebuilding story matching" in caplog.text
+    assert _partition(dict(reopened.corpus.stories.story_of)) == _partition(GOLD)
