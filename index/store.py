@@ -209,6 +209,8 @@ class IndexStore:
         """The story matcher's saved state for `corpus` (the committed generation), or None
         when there is none or it does not fit: the matcher is then rebuilt from the
         documents, which only costs time."""
+        if not corpus.documents or not self.exists():
+            return None
         try:
             manifest = self.read_manifest()
             if manifest.generation != corpus.generation or "matcher" not in manifest.files:

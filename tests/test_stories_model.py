@@ -79,6 +79,18 @@ def test_the_seeds_form_one_story_of_their_own(archive: httpx.Client) -> None:
     assert _members(archive, next(iter(stories))[0]) == SEED_IDS
 
 
+def test_other_disasters_of_those_weeks_are_stories_of_their_own(archive: httpx.Client) -> None:
+    """The issue's mixed archive: the South China storms (r5224), the Harbin factory blast
+    (r5275) and the South African refinery clash (r1077) are three events, none the seeds'."""
+    stories = {}
+    for doc_id in ("r5224", "r5275", "r1077", "000_487d20731cd06fa7"):
+        hits = archive.post(
+            "/search", json={"query": "killed injured", "filters": {"doc_ids": [doc_id]}}
+        ).json()["hits"]
+        stories[doc_id] = hits[0]["story_id"]
+    assert len(set(stories.values())) == 4
+
+
 def test_a_question_naming_the_embassy_is_answered_by_the_seeds_alone(
     archive: httpx.Client,
 ) -> None:
