@@ -311,6 +311,9 @@ def eval_command(
     reuters: Annotated[
         Path, typer.Option(help="Reuters-21578 JSONL, for labelled r<newid> documents.")
     ] = REUTERS,
+    story: Annotated[
+        str, typer.Option(help="How /ask picks its story: auto, or all (across every story).")
+    ] = "auto",
     baselines: Annotated[
         bool, typer.Option(help="Also run dense-only and lexical-only retrieval.")
     ] = False,
@@ -382,6 +385,7 @@ def eval_command(
                     config=config,
                     progress=lambda items, m=run_mode: _progress(items, len(question_set), m),
                     gold=gold,
+                    story=story,
                 )
             )
     _print_runs(runs)

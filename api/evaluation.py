@@ -120,6 +120,7 @@ def run_questions(
     config: dict[str, Any] | None = None,
     progress: Callable[[Iterator[Question]], Iterator[Question]] | None = None,
     gold: Mapping[str, str] | None = None,
+    story: str = "auto",
 ) -> dict[str, Any]:
     """Ask every question of both endpoints and score the answers: one run's result.
 
@@ -137,7 +138,9 @@ def run_questions(
                 "mode": mode,
             },
         )
-        answered, ask_ms = client.post("ask", {"question": question.question, "mode": mode})
+        answered, ask_ms = client.post(
+            "ask", {"question": question.question, "mode": mode, "story": story}
+        )
         groups = {g["doc_id"]: [hit["text"] for hit in g["hits"]] for g in found["by_source"]}
         answers = {a["doc_id"]: (a["answer"], a["sentence"]) for a in answered["answers"]}
         rows.append(
@@ -158,6 +161,7 @@ def run_questions(
         "config": {
             **(config or {}),
             "mode": mode,
+            "story": story,
             "k": k,
             "per_source": per_source,
             "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
