@@ -32,8 +32,8 @@ test-fast: install
 	$(BIN)/python -m pytest -m "not slow"
 
 lint: install
-	$(BIN)/ruff check index search api tests
-	$(BIN)/ruff format --check index search api tests
+	$(BIN)/ruff check index search api tests eval scripts
+	$(BIN)/ruff format --check index search api tests eval scripts
 
 clean:
 	rm -rf $(VENV) data

@@ -17,6 +17,7 @@ Checks:
     compiles and matches (case-insensitively) the document's text, conflict is true/false/null.
 Exit status 0 when everything passes, 1 otherwise.
 """
+
 import json
 import os
 import re
@@ -25,10 +26,18 @@ from collections import Counter, defaultdict
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
-REUTERS = os.environ.get("REUTERS_JSONL", "/work/shared/data/reuters21578/reuters21578.jsonl")
+REUTERS = os.environ.get(
+    "REUTERS_JSONL",
+    os.path.join(REPO, "..", "shared", "data", "reuters21578", "reuters21578.jsonl"),
+)
 SEED_DIR = os.path.join(REPO, "seeds")
-SEEDS = ["000_487d20731cd06fa7", "001_f41bc6fbf25c952a", "002_811ad477ead50ed2",
-         "003_ec9ad3d51fc008de", "004_72b5cb386ec7b792"]
+SEEDS = [
+    "000_487d20731cd06fa7",
+    "001_f41bc6fbf25c952a",
+    "002_811ad477ead50ed2",
+    "003_ec9ad3d51fc008de",
+    "004_72b5cb386ec7b792",
+]
 SEED_STORY = "baghdad-embassy-2019"
 ECUADOR_STORY = "ecuador-earthquake-1987"
 ECUADOR_CORE = ["r2957", "r3332", "r3388", "r3940", "r5145", "r5268"]
@@ -60,7 +69,7 @@ def load_reuters():
         for line in f:
             r = json.loads(line)
             if (r.get("body") or "").strip():
-                texts["r%d" % r["newid"]] = r["body"]
+                texts[f"r{r['newid']}"] = r["body"]
     return texts
 
 
@@ -79,7 +88,11 @@ def load_seeds():
 def check_set(name, rows, reuters, lo, hi, allow_seeds, min_events, min_single):
     ids = [r.get("id") for r in rows]
     for r in rows:
-        if set(r) != {"id", "story"} or not isinstance(r.get("id"), str) or not isinstance(r.get("story"), str):
+        if (
+            set(r) != {"id", "story"}
+            or not isinstance(r.get("id"), str)
+            or not isinstance(r.get("story"), str)
+        ):
             err(f"{name}: malformed row {r}")
     for i, c in Counter(ids).items():
         if c > 1:
@@ -106,7 +119,10 @@ def check_set(name, rows, reuters, lo, hi, allow_seeds, min_events, min_single):
             err(f"{name}: empty story label")
         if len(members) == 1:
             if members[0] != st:
-                err(f"{name}: single-document story {st} must be labelled with its own id ({members[0]})")
+                err(
+                    f"{name}: single-document story {st} must be labelled with its own id "
+                    f"({members[0]})"
+                )
             singles += 1
         else:
             if re.fullmatch(r"r\d+", st):
@@ -122,10 +138,14 @@ def check_set(name, rows, reuters, lo, hi, allow_seeds, min_events, min_single):
         err(f"{name}: only {events} Reuters events with 2+ docs (need >= {min_events})")
     if singles < min_single:
         err(f"{name}: only {singles} single-document distractors (need >= {min_single})")
-    sizes = sorted((len(v) for k, v in stories.items() if len(v) > 1 and k != SEED_STORY), reverse=True)
-    print(f"{name}: {len(rows)} docs, {events} Reuters events with 2+ docs "
-          f"({sum(sizes)} docs, sizes {sizes}), {singles} single distractors"
-          + (", seed story with %d docs" % len(stories.get(SEED_STORY, [])) if allow_seeds else ""))
+    sizes = sorted(
+        (len(v) for k, v in stories.items() if len(v) > 1 and k != SEED_STORY), reverse=True
+    )
+    print(
+        f"{name}: {len(rows)} docs, {events} Reuters events with 2+ docs "
+        f"({sum(sizes)} docs, sizes {sizes}), {singles} single distractors"
+        + (f", seed story with {len(stories.get(SEED_STORY, []))} docs" if allow_seeds else "")
+    )
     return stories
 
 
@@ -175,9 +195,11 @@ def check_questions(qrows, pub_story_of, texts):
     if qstories.get(SEED_STORY, 0) < 3:
         err(f"questions: only {qstories.get(SEED_STORY, 0)} questions on {SEED_STORY} (need >= 3)")
     conf = Counter(q.get("conflict") for q in qrows)
-    print(f"questions: {len(qrows)} questions over {len(qstories)} stories "
-          f"({qstories.get(SEED_STORY, 0)} on the seed story); conflict true/false/null = "
-          f"{conf.get(True, 0)}/{conf.get(False, 0)}/{conf.get(None, 0)}")
+    print(
+        f"questions: {len(qrows)} questions over {len(qstories)} stories "
+        f"({qstories.get(SEED_STORY, 0)} on the seed story); conflict true/false/null = "
+        f"{conf.get(True, 0)}/{conf.get(False, 0)}/{conf.get(None, 0)}"
+    )
 
 
 def main():
