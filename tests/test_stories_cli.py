@@ -16,11 +16,6 @@ from search.evaluate import Question, load_story_labels, question_row, summarize
 runner = CliRunner()
 
 
-@pytest.fixture
-def story_env(env: dict[str, str]) -> dict[str, str]:
-    return env
-
-
 def _articles_file(tmp_path: Path, label: bool = False) -> Path:
     lines = []
     for doc_id, event, source, published, title, text in ARTICLES:
@@ -35,19 +30,19 @@ def _articles_file(tmp_path: Path, label: bool = False) -> Path:
 
 
 def test_ingest_says_how_many_stories_the_documents_formed(
-    story_env: dict[str, str], tmp_path: Path
+    env: dict[str, str], tmp_path: Path
 ) -> None:
-    result = runner.invoke(app, ["ingest", str(_articles_file(tmp_path))], env=story_env)
+    result = runner.invoke(app, ["ingest", str(_articles_file(tmp_path))], env=env)
     assert result.exit_code == 0, result.output
     assert "9 added" in result.output
     assert "the documents form 5 stories (5 new)" in result.output
 
 
 def test_stories_lists_the_latest_first_with_outlets_and_dates(
-    story_env: dict[str, str], tmp_path: Path
+    env: dict[str, str], tmp_path: Path
 ) -> None:
-    runner.invoke(app, ["ingest", str(_articles_file(tmp_path))], env=story_env)
-    result = runner.invoke(app, ["stories"], env=story_env)
+    runner.invoke(app, ["ingest", str(_articles_file(tmp_path))], env=env)
+    result = runner.invoke(app, ["stories"], env=env)
     assert result.exit_code == 0, result.output
     assert "6 stories, 14 documents" in result.output  # the seeds' story and five more
     lines = result.output.splitlines()
@@ -58,29 +53,27 @@ def test_stories_lists_the_latest_first_with_outlets_and_dates(
 
 
 def test_ask_answers_within_one_story_and_lists_the_others(
-    story_env: dict[str, str], tmp_path: Path
+    env: dict[str, str], tmp_path: Path
 ) -> None:
-    runner.invoke(app, ["ingest", str(_articles_file(tmp_path))], env=story_env)
-    result = runner.invoke(
-        app, ["ask", "How many people did the Karvia floods kill?"], env=story_env
-    )
+    runner.invoke(app, ["ingest", str(_articles_file(tmp_path))], env=env)
+    result = runner.invoke(app, ["ask", "How many people did the Karvia floods kill?"], env=env)
     assert result.exit_code == 0, result.output
     assert "Story s0" in result.output and "Karvia" in result.output
     assert "Other stories that match" in result.output
-    unknown = runner.invoke(app, ["ask", "How many?", "--story", "s999999"], env=story_env)
+    unknown = runner.invoke(app, ["ask", "How many?", "--story", "s999999"], env=env)
     assert unknown.exit_code == 2
     assert "no story with id 's999999'" in unknown.output
 
 
 def test_eval_stories_scores_b_cubed_with_a_threshold_curve_and_gates(
-    story_env: dict[str, str], tmp_path: Path
+    env: dict[str, str], tmp_path: Path
 ) -> None:
     labels = _articles_file(tmp_path, label=True)
     out = tmp_path / "stories.json"
     result = runner.invoke(
         app,
         ["eval-stories", str(labels), "--sweep", "0.05,0.9", "--json", str(out)],
-        env=story_env,
+        env=env,
     )
     assert result.exit_code == 0, result.output
     body = json.loads(out.read_text())
@@ -97,19 +90,19 @@ def test_eval_stories_scores_b_cubed_with_a_threshold_curve_and_gates(
     gated = runner.invoke(
         app,
         ["eval-stories", str(labels), "--min-f1", "0.9", "--story-threshold", "0.99"],
-        env=story_env,
+        env=env,
     )
     assert gated.exit_code == 1
     assert "threshold missed: b-cubed f1" in gated.output
 
 
 def test_eval_stories_refuses_labels_it_cannot_find_documents_for(
-    story_env: dict[str, str], tmp_path: Path
+    env: dict[str, str], tmp_path: Path
 ) -> None:
     labels = tmp_path / "labels.jsonl"
     labels.write_text('{"id": "nowhere-1", "story": "a"}\n{"id": "r999999", "story": "b"}\n')
     result = runner.invoke(
-        app, ["eval-stories", str(labels), "--reuters", str(tmp_path / "none")], env=story_env
+        app, ["eval-stories", str(labels), "--reuters", str(tmp_path / "none")], env=env
     )
     assert result.exit_code == 2
     assert "2 labelled documents not found (nowhere-1, r999999)" in result.output
@@ -159,7 +152,7 @@ def test_eval_with_labels_scores_scoping_and_stories_mixed_in_a_conflict() -> No
 
 
 def test_eval_with_labels_runs_the_question_set_over_the_labelled_documents(
-    story_env: dict[str, str], tmp_path: Path
+    env: dict[str, str], tmp_path: Path
 ) -> None:
     labels = _articles_file(tmp_path, label=True)
     questions = tmp_path / "questions.jsonl"
@@ -188,7 +181,7 @@ def test_eval_with_labels_runs_the_question_set_over_the_labelled_documents(
             "--min-scoping",
             "0.95",
         ],
-        env=story_env,
+        env=env,
     )
     assert result.exit_code == 0, result.output
     metrics = json.loads(out.read_text())["runs"][0]["metrics"]
