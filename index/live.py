@@ -324,6 +324,7 @@ def open_index(
     if store.exists():
         corpus = store.load(embedder.name, embedder.dim)
         unplaced = len(corpus.documents) - len(corpus.stories.story_of)
+        matcher = None
         if unplaced:
             # An index from before stories: place its documents now, oldest first; the
             # stories are saved with the next write.
@@ -333,7 +334,9 @@ def open_index(
             matcher = story_matcher(corpus, stories or StoryOptions(), oldest_first)
             corpus = corpus.with_stories(matcher.table(corpus.documents))
         corpus.warm()
-        return LiveIndex(store, embedder, corpus, chunking, stories)
+        live = LiveIndex(store, embedder, corpus, chunking, stories)
+        live._matcher = matcher  # the one that placed them, for the next write
+        return live
     live = LiveIndex(store, embedder, Corpus.empty(embedder.name, embedder.dim), chunking, stories)
     if seed:
         log.info("no index in %s yet: building it from %d documents", directory, len(seed))
