@@ -67,6 +67,7 @@ class LiveIndex:
         corpus: Corpus,
         chunking: Chunking,
         stories: StoryOptions | None = None,
+        matcher: StoryMatcher | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -76,7 +77,7 @@ class LiveIndex:
         self._write_lock = threading.Lock()
         # The story matcher's working state, built from the snapshot on the first write and
         # kept while writes succeed (a failed write drops it, to be rebuilt from the snapshot).
-        self._matcher: StoryMatcher | None = None
+        self._matcher: StoryMatcher | None = matcher
 
     @property
     def corpus(self) -> Corpus:
@@ -334,9 +335,7 @@ def open_index(
             matcher = story_matcher(corpus, stories or StoryOptions(), oldest_first)
             corpus = corpus.with_stories(matcher.table(corpus.documents))
         corpus.warm()
-        live = LiveIndex(store, embedder, corpus, chunking, stories)
-        live._matcher = matcher  # the one that placed them, for the next write
-        return live
+        return LiveIndex(store, embedder, corpus, chunking, stories, matcher)
     live = LiveIndex(store, embedder, Corpus.empty(embedder.name, embedder.dim), chunking, stories)
     if seed:
         log.info("no index in %s yet: building it from %d documents", directory, len(seed))
