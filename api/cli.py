@@ -424,6 +424,9 @@ def eval_squad_command(
         "dense,lexical,hybrid"
     ),
     limit: Annotated[int | None, typer.Option(help="Ask only the first N questions.")] = None,
+    story: Annotated[
+        str, typer.Option(help="How /ask picks its story: auto, or all (across every story).")
+    ] = "auto",
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the result here.")] = None,
 ) -> None:
     """Index each paragraph as a document, ask every question: recall@1/5/10 and MRR of the
@@ -450,6 +453,7 @@ def eval_squad_command(
                     questions,
                     mode,
                     progress=lambda items, m=mode: _progress(items, len(questions), f"squad {m}"),
+                    story=story,
                 )
             )
     table = Table(title=f"{file.name}: {len(documents)} paragraphs, {len(questions)} questions")

@@ -205,11 +205,14 @@ def run_squad(
     questions: Sequence[SquadQuestion],
     mode: str,
     progress: Callable[[Iterator[SquadQuestion]], Iterator[SquadQuestion]] | None = None,
+    story: str = "auto",
 ) -> dict[str, Any]:
     """Retrieval of the gold paragraph and answer containment for SQuAD-style questions.
 
-    Each question is asked once: its source ranking gives the gold paragraph's
-    rank, and the best answer (or its sentence) is checked for a gold answer.
+    Each question is asked once (within `story`, as /ask does): the best answer (or its
+    sentence) is checked for a gold answer. The gold paragraph's rank is taken from the
+    ranking over every paragraph, as a search gives it: /ask's own passages are those of
+    the one story it answers from.
     """
     options = SearchOptions(k=10, per_source=1, mode=mode)  # type: ignore[arg-type]
     ranks: list[int | None] = []
@@ -217,9 +220,14 @@ def run_squad(
     latencies = []
     for question in progress(iter(questions)) if progress else questions:
         started = time.perf_counter()
-        result = ask(live.corpus, live.embedder, question.question, options)
+        result = ask(live.corpus, live.embedder, question.question, options, story)
         latencies.append((time.perf_counter() - started) * 1000)
-        order = [group.document.id for group in result.search.by_source]
+        ranked = (
+            result.search
+            if story == "all"
+            else search(live.corpus, live.embedder, question.question, options)
+        )
+        order = [group.document.id for group in ranked.by_source]
         ranks.append(order.index(question.doc_id) + 1 if question.doc_id in order else None)
         if result.answers:
             best = result.answers[0]
@@ -227,6 +235,7 @@ def run_squad(
             contained += any(answer.casefold() in text for answer in question.answers)
     return {
         "mode": mode,
+        "story": story,
         "questions": len(ranks),
         **retrieval_metrics(ranks),
         "answer_contains_gold": round(contained / len(ranks), 4) if ranks else None,
