@@ -43,7 +43,7 @@ from index.chunk import Passage
 from index.corpus import Corpus
 from index.documents import Document
 from index.errors import IndexMismatch, NotReady
-from index.stories import MatcherState, Packed, StoryTable, document_vector
+from index.stories import BAG_SIZES, MatcherState, Packed, StoryTable, document_vector
 
 log = logging.getLogger("parallax.index")
 
@@ -357,7 +357,7 @@ def _read_documents(path: Path) -> tuple[dict[str, Document], list[Passage], dic
     return documents, passages, story_of
 
 
-_BAGS = 4
+_BAGS = len(BAG_SIZES)
 
 
 def _matcher_arrays(state: MatcherState, order: list[str]) -> dict[str, np.ndarray]:

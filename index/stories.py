@@ -52,9 +52,7 @@ BACKGROUND_DOCUMENT_WORDS = 300
 # The most weighted words a document keeps in each bag (content, lead, names, figures):
 # the rest weigh little and cost time on every comparison.
 BAG_SIZES = (60, 40, 25, 15)
-BAGS = ("content", "lead", "names", "figures")
-# Stories beyond the shortlist are not scored; past a few dozen the nearest by vector
-# never won on the development set.
+# The longest story title taken from a document's first sentence, where it has no title.
 _HEADLINE_CHARS = 120
 # Documents whose shortlists come from one matrix product.
 _BLOCK = 256
@@ -148,10 +146,12 @@ def story_number(identifier: str) -> int | None:
 
 def publication_order(documents: Sequence[Document]) -> list[int]:
     """Indices of `documents` oldest first; undated ones last; ties keep their order."""
-    return sorted(
-        range(len(documents)),
-        key=lambda i: (documents[i].published is None, documents[i].published or "", i),
-    )
+    return sorted(range(len(documents)), key=lambda i: publication_key(documents[i], i))
+
+
+def publication_key(document: Document, position: int) -> tuple[bool, str, int]:
+    """Sorts documents oldest first, undated last, ties by `position`."""
+    return (document.published is None, document.published or "", position)
 
 
 def document_vector(passage_vectors: np.ndarray) -> np.ndarray:
@@ -583,15 +583,16 @@ class StoryMatcher:
     def _headline(self, story: _Story, documents: Mapping[str, Document]) -> str:
         """The member nearest the story's centroid, preferring one with a title."""
         centroid = self._sums[story.row]
-        ranked = sorted(
-            story.members,
-            key=lambda d: (
+        _, _, _, best = min(
+            (
                 documents[d].title is None if d in documents else True,
                 -float(self._features[d].vector @ centroid),
-                story.members.index(d),
-            ),
+                n,
+                d,
+            )
+            for n, d in enumerate(story.members)
         )
-        return ranked[0]
+        return best
 
 
 def headline_text(document: Document) -> str:
