@@ -428,9 +428,23 @@ def eval_squad_command(
         str, typer.Option(help="How /ask picks its story: auto, or all (across every story).")
     ] = "auto",
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the result here.")] = None,
+    part: Annotated[
+        str,
+        typer.Option(
+            help="Which questions: all, dev (the first half of the articles, for tuning) or "
+            "test (the second half, never tuned on). Every paragraph is indexed either way."
+        ),
+    ] = "all",
+    min_contains: Annotated[
+        float | None, typer.Option(help="Exit 1 if answer-contains-gold (first mode) is below.")
+    ] = None,
+    min_f1: Annotated[
+        float | None, typer.Option(help="Exit 1 if short-answer F1 (first mode) is below.")
+    ] = None,
 ) -> None:
     """Index each paragraph as a document, ask every question: recall@1/5/10 and MRR of the
-    gold paragraph, and how often the best answer (or its sentence) holds a gold answer."""
+    gold paragraph, how often the best answer (or its sentence) holds a gold answer, and
+    the short answer's exact match and F1 (SQuAD's normalisation), per question type."""
     import json
 
     from api.evaluation import run_squad, temporary_index
@@ -441,7 +455,16 @@ def eval_squad_command(
     if not chosen or any(m not in ("hybrid", "dense", "lexical") for m in chosen):
         errors.print(f"[red]error:[/red] --modes takes hybrid, dense, lexical; got {modes!r}")
         raise typer.Exit(2)
+    if part not in ("all", "dev", "test"):
+        errors.print(f"[red]error:[/red] --part takes all, dev or test; got {part!r}")
+        raise typer.Exit(2)
     records, questions = load_squad(file)
+    if part != "all":
+        articles = sorted({q.doc_id.rsplit("-", 1)[0] for q in questions})
+        half = set(articles[: len(articles) // 2])
+        questions = [
+            q for q in questions if (q.doc_id.rsplit("-", 1)[0] in half) == (part == "dev")
+        ]
     questions = questions[:limit] if limit else questions
     documents = [parse_document(record, f"paragraph {record['id']}") for record in records]
     results = []
@@ -456,8 +479,9 @@ def eval_squad_command(
                     story=story,
                 )
             )
-    table = Table(title=f"{file.name}: {len(documents)} paragraphs, {len(questions)} questions")
-    columns = ["recall@1", "recall@5", "recall@10", "mrr", "answer_contains_gold"]
+    title = f"{file.name} ({part}): {len(documents)} paragraphs, {len(questions)} questions"
+    table = Table(title=title)
+    columns = ["recall@1", "recall@5", "mrr", "answer_contains_gold", "exact_match", "f1"]
     table.add_column("mode")
     for column in [*columns, "p50 ms"]:
         table.add_column(column, justify="right")
@@ -465,8 +489,26 @@ def eval_squad_command(
         cells = [_cell(result[c]) for c in columns]
         table.add_row(result["mode"], *cells, _cell(result["latency_ms"]["p50"]))
     console.print(table)
+    by_type = Table(title=f"{results[0]['mode']}: by question type (as the reader reads it)")
+    type_columns = ["count", "answer_contains_gold", "exact_match", "f1", "short_answers"]
+    by_type.add_column("type")
+    for column in type_columns:
+        by_type.add_column(column, justify="right")
+    for kind, row in results[0]["by_type"].items():
+        by_type.add_row(kind, *[_cell(row[c]) for c in type_columns])
+    console.print(by_type)
     if json_out:
         json_out.write_text(json.dumps({"file": str(file), "results": results}, indent=2))
+    floors = {"answer_contains_gold": min_contains, "f1": min_f1}
+    main = results[0]
+    missed = [
+        f"{metric} {_cell(main.get(metric))} < {floor}"
+        for metric, floor in floors.items()
+        if floor is not None and (main.get(metric) is None or main[metric] < floor)
+    ]
+    if missed:
+        errors.print(f"[red]thresholds missed:[/red] {'; '.join(missed)}")
+        raise typer.Exit(1)
 
 
 @app.command("eval-stories")

@@ -28,10 +28,12 @@ from search.engine import SearchOptions, search
 from search.evaluate import (
     Question,
     SquadQuestion,
+    exact_match,
     percentiles,
     question_row,
     retrieval_metrics,
     summarize,
+    token_f1,
 )
 
 # Hits fetched per source to find a document's first correct passage for MRR.
@@ -216,8 +218,8 @@ def run_squad(
     """
     options = SearchOptions(k=10, per_source=1, mode=mode)  # type: ignore[arg-type]
     ranks: list[int | None] = []
-    contained = 0
     latencies = []
+    scored: list[dict[str, Any]] = []
     for question in progress(iter(questions)) if progress else questions:
         started = time.perf_counter()
         result = ask(live.corpus, live.embedder, question.question, options, story)
@@ -229,17 +231,49 @@ def run_squad(
         )
         order = [group.document.id for group in ranked.by_source]
         ranks.append(order.index(question.doc_id) + 1 if question.doc_id in order else None)
-        if result.answers:
-            best = result.answers[0]
-            text = f"{best.answer} {best.sentence}".casefold()
-            contained += any(answer.casefold() in text for answer in question.answers)
+        best = result.answers[0] if result.answers else None
+        text = f"{best.answer} {best.sentence}".casefold() if best else ""
+        answer = best.answer if best else ""
+        scored.append(
+            {
+                "type": result.analysis.answer_type,
+                "contains": float(any(a.casefold() in text for a in question.answers)),
+                "em": exact_match(answer, question.answers),
+                "f1": token_f1(answer, question.answers),
+                "answered": float(best is not None),
+                "span": float(best is not None and best.answer_type != "sentence"),
+            }
+        )
+    by_type = {
+        kind: _squad_scores([row for row in scored if row["type"] == kind])
+        for kind in sorted({row["type"] for row in scored})
+    }
     return {
         "mode": mode,
         "story": story,
         "questions": len(ranks),
         **retrieval_metrics(ranks),
-        "answer_contains_gold": round(contained / len(ranks), 4) if ranks else None,
+        **_squad_scores(scored),
+        "by_type": by_type,
         "latency_ms": percentiles(latencies),
+    }
+
+
+def _squad_scores(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Answer-contains-gold, SQuAD exact match and F1 of the best answer, and the share of
+    questions answered with a span shorter than the sentence."""
+    count = len(rows)
+
+    def mean(key: str) -> float | None:
+        return round(sum(row[key] for row in rows) / count, 4) if count else None
+
+    return {
+        "answer_contains_gold": mean("contains"),
+        "exact_match": mean("em"),
+        "f1": mean("f1"),
+        "answered": mean("answered"),
+        "short_answers": mean("span"),
+        "count": count,
     }
 
 

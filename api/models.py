@@ -119,6 +119,12 @@ class Answer(BaseModel):
     title: str | None
     published: str | None
     answer: str = Field(..., description="The short answer span.")
+    answer_type: str = Field(
+        "sentence",
+        description="What the span is: quantity, date, person, organization or place (typed "
+        "values, compared across sources), phrase, clause, quote, or sentence (the whole "
+        "sentence answers; never compared).",
+    )
     sentence: str = Field(..., description="The sentence the answer stands in.")
     value: dict[str, int | float | str | None] | None = Field(
         None, description="The normalised claim, for a quantity {low, high, qualifier, unit}."
@@ -159,8 +165,17 @@ class StoryMatch(BaseModel):
 class AskResponse(BaseModel):
     question: str
     took_ms: float
-    answer_type: str = Field(..., description="count, person, organization, place, date, other")
+    answer_type: str = Field(
+        ...,
+        description="What the question asks for: quantity, date, person, organization, place, "
+        "category, yes_no, reason, manner or other.",
+    )
     about: str | None = Field(None, description="What the question asks about ('injured').")
+    note: str | None = Field(
+        None,
+        description="Why there are no answers when the question cannot be read (only "
+        "function words, not English); null otherwise.",
+    )
     answers: list[Answer]
     conflict: bool
     groups: list[AnswerGroup]
@@ -342,6 +357,7 @@ def ask_body(question: str, result: AskResult, per_source: int, took_ms: float) 
         "took_ms": round(took_ms, 2),
         "answer_type": result.analysis.answer_type,
         "about": result.analysis.target,
+        "note": result.note,
         "answers": [
             {
                 "doc_id": a.document.id,
@@ -349,6 +365,7 @@ def ask_body(question: str, result: AskResult, per_source: int, took_ms: float) 
                 "title": a.document.title,
                 "published": a.document.published,
                 "answer": a.answer,
+                "answer_type": a.answer_type,
                 "sentence": a.sentence,
                 "value": a.value.as_dict() if a.value is not None else None,
                 "score": a.score,

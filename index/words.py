@@ -18,7 +18,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+
+from index import text
 
 # Question words carry no topic; without them "How many were injured?" is "injured".
 _QUESTION_WORDS = {"many", "much", "did", "does", "say", "said"}
@@ -26,16 +27,7 @@ _QUESTION_WORDS = {"many", "much", "did", "does", "say", "said"}
 
 @lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN_PLUS
-
-    return frozenset(STOPWORDS_EN_PLUS) | _QUESTION_WORDS
-
-
-@lru_cache(maxsize=1)
-def stemmer() -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
+    return text.stopwords() | _QUESTION_WORDS
 
 
 def tokenize_for_bm25(texts: Sequence[str]) -> list[list[str]]:
@@ -45,7 +37,7 @@ def tokenize_for_bm25(texts: Sequence[str]) -> list[list[str]]:
     return bm25s.tokenize(  # type: ignore[no-any-return]
         list(texts),
         stopwords=sorted(stopwords()),
-        stemmer=stemmer(),
+        stemmer=text.stemmer(),
         return_ids=False,
         show_progress=False,
     )
@@ -131,9 +123,7 @@ def _word_counts(text: str, surface: dict[str, str]) -> dict[str, int]:
     return counts
 
 
-@lru_cache(maxsize=200_000)  # pure; the same words recur in every article
-def _stem(word: str) -> str:
-    return stemmer().stemWord(word)  # type: ignore[no-any-return]
+_stem = text.stem
 
 
 def _figure(token: str) -> str | None:

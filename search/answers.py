@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
 import numpy as np
 
@@ -29,12 +28,15 @@ from index.documents import Document
 from index.embed import Embedder
 from index.errors import BadRequest
 from index.stories import Story
+from index.text import stem, stopwords, word_list
+from index.words import zipf
 from search.attribution import find_attribution
 from search.claims import Quantity
 from search.conflicts import Claim, Comparison, compare_claims
 from search.engine import SearchOptions, SearchResult, rank, rank_to_result
 from search.extract import extract_answer
-from search.question import QuestionAnalysis, analyze_question
+from search.gazetteer import is_place
+from search.question import SENTENCE_TYPES, TYPED, QuestionAnalysis, analyze_question
 from search.retrieve import Ranking
 from search.speech import SpeechQuestion, parse_speech_question, score_speech, speaker_names
 
@@ -52,9 +54,21 @@ PASSAGE_WEIGHT = 0.1
 # a figure about something else ("wounded dozens of others" in the airstrikes, for
 # "How many were injured?" about the protest) scores under it.
 MIN_ANSWER_SCORE = 0.5
-# A free-text ("other") answer is a whole sentence; below this similarity it is no answer.
-# Its span score is the share of the question's keywords the sentence holds.
+# A sentence answer (yes/no, why, how, or a question no typed span answers): below this
+# similarity to the question it is no answer. Its span score is the share of the
+# question's keywords the sentence holds.
 MIN_SENTENCE_SIMILARITY = 0.3
+# A sentence answer to a typed question ("When ...?" read from a sentence without a date)
+# must be this similar to the question: the sentence then clearly answers it.
+MIN_FALLBACK_SIMILARITY = 0.5
+# A typed span beats a sentence answer unless the sentence scores this much higher.
+TYPED_MARGIN = 0.05
+# A question reads as English when this share of its words are common English words
+# (wordfreq Zipf frequency of at least ENGLISH_ZIPF).
+ENGLISH_SHARE = 0.4
+ENGLISH_ZIPF = 3.0
+# Question types a "What did X say?" reading may answer.
+_SPEECH_TYPES = ("other", "manner")
 # Other matching stories listed beside the one answered.
 OTHER_STORIES = 5
 
@@ -73,6 +87,9 @@ class Answer:
     score: float
     attributed_to: str | None = None  # who the sentence credits the claim to
     story_id: str | None = None
+    # What the span is: a typed value ("quantity", "date", "person", "organization",
+    # "place"), a "phrase" or "clause" of the sentence, a "quote", or the whole "sentence".
+    answer_type: str = "sentence"
 
 
 @dataclass(frozen=True)
@@ -91,6 +108,7 @@ class AskResult:
     search: SearchResult
     story: Story | None = None  # the story answered; None across the whole archive
     other_stories: tuple[StoryMatch, ...] = ()
+    note: str | None = None  # why there is no answer, when the question cannot be read
 
 
 def ask(
@@ -105,6 +123,11 @@ def ask(
         raise BadRequest(f"'story': no story with id {story!r}; GET /stories lists them")
     vector = embedder.encode([question])[0]
     ranking = rank(corpus, embedder, question, options, vector=vector)
+    note = unreadable(question)
+    if note is not None:
+        # Passages may still match; no answer is read from a question that asks nothing.
+        result = answer_from_ranking(corpus, question, vector, ranking, options)
+        return replace(result, answers=(), comparison=compare_claims([]), note=note)
     matches = story_matches(corpus, ranking, OTHER_STORIES + 1)
     if story == "all":
         result = answer_from_ranking(corpus, question, vector, ranking, options)
@@ -118,6 +141,17 @@ def ask(
     )
     others = tuple(m for m in matches if m.story.id != chosen)[:OTHER_STORIES]
     return replace(result, story=corpus.story(chosen), other_stories=others)
+
+
+def unreadable(question: str) -> str | None:
+    """Why a question cannot be answered as asked: only stopwords, or not English."""
+    words = [w for w in word_list(question) if w.isalpha()]
+    if not words or all(w in stopwords() for w in words):
+        return "the question has only function words; name what you ask about"
+    english = sum(zipf(w) >= ENGLISH_ZIPF for w in words)
+    if len(words) >= 3 and english / len(words) < ENGLISH_SHARE:
+        return "the question does not read as English; the reader answers English questions"
+    return None
 
 
 def within_story(options: SearchOptions, story_id: str) -> SearchOptions:
@@ -150,7 +184,7 @@ def answer_from_ranking(
 ) -> AskResult:
     """The extraction half of `ask`: answers from the ranked passages, compared."""
     analysis = analyze_question(question)
-    speech = parse_speech_question(question) if analysis.answer_type == "other" else None
+    speech = parse_speech_question(question) if analysis.answer_type in _SPEECH_TYPES else None
     result = rank_to_result(
         corpus, ranking, SearchOptions(k=options.k, per_source=PASSAGES_PER_DOCUMENT)
     )
@@ -161,9 +195,11 @@ def answer_from_ranking(
         if best is not None:
             answers.append(replace(best, story_id=group.story_id))
     answers.sort(key=lambda a: -a.score)
+    # Only typed values are compared: a sentence or phrase answer never raises a conflict.
     claims = [
-        Claim(a.document.id, a.document.source, a.answer, a.value, analysis.answer_type, a.story_id)
+        Claim(a.document.id, a.document.source, a.answer, a.value, a.answer_type, a.story_id)
         for a in answers
+        if a.answer_type in TYPED
     ]
     shown = rank_to_result(corpus, ranking, options)
     return AskResult(analysis, tuple(answers), compare_claims(claims), shown)
@@ -189,7 +225,7 @@ class _DocumentReader:
         spans = {span for p in corpus.passages_of(document.id) for span in p.sentences}
         self.sentences = sorted(spans)
         self.position = {span: n for n, span in enumerate(self.sentences)}
-        self.keywords = tuple(_stem(k) for k in analysis.keywords)
+        self.keywords = tuple(stem(k) for k in analysis.keywords)
 
     def best_answer(self, passages: list[Passage]) -> Answer | None:
         best: Answer | None = None
@@ -205,7 +241,7 @@ class _DocumentReader:
                     continue
                 seen.add(span)
                 candidate = self._answer(passage, span, similarity, place)
-                if candidate is not None and (best is None or candidate.score > best.score):
+                if candidate is not None and (best is None or _better(candidate, best)):
                     best = candidate
         # Only the document's best answer is shown, so only it is attributed.
         return None if best is None else replace(best, attributed_to=_attribution(best.sentence))
@@ -217,6 +253,8 @@ class _DocumentReader:
         text = self.document.text
         sentence = text[start:end]
         value = None
+        answer_type = self.analysis.answer_type
+        passage_score = PASSAGE_WEIGHT / (1 + place)
         if self.speech is not None:
             previous = self._neighbour(span, -1)
             match = score_speech(self.speech, self.names, sentence, previous)
@@ -228,20 +266,43 @@ class _DocumentReader:
             sentence = text[start:end]
             if whole or end > span[1]:  # the answer runs to the end of the quotation
                 span_end = len(sentence)
-        elif self.analysis.answer_type == "other":
+            answer_type = "sentence" if whole else "quote"
+        elif answer_type in SENTENCE_TYPES:
             if similarity < MIN_SENTENCE_SIMILARITY:
                 return None
-            span_start, span_end, span_score = 0, len(sentence), self._keyword_share(sentence)
+            span_start, span_end = 0, len(sentence)
+            span_score, answer_type = self._keyword_share(sentence), "sentence"
+            if self.analysis.answer_type == "reason":
+                clause = reason_clause(sentence)
+                if clause is not None:
+                    (span_start, span_end), answer_type = clause, "clause"
+                    span_score = min(1.0, span_score + 0.2)
         else:
             extraction = extract_answer(self.analysis, sentence)
-            if extraction is None:
-                return None
-            span_start, span_end = extraction.start, extraction.end
-            span_score, value = extraction.score, extraction.value
-        score = (
-            SENTENCE_WEIGHT * similarity + SPAN_WEIGHT * span_score + PASSAGE_WEIGHT / (1 + place)
-        )
-        if self.analysis.answer_type != "other" and score < MIN_ANSWER_SCORE:
+            if extraction is None or answer_type == "other":
+                # No typed span: the sentence itself answers if it is close to the question.
+                floor = (
+                    MIN_SENTENCE_SIMILARITY if answer_type == "other" else MIN_FALLBACK_SIMILARITY
+                )
+                if similarity < floor:
+                    return None
+                span_score = self._keyword_share(sentence) * (
+                    1.0 if answer_type == "other" else 0.5
+                )
+                span_start, span_end = 0, len(sentence)
+                if extraction is not None:  # "other": the phrase, with the sentence's score
+                    span_start, span_end = extraction.start, extraction.end
+                answer_type = "phrase" if extraction is not None else "sentence"
+            else:
+                span_start, span_end = extraction.start, extraction.end
+                span_score = extraction.score
+                value = extraction.value
+                answer_type = "phrase" if answer_type == "category" else answer_type
+                if answer_type == "place" and not is_place(tuple(word_list(extraction.text))):
+                    # "out of the country": a phrase, not a place a gazetteer can normalise.
+                    answer_type = "phrase"
+        score = SENTENCE_WEIGHT * similarity + SPAN_WEIGHT * span_score + passage_score
+        if answer_type in TYPED and score < MIN_ANSWER_SCORE:
             return None
         return Answer(
             document=self.document,
@@ -254,6 +315,7 @@ class _DocumentReader:
             answer_end=start + span_end,
             value=value,
             score=round(score, 4),
+            answer_type=answer_type,
         )
 
     def _neighbour(self, span: tuple[int, int], step: int) -> str | None:
@@ -282,20 +344,39 @@ class _DocumentReader:
     def _keyword_share(self, sentence: str) -> float:
         if not self.keywords:
             return 0.0
-        words = {_stem(w) for w in re.findall(r"[\w'-]+", sentence.lower())}
+        words = {stem(w) for w in word_list(sentence)}
         return sum(k in words for k in self.keywords) / len(self.keywords)
+
+
+def _better(candidate: Answer, best: Answer) -> bool:
+    """A typed span beats a sentence that only resembles the question; else the score."""
+    typed, best_typed = candidate.answer_type in TYPED, best.answer_type in TYPED
+    if typed != best_typed and abs(candidate.score - best.score) < TYPED_MARGIN:
+        return typed
+    return candidate.score > best.score
+
+
+_REASON_RE = re.compile(
+    r"\b(?:because(?:\s+of)?|due\s+to|owing\s+to|as\s+a\s+result\s+of|in\s+protest\s+(?:at|against)"
+    r"|in\s+response\s+to|in\s+retaliation\s+for|so\s+that|in\s+order\s+to|after|since)\b"
+)
+
+
+def reason_clause(sentence: str) -> tuple[int, int] | None:
+    """The clause of a sentence that gives a reason: from "because", "due to", "in response
+    to", "after" ... to the end of the clause."""
+    match = _REASON_RE.search(sentence)
+    if match is None:
+        return None
+    end = len(sentence.rstrip().rstrip('.!?"”'))
+    clause_end = re.search(r"[;:,]", sentence[match.end() :])
+    if clause_end is not None:
+        end = match.end() + clause_end.start()
+    if end - match.start() < 8:
+        return None
+    return match.start(), end
 
 
 def _attribution(sentence: str) -> str | None:
     found = find_attribution(sentence)
     return found.text if found is not None else None
-
-
-@lru_cache(maxsize=65536)  # pure, and the same words recur in every document and question
-def _stem(word: str) -> str:
-    """A crude suffix strip, enough to match "guards" with "guard" and "used" with "use"."""
-    word = word.lower().strip("'\u2019")
-    for suffix in ("'s", "\u2019s", "ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word

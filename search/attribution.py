@@ -51,6 +51,8 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from index.text import quoted_spans
+
 
 @dataclass(frozen=True)
 class Attribution:
@@ -61,7 +63,7 @@ class Attribution:
 
 def find_attribution(sentence: str) -> Attribution | None:
     """The source the sentence attributes its claim to, or None when it names none."""
-    quotes = _quoted_spans(sentence)
+    quotes = quoted_spans(sentence)
     candidates = [
         c
         for c in (*_sources(sentence, quotes), *_speakers(sentence, quotes))
@@ -335,36 +337,6 @@ def _is_name(text: str) -> bool:
 
 def _is_pronoun(text: str) -> bool:
     return all(w in _PRONOUNS for w in _words(text))
-
-
-def _quoted_spans(sentence: str) -> list[tuple[int, int]]:
-    """Character ranges inside double quotes.
-
-    A lone closing mark quotes back to the end of the previous quotation or the start
-    (the sentence was split from a longer quotation), a lone opening mark to the end.
-    A straight quote after a space opens, after text closes. The spans come out sorted
-    and disjoint, which `_inside` relies on.
-    """
-    spans: list[tuple[int, int]] = []
-    open_at: int | None = None
-    for i, ch in enumerate(sentence):
-        if ch == '"':
-            before = sentence[i - 1] if i else " "
-            opening = open_at is None and (before.isspace() or before in "([—–-:")
-        elif ch in "“”":
-            opening = ch == "“"
-        else:
-            continue
-        if opening:
-            open_at = i if open_at is None else open_at
-        else:
-            if open_at is None:  # a lone closing mark
-                open_at = spans[-1][1] if spans else 0
-            spans.append((open_at, i + 1))
-            open_at = None
-    if open_at is not None:
-        spans.append((open_at, len(sentence)))
-    return spans
 
 
 def _inside(position: int, spans: Sequence[tuple[int, int]]) -> bool:

@@ -196,7 +196,7 @@ _VAGUE_RES = tuple(
     (re.compile(rf"{pattern}\b", re.IGNORECASE), low, high) for pattern, low, high in _VAGUE
 )
 _RANGE_SEP_RE = re.compile(r"\s*[-–—]\s*|\s+(?P<word>to|and)\s+", re.IGNORECASE)
-_PERCENT_RE = re.compile(r"\s*(?:%|percent\b|per\s+cent\b)", re.IGNORECASE)
+_PERCENT_RE = re.compile(r"\s*(?:%|percent\b|per\s+cent\b|pct\b)", re.IGNORECASE)
 _CURRENCY = {"$": "dollars", "€": "euros", "£": "pounds"}
 
 _MONTH = (

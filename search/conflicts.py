@@ -27,7 +27,9 @@ by support (how many claims give exactly that answer), ties by first appearance;
 each claim joins the first group whose every member it agrees with, or starts a
 new one. Every group is internally consistent, and each later group disagrees
 with at least one member of an earlier group, so more than one group means a
-conflict. Free-text answers ("other" questions, whole sentences) are not compared.
+conflict. Only typed values (quantities, dates, names of people, organisations and
+places) are compared: a sentence, clause or phrase answer never raises a conflict. Two
+dates conflict only when a part both state differs (year, month, or day of one month).
 
 Claims are compared only within a story (the documents about one event,
 `index.stories`): "10 injured" at a protest and "185 injured" in a factory blast
@@ -36,6 +38,7 @@ are not a conflict. Claims from several stories are compared story by story.
 
 from __future__ import annotations
 
+import calendar
 import math
 import re
 from collections.abc import Sequence
@@ -44,6 +47,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from search.claims import Quantity, find_quantities
+from search.question import TYPED
 
 ABOUT_TOLERANCE = 0.2
 NEARLY_TOLERANCE = 0.2
@@ -111,7 +115,7 @@ def compare_claims(claims: Sequence[Claim]) -> Comparison:
 
 
 def _compare_story(claims: Sequence[Claim]) -> Comparison:
-    comparable = [c for c in claims if c.answer_type != "other"]
+    comparable = [c for c in claims if c.answer_type in TYPED]
     if not comparable:
         return Comparison(False, [], [], [])
     story = comparable[0].story_id
@@ -158,11 +162,47 @@ def _key(claim: Claim) -> tuple[object, ...]:
 
 
 def _agree(a: Claim, b: Claim) -> bool:
+    if a.answer_type == "date" and b.answer_type == "date":
+        return _dates_agree(a.answer, b.answer)
     if a.value is not None and b.value is not None:
         return _quantities_agree(a.value, b.value)
     if a.value is None and b.value is None:
         return _names_agree(a.answer, b.answer)
     return _tokens(a.answer) == _tokens(b.answer)
+
+
+# --- dates ---------------------------------------------------------------------------------
+
+_MONTHS = {name.lower(): n for n, name in enumerate(calendar.month_name) if name}
+_MONTHS.update({name.lower(): n for n, name in enumerate(calendar.month_abbr) if name})
+_MONTHS["sept"] = 9
+
+
+def _date_parts(text: str) -> dict[str, int]:
+    """The year, month and day a date answer states ("March 3, 1987" -> all three)."""
+    parts: dict[str, int] = {}
+    for token in re.findall(r"[A-Za-z]+|\d+", text):
+        lower = token.lower()
+        if lower in _MONTHS:
+            parts["month"] = _MONTHS[lower]
+        elif token.isdigit() and len(token) == 4:
+            parts["year"] = int(token)
+        elif token.isdigit() and int(token) <= 31:
+            parts["day"] = int(token)
+    return parts
+
+
+def _dates_agree(a: str, b: str) -> bool:
+    """Two dates disagree only when a part both state differs ("March 3" vs "March 5",
+    "1987" vs "1988"); "Tuesday" and "March 3" cannot be compared without a calendar
+    anchor, so they agree."""
+    parts_a, parts_b = _date_parts(a), _date_parts(b)
+    shared = parts_a.keys() & parts_b.keys()
+    if not shared:
+        return True
+    if "day" in shared and "month" not in shared:
+        return True  # "the 3rd" of which month?
+    return all(parts_a[k] == parts_b[k] for k in shared)
 
 
 # --- quantities ----------------------------------------------------------------------------

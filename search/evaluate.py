@@ -217,6 +217,39 @@ def load_squad(path: str | Path) -> tuple[list[dict[str, Any]], list[SquadQuesti
     return documents, questions
 
 
+def normalize_answer(text: str) -> str:
+    """SQuAD v1.1's official answer normalisation: lower case, no punctuation, no articles
+    (a, an, the), single spaces."""
+    import string
+
+    text = "".join(ch for ch in text.lower() if ch not in set(string.punctuation))
+    text = re.sub(r"\b(?:a|an|the)\b", " ", text)
+    return " ".join(text.split())
+
+
+def exact_match(prediction: str, golds: Sequence[str]) -> float:
+    """1.0 when the normalised prediction equals a normalised gold answer (SQuAD EM)."""
+    return float(any(normalize_answer(prediction) == normalize_answer(g) for g in golds))
+
+
+def token_f1(prediction: str, golds: Sequence[str]) -> float:
+    """The best token F1 of the prediction against the gold answers (SQuAD F1)."""
+    from collections import Counter
+
+    predicted = normalize_answer(prediction).split()
+    best = 0.0
+    for gold in golds:
+        expected = normalize_answer(gold).split()
+        common = sum((Counter(predicted) & Counter(expected)).values())
+        if not predicted or not expected:
+            best = max(best, float(predicted == expected))
+            continue
+        if common:
+            precision, recall = common / len(predicted), common / len(expected)
+            best = max(best, 2 * precision * recall / (precision + recall))
+    return best
+
+
 def retrieval_metrics(
     ranks: Sequence[int | None], cutoffs: Sequence[int] = (1, 5, 10)
 ) -> dict[str, float | None]:

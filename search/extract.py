@@ -1,23 +1,41 @@
 """The short answer inside one sentence: "At least 10 demonstrators", "Stephanie Grisham".
 
-Pure rules over the sentence text, scored 0..1 so the caller can pick the best
-sentence per source. Each answer type has its own candidates:
+Rules over the sentence text, scored 0..1 so the caller can pick the best sentence per
+source. Every type has its own candidates; what they share:
 
-- count: the count phrases of `search.claims.find_quantities`, scored by how they
-  attach to the question's target: the subject of "were injured" scores highest,
-  the object of "killed 25 people" next, a counted noun that is the target
-  ("6,000 protesters" for "how many protesters") next, a mere neighbour least.
-  Figures tied to a different casualty verb, inside quotation marks, in a
-  subordinate clause, or vague ("many") lose points.
-- person: capitalised name sequences, best when appositive to the asked role
-  ("His press secretary, Stephanie Grisham, said").
-- organization: capitalised names that look like groups, best next to the asked
-  kind ("a group called Kataeb Hezbollah").
-- place: for "where" the prepositional phrase after "was/were" when the subject
-  is the asked one ("was out of the country"); for "which country <verb>s" the
-  agent adjective "Iran-backed" or "backed by Iran"; else "in <Place>".
-- date: weekdays, month-day dates, and relative phrases ("on Sunday").
-- other: None; the caller shows the whole sentence.
+- An answer is never made only of the question's own words ("Who was blamed for the
+  attack?" is not answered by "the attack").
+- When the question has a verb ("Who was blamed", "Who founded"), a candidate in the
+  asked role of that verb in the sentence scores higher: the agent for an active
+  question (the subject of an active sentence, or the "by" phrase of a passive one),
+  the patient for a passive question. "Trump blamed Iran" answers "Who was blamed?"
+  with "Iran", never with "Trump".
+- Candidates near the question's keywords score higher; quoted ones lower.
+
+Per type:
+
+- quantity: the count phrases of `search.claims.find_quantities`, scored by how they
+  attach to the question's target: the subject of "were injured" scores highest, the
+  object of "killed 25 people" next, a counted noun that is the target ("6,000
+  protesters" for "how many protesters") next, a mere neighbour least. Figures tied to
+  a different casualty verb, inside quotation marks, in a subordinate clause, or vague
+  ("many") lose points.
+- person: capitalised name sequences that are not places or nationalities (GeoNames,
+  `search.gazetteer`) nor organisations (general head nouns and suffixes), best when
+  appositive to the asked role ("His press secretary, Stephanie Grisham, said").
+- organization: capitalised names with an organisation head noun or suffix ("Ministry",
+  "Inc", "Party"), or acronyms, best next to the asked kind ("a group called X").
+- place: gazetteer names and "in/at <Place>" phrases; for "where" the prepositional
+  phrase after "was/were" when the subject is the asked one; for "which country <verb>s"
+  the agent adjective "Iran-backed" or "backed by Iran".
+- date: the date grammar of `index.text` (full dates, months, years, weekdays, relative
+  days, decades); "what year" takes the year.
+- category: the noun phrase that ends in the asked kind ("what kind of flags" ->
+  "militia flags").
+- other/person without a name: a phrase of the sentence outside the question's words,
+  in the asked role of the verb, nearest the question's keywords.
+- yes_no, reason, manner: the caller answers with the sentence (a "because" clause for
+  reasons).
 """
 
 from __future__ import annotations
@@ -29,8 +47,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from index.text import DATE_RE, Word, inside, quoted_spans, stem, stopwords
+from index.text import words as _words
+from index.words import zipf
 from search.claims import Quantity, QuantityMention, find_quantities
-from search.question import QuestionAnalysis
+from search.gazetteer import is_country, is_nationality, is_place, places
+from search.question import PERSON_NOUN, QuestionAnalysis, is_person_noun
 
 # A span must score above this to be returned; below it the sentence does not answer.
 MIN_SCORE = 0.4
@@ -50,7 +72,7 @@ def extract_answer(analysis: QuestionAnalysis, sentence: str) -> Extraction | No
     extractor = _EXTRACTORS.get(analysis.answer_type)
     if extractor is None:
         return None
-    candidates = extractor(analysis, sentence)
+    candidates = [c for c in extractor(analysis, sentence) if not _in_question(analysis, c.text)]
     if not candidates:
         return None
     # Highest score wins; ties go to the earlier span so results are deterministic.
@@ -62,34 +84,12 @@ def extract_answer(analysis: QuestionAnalysis, sentence: str) -> Extraction | No
 
 # --- shared helpers ------------------------------------------------------------------------
 
-_WORD_RE = re.compile(r"(?:[A-Za-z]\.){2,}|[A-Za-z0-9][\w’'-]*")
 
-
-@dataclass(frozen=True)
-class _Word:
-    start: int
-    end: int
-    lower: str
-
-
-@lru_cache(maxsize=1 << 15)
-def _words(sentence: str) -> tuple[_Word, ...]:
-    # Remembered: the same index sentences are read for query after query.
-    return tuple(
-        _Word(m.start(), m.end(), m.group().lower().replace("’", "'"))
-        for m in _WORD_RE.finditer(sentence)
-    )
-
-
-def _stem(word: str) -> str:
-    word = word.lower().replace("’", "'")
-    if word.endswith("'s"):
-        word = word[:-2]
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
-        return word[:-1]
-    return word
+def _in_question(analysis: QuestionAnalysis, text: str) -> bool:
+    """True when every content word of `text` is a word of the question."""
+    content = {stem(w.lower) for w in _words(text) if w.lower not in stopwords()}
+    content.discard("")
+    return bool(content) and content <= analysis.stems
 
 
 @lru_cache(maxsize=1 << 16)
@@ -97,13 +97,16 @@ def _matches(word: str, term: str) -> bool:
     """A sentence word signals a term (a stem): prefix match, exact for short terms."""
     if " " in term:
         return False  # multi-word terms are matched on the text, see _term_hits
+    if term == PERSON_NOUN:
+        return is_person_noun(word)
     term = term.lower()
     if len(term) <= 3:
-        return word == term or _stem(word) == term
-    return word.startswith(term)
+        return word == term or stem(word) == term
+    # A stem is not always a prefix of its words ("ferri" for "ferry").
+    return word.startswith(term) or stem(word) == term
 
 
-def _term_hits(words: Sequence[_Word], terms: tuple[str, ...]) -> list[tuple[int, int]]:
+def _term_hits(words: Sequence[Word], terms: tuple[str, ...]) -> list[tuple[int, int]]:
     """(word index, term index) for every word that signals one of `terms`."""
     hits = []
     for i, word in enumerate(words):
@@ -123,61 +126,7 @@ def _term_hits(words: Sequence[_Word], terms: tuple[str, ...]) -> list[tuple[int
 
 
 def _keyword_stems(keywords: tuple[str, ...]) -> tuple[str, ...]:
-    stems = []
-    for keyword in keywords:
-        stem = _stem(keyword)
-        for suffix in ("ing", "ed"):
-            if stem.endswith(suffix) and len(stem) - len(suffix) >= 4:
-                stem = stem[: -len(suffix)]
-        stems.append(stem)
-    return tuple(stems)
-
-
-_QUOTE_OPEN = "“"
-_QUOTE_CLOSE = "”"
-
-
-@lru_cache(maxsize=1 << 15)
-def _quoted_spans(sentence: str) -> tuple[tuple[int, int], ...]:
-    """Character ranges inside double quotes (straight or curly).
-
-    A sentence split from a longer quotation may hold only one mark: a lone
-    closing mark quotes back to the start of its paragraph, a lone opening mark
-    up to the end of it. Quotes never run past a line break, so one stray mark in
-    a long passage cannot flip everything after it. Single quotes are ignored:
-    they double as apostrophes ("Baghdad’s").
-    """
-    spans: list[tuple[int, int]] = []
-    open_at: int | None = None
-    paragraph_start = 0
-    for i, ch in enumerate(sentence):
-        if ch == "\n":
-            if open_at is not None:
-                spans.append((open_at, i))
-                open_at = None
-            paragraph_start = i + 1
-            continue
-        if ch not in ('"', _QUOTE_OPEN, _QUOTE_CLOSE):
-            continue
-        if ch == '"':
-            before = sentence[i - 1] if i > 0 else " "
-            # Nothing open: a mark after a space opens, a mark after text closes.
-            opening = open_at is None and (before.isspace() or before in "([—–-:")
-            closing = not opening
-        else:
-            opening, closing = ch == _QUOTE_OPEN, ch == _QUOTE_CLOSE
-        if opening and open_at is None:
-            open_at = i
-        elif closing:
-            spans.append((open_at if open_at is not None else paragraph_start, i + 1))
-            open_at = None
-    if open_at is not None:
-        spans.append((open_at, len(sentence)))
-    return tuple(spans)
-
-
-def _inside(start: int, end: int, spans: Sequence[tuple[int, int]]) -> bool:
-    return any(a <= start and end <= b for a, b in spans)
+    return tuple(dict.fromkeys(stem(k) for k in keywords if stem(k)))
 
 
 _SUBORDINATORS = frozenset(
@@ -189,13 +138,9 @@ _CLAUSE_BREAK_RE = re.compile(r"[,;:()—–]|(?<![A-Z])[.!?](?=\s)")
 
 
 def _in_subordinate_clause(
-    words: Sequence[_Word], breaks: list[int], word_starts: list[int], start: int
+    words: Sequence[Word], breaks: list[int], word_starts: list[int], start: int
 ) -> bool:
-    """True when a subordinating word stands between the last clause break and `start`.
-
-    `breaks` (clause-break offsets) and `word_starts` are sorted, so this stays cheap
-    when the caller hands in a whole passage instead of one sentence.
-    """
+    """True when a subordinating word stands between the last clause break and `start`."""
     clause_start = breaks[bisect_left(breaks, start) - 1] if breaks and breaks[0] < start else 0
     lo, hi = bisect_left(word_starts, clause_start), bisect_left(word_starts, start)
     return any(w.lower in _SUBORDINATORS for w in words[lo:hi])
@@ -210,7 +155,96 @@ class _Candidate:
     score: float
 
 
-# --- count ---------------------------------------------------------------------------------
+def _unquoted(candidate: _Candidate, quotes: Sequence[tuple[int, int]]) -> _Candidate:
+    if not inside(candidate.start, candidate.end, quotes):
+        return candidate
+    c = candidate
+    return _Candidate(c.text, c.start, c.end, c.value, c.score - 0.2)
+
+
+# --- the verb's roles --------------------------------------------------------------------------
+
+_BE_FORMS = frozenset("is are was were be been being am".split())
+_ROLE_REACH = 8  # words between a candidate and the verb it is an argument of
+
+
+def _verb_positions(words: Sequence[Word], verb: str) -> list[tuple[int, bool]]:
+    """(word index, passive?) of each occurrence of the question's verb in the sentence."""
+    found = []
+    for i, word in enumerate(words):
+        if stem(word.lower) != verb:
+            continue
+        before = [w.lower for w in words[max(0, i - 3) : i]]
+        passive = any(b in _BE_FORMS for b in before) and word.lower.endswith(("ed", "en", "t"))
+        found.append((i, passive))
+    return found
+
+
+def _role_fit(
+    analysis: QuestionAnalysis, words: Sequence[Word], start: int, end: int, text: str
+) -> float:
+    """+0.3 for a candidate in the asked role of the question's verb, -0.2 in the other."""
+    if analysis.verb is None:
+        return 0.0
+    positions = _verb_positions(words, analysis.verb)
+    if not positions:
+        return 0.0
+    starts = [w.start for w in words]
+    first = bisect_left(starts, start)
+    last = max(first, bisect_left(starts, end) - 1)
+    fits: list[bool] = []
+    for index, passive in positions:
+        if last < index and index - last <= _ROLE_REACH:
+            gap = text[words[last].end : words[index].start]
+            if re.search(r"[.;:!?]", gap):
+                continue
+            # Before the verb: the agent of an active sentence, the patient of a passive one.
+            role = "patient" if passive else "agent"
+        elif first > index and first - index <= _ROLE_REACH:
+            between = [w.lower for w in words[index + 1 : first]]
+            if passive:
+                if "by" not in between:
+                    continue
+                role = "agent"
+            else:
+                role = "patient"
+        else:
+            continue
+        fits.append(role == ("patient" if analysis.passive else "agent"))
+    if any(fits):
+        return 0.3
+    return -0.2 if fits else 0.0
+
+
+# --- keyword proximity ---------------------------------------------------------------------------
+
+
+def _keyword_spots(
+    words: Sequence[Word], keyword_stems: tuple[str, ...]
+) -> dict[str, list[tuple[int, int]]]:
+    """Where each question keyword occurs: sorted (start, end) offsets per stem."""
+    return {k: [(w.start, w.end) for w in words if _matches(w.lower, k)] for k in keyword_stems}
+
+
+def _keyword_proximity(spots: dict[str, list[tuple[int, int]]], start: int, end: int) -> float:
+    """Up to 0.4 for question keywords around a span: full credit within 40 characters,
+    half within 200 (a nearby clause), none farther (another sentence of a passage)."""
+    if not spots:
+        return 0.0
+    total = 0.0
+    for positions in spots.values():
+        distance = math.inf
+        before = bisect_left(positions, (start, -1))
+        if before > 0:
+            distance = max(0, start - positions[before - 1][1])
+        after = bisect_left(positions, (end, -1))
+        if after < len(positions):
+            distance = min(distance, positions[after][0] - end)
+        total += 1.0 if distance <= 40 else 0.5 if distance <= 200 else 0.0
+    return 0.4 * total / len(spots)
+
+
+# --- quantity ---------------------------------------------------------------------------------
 
 # Any casualty-like verb: a figure tied to one the question did not ask about
 # ("25 killed" for "how many were injured?") answers a different question.
@@ -246,12 +280,13 @@ def _sentence_hits(sentence: str, terms: tuple[str, ...]) -> tuple[tuple[int, in
     return tuple(_term_hits(_words(sentence), terms))
 
 
-def _count_candidates(analysis: QuestionAnalysis, sentence: str) -> list[_Candidate]:
+def _quantity_candidates(analysis: QuestionAnalysis, sentence: str) -> list[_Candidate]:
     words = _words(sentence)
-    quotes = _quoted_spans(sentence)
+    quotes = quoted_spans(sentence)
     keyword_stems = _keyword_stems(analysis.keywords)
     other_events = _other_events(analysis.target_terms)
     existential = bool(re.search(r"\bthere\b", analysis.text, re.I))
+    wanted = _wanted_unit_of(analysis.text)
     # Computed once per sentence so a long passage costs words x mentions at most.
     target_hits = _sentence_hits(sentence, analysis.target_terms)
     event_hits = _sentence_hits(sentence, other_events)
@@ -270,19 +305,88 @@ def _count_candidates(analysis: QuestionAnalysis, sentence: str) -> list[_Candid
             score += 0.1
         if _count_link(words, first, last, event_hits, True, weighted=False) >= 0.5:
             score -= _OTHER_EVENT
-        if _inside(mention.start, mention.end, quotes):
+        if inside(mention.start, mention.end, quotes):
             score -= _QUOTED
         if _in_subordinate_clause(words, breaks, word_starts, mention.start):
             score -= _SUBORDINATE
         score -= _vagueness(mention)
-        candidates.append(
-            _Candidate(mention.text, mention.start, mention.end, mention.value, score)
-        )
+        score += _unit_fit(wanted, mention)
+        start, end, text = mention.start, mention.end, mention.text
+        if _names_target_noun(analysis, mention):
+            # "How many teams?" -> "two", not "two teams": the noun is the question's.
+            end = mention.start + len(mention.figure)
+            text = sentence[start:end]
+        candidates.append(_Candidate(text, start, end, mention.value, score))
     return candidates
 
 
+# Units a measure question asks for, by the question's words: general English.
+_UNIT_CLASSES: dict[str, re.Pattern[str]] = {
+    "percent": re.compile(r"%|\bp(?:er)?\s*c(?:en)?t\b|\bpercent", re.I),
+    "money": re.compile(
+        r"[$£€¥]|\b(?:dlrs?|dollars?|cents?|euros?|pounds sterling|sterling|yen|marks|francs"
+        r"|lire|pesos|rupees|yuan|roubles|rubles|riyals|dinars|crowns)\b",
+        re.I,
+    ),
+    "duration": re.compile(
+        r"\b(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centuries)\b", re.I
+    ),
+    "length": re.compile(
+        r"\b(?:km|kilomet(?:re|er)s?|miles?|met(?:re|er)s?|feet|foot|ft|inch(?:es)?|yards?|cm|mm)\b",
+        re.I,
+    ),
+}
+_WANTED_UNIT = (
+    ("percent", re.compile(r"\b(?:percentage|percent|proportion|share|portion|fraction|rate)\b")),
+    (
+        "money",
+        re.compile(
+            r"\b(?:cost|price|worth|pay|paid|spend|spent|fee|offer|bid|value|"
+            r"how much money|revenue|sales|profit|loss|debt|budget|salary|dividend)\b"
+        ),
+    ),
+    (
+        "duration",
+        re.compile(
+            r"\bhow long (?:did|does|do|will|had|has|have|was|were|is|ago)\b"
+            r"|\bhow old\b|\bage\b|\bhow many (?:years|months|days|weeks|hours)\b"
+        ),
+    ),
+    ("length", re.compile(r"\bhow (?:far|tall|high|deep|wide)\b|\bhow long is\b|\blength\b")),
+)
+
+
+@lru_cache(maxsize=256)
+def _wanted_unit_of(question: str) -> str | None:
+    lower = question.lower()
+    return next((kind for kind, pattern in _WANTED_UNIT if pattern.search(lower)), None)
+
+
+def _unit_fit(wanted: str | None, mention: QuantityMention) -> float:
+    """+0.35 for a figure in the unit the question asks for, -0.2 for one in another unit."""
+    if wanted is None:
+        return 0.0
+    if _UNIT_CLASSES[wanted].search(mention.text):
+        return 0.35
+    if any(p.search(mention.text) for k, p in _UNIT_CLASSES.items() if k != wanted):
+        return -0.2
+    return 0.0
+
+
+def _names_target_noun(analysis: QuestionAnalysis, mention: QuantityMention) -> bool:
+    """Whether the noun after the figure is the question's counted noun."""
+    if (
+        not analysis.target_terms
+        or analysis.target is None
+        or len(mention.figure) >= len(mention.text)
+    ):
+        return False
+    noun = mention.text[len(mention.figure) :].split()
+    return bool(noun) and _matches(noun[-1].lower(), analysis.target_terms[0])
+
+
 def _count_link(
-    words: Sequence[_Word],
+    words: Sequence[Word],
     first: int,
     last: int,
     hits: Sequence[tuple[int, int]],
@@ -329,7 +433,7 @@ def _vagueness(mention: QuantityMention) -> float:
 
 
 def _keyword_bonus(
-    words: Sequence[_Word],
+    words: Sequence[Word],
     first: int,
     last: int,
     keyword_stems: tuple[str, ...],
@@ -351,41 +455,43 @@ def _keyword_bonus(
 # name ("al-Yasiri"); run-together junk such as "TrumpDonald" is no name.
 _NAME_WORD = (
     r"(?:(?:Mc|Mac)?[A-Z][a-z]+(?:-[A-Z][a-z]+)*(?:['’][A-Z][a-z]+)?"
-    r"|(?:al|el|bin|ibn|abu|de|da|van|von)-[A-Z][a-z]+)(?![A-Za-z])"
+    r"|(?:al|el|bin|ibn|abu|de|da|van|von)-[A-Z][a-z]+|[A-Z]{2,6}s?)(?![A-Za-z])"
 )
 _NAME_RE = re.compile(
-    rf"(?<![\w.’'-]){_NAME_WORD}(?:\s+(?:(?:al|bin|ibn|abu|de|da|van|von|der|del|of|the)\s+)?"
-    rf"(?:{_NAME_WORD}|[A-Z]\.(?=\s+[A-Z])))*"
+    rf"(?<![\w.’'-]){_NAME_WORD}(?:\s+(?:(?:al|bin|ibn|abu|de|da|di|du|van|von|der|del|la|le|of"
+    rf"|the|and|for)\s+)?(?:{_NAME_WORD}|[A-Z]\.(?=\s+[A-Z])))*"
 )
-# Capitalised words that start a sentence or a title, never part of the name itself.
+# Words that stand before a name but are not part of it: determiners, conjunctions and
+# titles and offices of general English.
 _LEADING = frozenset(
     """the a an his her its their our my your this that these those it they we he she but and
     or in on at as for while when after before if so then also however meanwhile yet
     president sen senator rep representative gov governor secretary minister prime interior
-    foreign defense deputy vice mr mrs ms dr gen general col lt sgt capt adm ambassador chief
-    spokesman spokeswoman spokesperson sheikh king queen prince pope judge justice officer
-    commander leader speaker chairman chairwoman said says told according now today yesterday
-    here there still even only just although though since because until despite during under
-    over with without from by to into like unlike both all some many most several few each
-    every no not what who which where why how i you""".split()
+    foreign defense defence deputy vice mr mrs ms dr prof gen general col lt sgt capt adm
+    ambassador chief spokesman spokeswoman spokesperson sheikh king queen prince princess
+    pope saint st judge justice officer commander leader speaker chairman chairwoman chair
+    director manager executive founder owner chancellor mayor premier emperor lord sir
+    said says told according now today yesterday here there still even only just although
+    though since because until despite during under over with without from by to into like
+    unlike both all some many most several few each every no not what who which where why
+    how i you""".split()
 )
 _NON_NAMES = frozenset(
     """monday tuesday wednesday thursday friday saturday sunday january february march april
     may june july august september october november december""".split()
 )
-_ORG_CUES = frozenset(
-    """hezbollah hizbollah forces press news post times department ministry embassy zone
-    committee council party army guard guards corps agency organization organisation movement
-    states association union company inc group brigades brigade mobilization coalition
-    administration congress senate house court university institute center centre bank fund
-    reuters ap afp network office command front militia""".split()
-)
-_GEO = frozenset(
-    """iraq iran syria lebanon israel baghdad tehran america american iraqi iranian syrian
-    lebanese israeli united states washington middle east green zone europe china russia
-    russian chinese britain british london paris france french germany german kuwait saudi
-    arabia turkey turkish kurdish shiite sunni islamic muslim christian u.s. us usa gulf
-    persian arab western""".split()
+# Head nouns and suffixes of organisations' names in general English.
+_ORG_WORDS = frozenset(
+    """party ministry army navy air force forces guard guards corps police department office
+    agency bureau administration authority commission committee council board assembly
+    parliament congress senate house court tribunal government cabinet state
+    university college school institute institution academy laboratory museum library
+    hospital foundation fund trust charity church association federation union league
+    alliance coalition front movement organization organisation group society club team
+    company corporation corp corp. co co. inc inc. ltd ltd. plc llc ag sa nv bv gmbh
+    holdings industries international enterprises partners bank airlines airways motors
+    systems technologies communications network news times post press journal herald
+    tribune television radio broadcasting studios records exchange reserve""".split()
 )
 
 
@@ -397,18 +503,20 @@ class _Name:
     tokens: tuple[str, ...]  # lowercased
 
 
-def _names(sentence: str, *, person: bool) -> list[_Name]:
+@lru_cache(maxsize=1 << 14)
+def _names(sentence: str, *, person: bool) -> tuple[_Name, ...]:
     """Capitalised name sequences; for people, titles and place words in front are dropped
     ("Iraqi Prime Minister Adel Abdul-Mahdi" -> "Adel Abdul-Mahdi")."""
-    leading = _LEADING | {"of", "the"}
-    if person:
-        leading = leading | _GEO | {"state", "house", "white"}
     names = []
     for m in _NAME_RE.finditer(sentence):
         tokens = list(re.finditer(r"\S+", m.group()))
-        while tokens and _clean_token(tokens[0].group()) in leading:
+        if person:
+            # "Secretary of State Mike Pompeo": drop titles, places and offices in front.
+            while tokens and _leads_person(_clean_token(tokens[0].group())):
+                tokens.pop(0)
+        while tokens and _clean_token(tokens[0].group()) in _LEADING | {"of", "the", "and"}:
             tokens.pop(0)
-        while tokens and _clean_token(tokens[-1].group()) in _NON_NAMES | {"of", "the"}:
+        while tokens and _clean_token(tokens[-1].group()) in _NON_NAMES | {"of", "the", "and"}:
             tokens.pop()
         if not tokens:
             continue
@@ -416,25 +524,39 @@ def _names(sentence: str, *, person: bool) -> list[_Name]:
         lowered = tuple(_clean_token(t.group()) for t in tokens)
         if all(t in _NON_NAMES for t in lowered):
             continue
+        if len(lowered) == 1 and _common_word(lowered[0], sentence, start):
+            continue  # "Dozens of people stormed ...": a sentence's first word, not a name
         names.append(_Name(start, end, sentence[start:end], lowered))
-    return names
+    return tuple(names)
+
+
+def _leads_person(token: str) -> bool:
+    return token in _LEADING or token in _ORG_WORDS or is_place((token,))
+
+
+def _common_word(token: str, sentence: str, start: int) -> bool:
+    """A capitalised word that opens a sentence and is a common English word."""
+    before = sentence[max(0, start - 4) : start]
+    opens = start == 0 or re.search(r"(?:^|[.!?:\"“]\s*|\n)\s*$", before)
+    return bool(opens) and (token in stopwords() or zipf(token) >= 4.0)
 
 
 def _clean_token(token: str) -> str:
     token = token.lower().replace("’", "'")
-    token = token.removesuffix("'s").rstrip(".")
-    return token
+    return token.removesuffix("'s").rstrip(".,")
 
 
 def _is_orgish(name: _Name) -> bool:
-    return any(_clean_token(t) in _ORG_CUES for t in name.tokens)
+    return any(t in _ORG_WORDS for t in name.tokens) or any(
+        len(t) >= 2 and t.upper() == t.upper() and _is_acronym(name.text) for t in name.tokens
+    )
 
 
-def _is_geo(name: _Name) -> bool:
-    return all(t in _GEO for t in name.tokens)
+def _is_acronym(text: str) -> bool:
+    return bool(re.fullmatch(r"[A-Z]{2,6}s?", text))
 
 
-def _role_match(words: Sequence[_Word], head_index: int, terms: tuple[str, ...]) -> float:
+def _role_match(words: Sequence[Word], head_index: int, terms: tuple[str, ...]) -> float:
     """0.6 for the head noun alone, up to 1.0 when its modifiers stand next to it."""
     modifiers = terms[1:]
     if not modifiers:
@@ -444,7 +566,7 @@ def _role_match(words: Sequence[_Word], head_index: int, terms: tuple[str, ...])
         before
         and before not in _APPOSITION_FILLER | _DETERMINERS
         and not before.endswith("'s")
-        and before not in _GEO
+        and not is_place((before,))
         and not any(_matches(before, m) for m in modifiers)
     ):
         return 0.15  # another office with the same head: "Prime Minister" is no "interior minister"
@@ -459,7 +581,7 @@ _DETERMINERS = frozenset("his her its their our my your this that".split())
 
 def _apposed(
     sentence: str,
-    words: Sequence[_Word],
+    words: Sequence[Word],
     word_starts: list[int],
     between: tuple[int, int],
     allowed: set[str],
@@ -471,12 +593,13 @@ def _apposed(
     gap = re.sub(r"(?:[A-Za-z]\.){2,}", "", sentence[a:b])  # "U.S." is no sentence break
     if re.search(r"[.;:!?()]", gap) or gap.count(",") > 1:
         return False
-    inside = words[bisect_left(word_starts, a) : bisect_left(word_starts, b)]
-    gap_words = [w.lower for w in inside if w.end <= b]
+    inside_gap = words[bisect_left(word_starts, a) : bisect_left(word_starts, b)]
+    gap_words = [w.lower for w in inside_gap if w.end <= b]
     if len(gap_words) > 6:
         return False
     return all(
-        w in _APPOSITION_FILLER or w in allowed or w.endswith("'s") or w in _GEO for w in gap_words
+        w in _APPOSITION_FILLER or w in allowed or w.endswith("'s") or is_place((w,))
+        for w in gap_words
     )
 
 
@@ -487,7 +610,7 @@ _ROLE_WINDOW = 200
 
 def _person_candidates(analysis: QuestionAnalysis, sentence: str) -> list[_Candidate]:
     words = _words(sentence)
-    quotes = _quoted_spans(sentence)
+    quotes = quoted_spans(sentence)
     terms = analysis.target_terms
     heads = [i for i, t in _term_hits(words, terms[:1])] if terms else []
     role_words = {w.lower for w in words if any(_matches(w.lower, t) for t in terms)}
@@ -495,12 +618,20 @@ def _person_candidates(analysis: QuestionAnalysis, sentence: str) -> list[_Candi
     word_starts = [w.start for w in words]
     candidates = []
     for name in _names(sentence, person=True):
-        if _is_orgish(name) or _is_geo(name):
+        inner = [h for h in heads if name.start <= words[h].start < name.end]
+        if inner:
+            # "Finance Minister Edouard Balladur": the holder is what follows the title.
+            rest = sentence[words[inner[-1]].end : name.end]
+            if not rest.strip():
+                continue  # the role itself, not a holder of it
+            start = words[inner[-1]].end + len(rest) - len(rest.lstrip())
+            name = _Name(
+                start, name.end, sentence[start : name.end], name.tokens[-len(rest.split()) :]
+            )
+        if _is_orgish(name) or is_place(name.tokens):
             continue
-        if any(name.start <= words[h].start < name.end for h in heads):
-            continue  # the role itself ("White House"), not a holder of it
         personal = 0.1 if len(name.tokens) >= 2 else 0.0
-        if terms:
+        if heads:
             link = 0.0
             for h in heads:
                 head = words[h]
@@ -508,56 +639,32 @@ def _person_candidates(analysis: QuestionAnalysis, sentence: str) -> list[_Candi
                     continue
                 match = _role_match(words, h, terms)
                 if head.end <= name.start:
-                    # "His press secretary, Stephanie Grisham", "press secretary Stephanie Grisham"
-                    gap = (head.end, name.start)
+                    gap = (head.end, name.start)  # "His press secretary, Stephanie Grisham"
                 else:
-                    # "Matthew Tueller, the U.S. ambassador", "Grisham is the press secretary"
-                    gap = (name.end, head.start)
+                    gap = (name.end, head.start)  # "Matthew Tueller, the U.S. ambassador"
                 apposed = _apposed(sentence, words, word_starts, gap, role_words)
-                strength = 1.0 if apposed else _UNLINKED_ROLE
-                link = max(link, match * strength)
+                link = max(link, match * (1.0 if apposed else _UNLINKED_ROLE))
             score = 0.15 + 0.7 * link + personal
         else:
             score = 0.25 + personal + _keyword_proximity(spots, name.start, name.end)
-        if _inside(name.start, name.end, quotes):
+            score += _role_fit(analysis, words, name.start, name.end, sentence)
+        if inside(name.start, name.end, quotes):
             score -= 0.2
         candidates.append(_Candidate(name.text, name.start, name.end, None, score))
+    if not heads:
+        # "Who stormed the embassy?": the answer may be no name ("Protesters").
+        candidates.extend(_phrase_candidates(analysis, sentence, role_only=True))
     return candidates
-
-
-def _keyword_spots(
-    words: Sequence[_Word], keyword_stems: tuple[str, ...]
-) -> dict[str, list[tuple[int, int]]]:
-    """Where each question keyword occurs: sorted (start, end) offsets per stem."""
-    return {k: [(w.start, w.end) for w in words if _matches(w.lower, k)] for k in keyword_stems}
-
-
-def _keyword_proximity(spots: dict[str, list[tuple[int, int]]], start: int, end: int) -> float:
-    """Up to 0.4 for question keywords around a span: full credit within 40 characters,
-    half within 200 (a nearby clause), none farther (another sentence of a passage)."""
-    if not spots:
-        return 0.0
-    total = 0.0
-    for positions in spots.values():
-        distance = math.inf
-        before = bisect_left(positions, (start, -1))
-        if before > 0:
-            distance = max(0, start - positions[before - 1][1])
-        after = bisect_left(positions, (end, -1))
-        if after < len(positions):
-            distance = min(distance, positions[after][0] - end)
-        total += 1.0 if distance <= 40 else 0.5 if distance <= 200 else 0.0
-    return 0.4 * total / len(spots)
 
 
 def _organization_candidates(analysis: QuestionAnalysis, sentence: str) -> list[_Candidate]:
     words = _words(sentence)
-    quotes = _quoted_spans(sentence)
+    quotes = quoted_spans(sentence)
     spots = _keyword_spots(words, _keyword_stems(analysis.keywords))
     terms = analysis.target_terms
     candidates = []
     for name in _names(sentence, person=False):
-        if _is_geo(name):
+        if is_place(name.tokens):
             continue
         orgish = 1.0 if _is_orgish(name) else 0.4
         before = sentence[max(0, name.start - 40) : name.start].lower()
@@ -566,11 +673,12 @@ def _organization_candidates(analysis: QuestionAnalysis, sentence: str) -> list[
         if terms:
             stems = "|".join(re.escape(t) for t in terms)
             if re.search(rf"\b(?:{stems})\w*\s+(?:called\s+|named\s+|known\s+as\s+)?$", before):
-                link = 1.0  # "a group called Kataeb Hezbollah", "the militia Kataib Hezbollah"
+                link = 1.0  # "a group called X", "the company X"
             elif re.match(rf"\s*(?:,\s*(?:an?|the)\s+(?:\w+\s+)?)?(?:{stems})", after):
-                link = 0.8  # "Kataeb Hezbollah militia", "the PMF, an umbrella group"
+                link = 0.8  # "X militia", "the PMF, an umbrella group"
         score = 0.15 + 0.3 * orgish + 0.3 * link + _keyword_proximity(spots, name.start, name.end)
-        if _inside(name.start, name.end, quotes):
+        score += _role_fit(analysis, words, name.start, name.end, sentence)
+        if inside(name.start, name.end, quotes):
             score -= 0.2
         candidates.append(_Candidate(name.text, name.start, name.end, None, score))
     return candidates
@@ -585,19 +693,29 @@ _COPULA_PP_RE = re.compile(
     r"(?=\s+(?:during|when|while|after|before|because|as|amid|and|but|since|until|to\s+\w+)\b"
     r"|[,.;:!?\"“”]|$)"
 )
-_IN_PLACE_RE = re.compile(r"\b(?:in|at|to|from)\s+(?:the\s+)?[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
+_IN_PLACE_RE = re.compile(
+    r"\b(?:in|at|to|from|near|outside|inside)\s+(?:the\s+)?[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*"
+)
 
 
 def _place_candidates(analysis: QuestionAnalysis, sentence: str) -> list[_Candidate]:
     words = _words(sentence)
-    quotes = _quoted_spans(sentence)
+    quotes = quoted_spans(sentence)
     keyword_stems = _keyword_stems(analysis.keywords)
     spots = _keyword_spots(words, keyword_stems)
     candidates: list[_Candidate] = []
     if analysis.target in _PLACE_KINDS:
-        # "Which country backs the militia?": only an agent form answers it; a place
-        # merely named in the sentence ("in Baghdad") does not.
+        # "Which country backs the militia?": an agent form answers it ("Iran-backed"),
+        # or a place name in the asked role of the verb; a place merely named in the
+        # sentence ("in Baghdad") scores low.
         candidates = _agent_adjectives(sentence, keyword_stems)
+        wants_country = analysis.target in ("country", "nation")
+        for name in _names(sentence, person=False):
+            if not (is_country(name.tokens) if wants_country else is_place(name.tokens)):
+                continue
+            fit = _role_fit(analysis, words, name.start, name.end, sentence)
+            score = 0.25 + fit + _keyword_proximity(spots, name.start, name.end) * 0.5
+            candidates.append(_Candidate(name.text, name.start, name.end, None, score))
         return [_unquoted(c, quotes) for c in candidates]
     hits = _term_hits(words, analysis.target_terms[:1]) if analysis.target_terms else []
     for m in _COPULA_PP_RE.finditer(sentence):
@@ -609,25 +727,25 @@ def _place_candidates(analysis: QuestionAnalysis, sentence: str) -> list[_Candid
             score += 0.5 + 0.1 * _role_match(words, subject[-1], analysis.target_terms)
         candidates.append(_Candidate(m.group("pp"), m.start("pp"), m.end("pp"), None, score))
     for m in _IN_PLACE_RE.finditer(sentence):
-        text = re.sub(r"^(?:in|at|to|from)\s+(?:the\s+)?", "", m.group())
+        text = re.sub(r"^(?:in|at|to|from|near|outside|inside)\s+(?:the\s+)?", "", m.group())
         start = m.end() - len(text)
-        if not text.replace(".", "").strip():
+        tokens = tuple(t.lower for t in _words(text))
+        if not text.replace(".", "").strip() or DATE_RE.fullmatch(text):
             continue
+        if all(is_nationality(t) and t not in places() for t in tokens):
+            continue  # "to Iraqi officials": an adjective, not a place
         score = 0.2 + 0.4 * _keyword_proximity(spots, start, m.end())
+        if is_place(tokens) and not hits:
+            score += 0.1  # a gazetteer place, not "in Washington's view" of a name
         if any(abs(words[i].start - start) <= _ROLE_WINDOW for i, _ in hits):
             score += 0.15  # the asked subject is nearby
         candidates.append(_Candidate(text, start, m.end(), None, score))
     return [_unquoted(c, quotes) for c in candidates]
 
 
-_PLACE_KINDS = frozenset("country nation city town capital province region".split())
-
-
-def _unquoted(candidate: _Candidate, quotes: Sequence[tuple[int, int]]) -> _Candidate:
-    if not _inside(candidate.start, candidate.end, quotes):
-        return candidate
-    c = candidate
-    return _Candidate(c.text, c.start, c.end, c.value, c.score - 0.2)
+_PLACE_KINDS = frozenset(
+    "country nation city town capital province region state island continent".split()
+)
 
 
 def _agent_adjectives(sentence: str, keyword_stems: tuple[str, ...]) -> list[_Candidate]:
@@ -660,42 +778,131 @@ def _agent_adjectives(sentence: str, keyword_stems: tuple[str, ...]) -> list[_Ca
 
 # --- date ----------------------------------------------------------------------------------
 
-_WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
-_MONTH = (
-    r"(?:January|February|March|April|May|June|July|August|September|October|November"
-    r"|December|Jan\.|Feb\.|Aug\.|Sept\.|Sep\.|Oct\.|Nov\.|Dec\.)"
-)
-_DATE_RE = re.compile(
-    rf"\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,\s+\d{{4}})?"
-    rf"|\b\d{{1,2}}\s+{_MONTH}(?:\s+\d{{4}})?"
-    rf"|\b{_MONTH}\s+\d{{4}}"
-    r"|\b\d{4}-\d{2}-\d{2}\b"
-    rf"|\b(?:on\s+)?{_WEEKDAY}(?:\s+(?:morning|afternoon|evening|night))?(?:,\s+{_MONTH}\s+\d{{1,2}})?"
-    r"|\b(?:last|next|this|earlier this|later this)\s+(?:week|month|year|weekend|night|morning)"
-    r"|\bover the (?:past )?weekend\b|\byesterday\b|\btoday\b|\btonight\b"
-    r"|\bin recent (?:days|weeks|months|years)\b|\bin \d{4}\b"
-)
-
 
 def _date_candidates(analysis: QuestionAnalysis, sentence: str) -> list[_Candidate]:
     words = _words(sentence)
-    quotes = _quoted_spans(sentence)
+    quotes = quoted_spans(sentence)
     spots = _keyword_spots(words, _keyword_stems(analysis.keywords))
+    wants_year = bool(re.search(r"\byear\b", analysis.text, re.I))
     candidates = []
-    for m in _DATE_RE.finditer(sentence):
-        score = 0.3 + _keyword_proximity(spots, m.start(), m.end()) * 1.25
-        if re.search(r"\d", m.group()):
+    for m in DATE_RE.finditer(sentence):
+        start, end = m.span()
+        text = m.group()
+        if wants_year:
+            year = re.search(r"\b\d{4}\b", text)
+            if year is None:
+                continue  # "what year" is not answered by "Tuesday"
+            start, end = m.start() + year.start(), m.start() + year.end()
+            text = year.group()
+        score = 0.3 + _keyword_proximity(spots, start, end) * 1.25
+        if re.search(r"\d", text):
             score += 0.05  # a calendar date beats a weekday or "last month"
-        if _inside(m.start(), m.end(), quotes):
+        if inside(start, end, quotes):
             score -= 0.2
-        candidates.append(_Candidate(m.group(), m.start(), m.end(), None, score))
+        candidates.append(_Candidate(text, start, end, None, score))
     return candidates
 
 
+# --- category and free phrases ---------------------------------------------------------------
+
+
+def _category_candidates(analysis: QuestionAnalysis, sentence: str) -> list[_Candidate]:
+    """ "What kind of flags": the words that modify "flags" in the sentence."""
+    words = _words(sentence)
+    candidates = []
+    for index, _ in _term_hits(words, analysis.target_terms):
+        first = index
+        while (
+            first > 0
+            and index - first < 3
+            and words[first - 1].lower not in stopwords()
+            and words[first - 1].end + 2 >= words[first].start  # no punctuation between
+        ):
+            first -= 1
+        if first == index:
+            continue
+        start, end = words[first].start, words[index].end
+        candidates.append(_Candidate(sentence[start:end], start, end, None, 0.6))
+    candidates.extend(_phrase_candidates(analysis, sentence))
+    return candidates
+
+
+_PHRASE_BREAK_RE = re.compile(r"[,;:()\"“”—–]|(?<![A-Z])[.!?](?=\s|$)")
+_MAX_PHRASE_WORDS = 6
+
+
+def _phrase_candidates(
+    analysis: QuestionAnalysis, sentence: str, *, role_only: bool = False
+) -> list[_Candidate]:
+    """Runs of the sentence's words outside the question, between punctuation and the
+    question's words, trimmed of function words, nearest the question's words first.
+
+    Hand-written: no library here gives constituents without a parser; a run between
+    the words the question shares with the sentence is where the answer usually stands.
+    """
+    words = _words(sentence)
+    if not words:
+        return []
+    asked = analysis.stems
+    stop = stopwords()
+    spots = _keyword_spots(words, _keyword_stems(analysis.keywords))
+    runs: list[list[int]] = []
+    current: list[int] = []
+    for i, word in enumerate(words):
+        gap = sentence[words[i - 1].end : word.start] if i else ""
+        if (i and _PHRASE_BREAK_RE.search(gap)) or stem(word.lower) in asked:
+            if current:
+                runs.append(current)
+            current = [] if stem(word.lower) in asked else [i]
+            continue
+        current.append(i)
+    if current:
+        runs.append(current)
+    candidates = []
+    for run in runs:
+        while run and (words[run[0]].lower in stop or words[run[0]].lower in _VERBISH):
+            run = run[1:]
+        while run and words[run[-1]].lower in stop:
+            run = run[:-1]
+        if not run or len(run) > 2 * _MAX_PHRASE_WORDS:
+            continue
+        if len(run) > _MAX_PHRASE_WORDS:
+            run = run[:_MAX_PHRASE_WORDS]
+            while run and words[run[-1]].lower in stop:
+                run = run[:-1]
+        start, end = words[run[0]].start, words[run[-1]].end
+        fit = _role_fit(analysis, words, start, end, sentence)
+        if role_only and fit <= 0:
+            continue
+        score = 0.2 + _keyword_proximity(spots, start, end) + fit - 0.02 * len(run)
+        score += _phrase_shape(sentence, [words[i] for i in run])
+        candidates.append(_Candidate(sentence[start:end], start, end, None, score))
+    return candidates
+
+
+def _phrase_shape(sentence: str, run: Sequence[Word]) -> float:
+    """Names, figures and quoted titles make answers; a lone lower-case word seldom does."""
+    first = run[0]
+    capitalised = [w for w in run if sentence[w.start].isupper() and w.start > 0]
+    if capitalised and not (len(run) == 1 and first.lower in stopwords()):
+        return 0.15
+    if any(sentence[w.start].isdigit() for w in run):
+        return 0.1
+    if len(run) == 1:
+        return -0.15
+    return 0.0
+
+
+# Words that open a clause's predicate, not a noun phrase: a phrase does not start with them.
+_VERBISH = frozenset("said says told added according also was were is are has have had".split())
+
+
 _EXTRACTORS: dict[str, Callable[[QuestionAnalysis, str], list[_Candidate]]] = {
-    "count": _count_candidates,
+    "quantity": _quantity_candidates,
     "person": _person_candidates,
     "organization": _organization_candidates,
     "place": _place_candidates,
     "date": _date_candidates,
+    "category": _category_candidates,
+    "other": _phrase_candidates,
 }

@@ -18,6 +18,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from index.text import outside_quotes
+from search.gazetteer import is_place
+
 _QUESTION = re.compile(
     r"^\s*what\s+(?:did|does|do|has|have|had|will|would)\s+(?P<speaker>.+?)\s+"
     r"(?P<verb>say|tweet|write|post|tell|announce|claim|warn|declare|state)\b"
@@ -36,7 +39,7 @@ _SPEECH = (
 )
 _PRONOUN_SUBJECT = re.compile(r"\b(he|she|they|it)\s+(?:" + _SPEECH + r")\b", re.IGNORECASE)
 _QUOTE = re.compile(r"[\"\u201c](.+?)(?:[\"\u201d]|$)")
-_ARTICLES = {"the", "a", "an", "u.s.", "us"}
+_ARTICLES = {"the", "a", "an"}
 # Where in a sentence the subject stands: among its first few words.
 _SUBJECT_WORDS = 6
 
@@ -64,7 +67,12 @@ def parse_speech_question(question: str) -> SpeechQuestion | None:
     if match is None:
         return None
     speaker = match.group("speaker").strip()
-    words = [w for w in re.findall(r"[\w.'-]+", speaker) if w.lower() not in _ARTICLES]
+    # Articles and place words ("the U.S. president") do not name the speaker.
+    words = [
+        w
+        for w in re.findall(r"[\w.'-]+", speaker)
+        if w.lower() not in _ARTICLES and not is_place((w.lower(),))
+    ]
     if not words:
         return None
     capitalised = [w for w in words if w[0].isupper()]
@@ -141,4 +149,4 @@ def _names_subject(names: tuple[str, ...], text: str) -> bool:
 
 def _outside_quotes(sentence: str) -> str:
     """The sentence with quoted words blanked, so a name inside a quote is not its speaker."""
-    return _QUOTE.sub(lambda m: " " * len(m.group()), sentence)
+    return outside_quotes(sentence)

@@ -59,7 +59,7 @@ def test_ask_over_http_gives_answers_groups_reasons_and_per_source_hits(client: 
     response = client.post("/ask", json={"question": KILLED})
     assert response.status_code == 200
     body = response.json()
-    assert body["answer_type"] == "count" and body["about"] == "killed"
+    assert body["answer_type"] == "quantity" and body["about"] == "killed"
     assert body["conflict"] is True
     assert any("24" in reason or "two dozen" in reason for reason in body["reasons"])
     first = body["answers"][0]

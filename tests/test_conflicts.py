@@ -21,7 +21,7 @@ OUTLETS = {NBC_1: "NBC News", NBC_2: "NBC News", HILL: "The Hill", AGENCIES: Non
 
 
 def count(doc_id: str, answer: str) -> Claim:
-    return Claim(doc_id, OUTLETS.get(doc_id), answer, parse_quantity(answer), "count")
+    return Claim(doc_id, OUTLETS.get(doc_id), answer, parse_quantity(answer), "quantity")
 
 
 def name(doc_id: str, answer: str, answer_type: str = "person") -> Claim:
@@ -299,7 +299,7 @@ def test_pipeline_from_sentences_to_conflict() -> None:
     for doc_id, sentence in sentences.items():
         extraction = extract_answer(analysis, sentence)
         assert extraction is not None
-        claims.append(Claim(doc_id, OUTLETS[doc_id], extraction.text, extraction.value, "count"))
+        claims.append(Claim(doc_id, OUTLETS[doc_id], extraction.text, extraction.value, "quantity"))
     comparison = compare_claims(claims)
     assert comparison.conflict is True
     assert groups(comparison) == [("10", [NBC_1, HILL]), ("62", [NBC_2])]

@@ -258,11 +258,11 @@ def test_precise_killed_figure_beats_vague_one_in_a_relative_clause() -> None:
 @pytest.mark.parametrize(
     ("sentence", "span"),
     [
-        (NBC_CROWD, "roughly 6,000 protesters"),
+        (NBC_CROWD, "roughly 6,000"),
         (HILL_CROWD, "Thousands of demonstrators"),
         (AGENCIES_TENTS, "Hundreds of angry demonstrators"),
         (AGENCIES_KILLED, "Hundreds of people"),
-        (GLOBE_CROWD, "thousands of protesters"),
+        (GLOBE_CROWD, "thousands"),
     ],
 )
 def test_crowd_figures(sentence: str, span: str) -> None:
@@ -346,12 +346,14 @@ def test_which_group_is_the_named_group() -> None:
 
 def test_when_question_finds_the_day() -> None:
     extraction = _answer("When did American fighter jets bomb weapons depots?", NBC_GROUP_CALLED)
-    assert extraction.text == "on Sunday"
+    assert extraction.text == "Sunday"
 
 
-def test_other_questions_leave_the_sentence_to_the_caller() -> None:
+def test_other_questions_get_a_phrase_outside_the_question_s_words() -> None:
     analysis = analyze_question("What did Trump tweet about Iran?")
-    assert extract_answer(analysis, GLOBE_TWEET) is None
+    extraction = extract_answer(analysis, GLOBE_TWEET)
+    # "What did X say" is read by search.speech; a phrase here never repeats the question.
+    assert extraction is None or extraction.text.lower() not in ("trump", "iran", "tweet")
 
 
 def test_sentence_without_an_answer_of_the_right_type() -> None:

