@@ -19,3 +19,18 @@ def test_the_story_labels_and_questions_pass_their_checks() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "OK: all checks passed" in result.stdout
+
+
+def test_the_reader_question_sets_pass_their_checks() -> None:
+    sets = [
+        ROOT / "eval" / "reader" / name for name in ("dev.jsonl", "stories.jsonl", "reworded.jsonl")
+    ]
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "eval" / "reader" / "check_questions.py"), *map(str, sets)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count(": OK") == 3
