@@ -233,7 +233,9 @@ def ask_command(
         )
     console.print(table)
     if not result.answers:
-        console.print("No source answers this question.")
+        console.print(
+            f"No source answers this question{': ' + result.note if result.note else '.'}"
+        )
     comparison = result.comparison
     if comparison.conflict:
         console.print("[bold red]Sources disagree:[/bold red]")

@@ -17,6 +17,7 @@ from index.documents import load_seeds
 from index.embed import Embedder, make_embedder
 from index.errors import NotReady, ParallaxError
 from index.live import Chunking, DataDirLock, LiveIndex, open_index
+from search import gazetteer
 
 log = logging.getLogger("parallax.api")
 
@@ -57,9 +58,7 @@ class AppState:
                 len(corpus.passages),
                 corpus.model,
             )
-            threading.Thread(
-                target=self._warm_stories, name="parallax-stories", daemon=True
-            ).start()
+            threading.Thread(target=self._warm, name="parallax-warm", daemon=True).start()
         except ParallaxError as exc:
             self.error = exc.message
             log.error("index not loaded: %s", exc.message)
@@ -67,8 +66,10 @@ class AppState:
             self.error = f"{type(exc).__name__}: {exc}"
             log.exception("index not loaded")
 
-    def _warm_stories(self) -> None:
-        """The story matcher for writes, built after the index serves reads (writes wait)."""
+    def _warm(self) -> None:
+        """After the index serves reads: the reader's gazetteers, so the first question does
+        not load them, and the story matcher for writes (writes wait for it)."""
+        gazetteer.warm()
         live = self.live
         if live is None:
             return

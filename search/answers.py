@@ -126,8 +126,8 @@ def ask(
     note = unreadable(question)
     if note is not None:
         # Passages may still match; no answer is read from a question that asks nothing.
-        result = answer_from_ranking(corpus, question, vector, ranking, options)
-        return replace(result, answers=(), comparison=compare_claims([]), note=note)
+        shown = rank_to_result(corpus, ranking, options)
+        return AskResult(analyze_question(question), (), compare_claims([]), shown, note=note)
     matches = story_matches(corpus, ranking, OTHER_STORIES + 1)
     if story == "all":
         result = answer_from_ranking(corpus, question, vector, ranking, options)

@@ -168,8 +168,10 @@ _BE_FORMS = frozenset("is are was were be been being am".split())
 _ROLE_REACH = 8  # words between a candidate and the verb it is an argument of
 
 
-def _verb_positions(words: Sequence[Word], verb: str) -> list[tuple[int, bool]]:
+@lru_cache(maxsize=1 << 14)  # asked once per candidate of the sentence
+def _verb_positions(sentence: str, verb: str) -> tuple[tuple[int, bool], ...]:
     """(word index, passive?) of each occurrence of the question's verb in the sentence."""
+    words = _words(sentence)
     found = []
     for i, word in enumerate(words):
         if stem(word.lower) != verb:
@@ -177,7 +179,7 @@ def _verb_positions(words: Sequence[Word], verb: str) -> list[tuple[int, bool]]:
         before = [w.lower for w in words[max(0, i - 3) : i]]
         passive = any(b in _BE_FORMS for b in before) and word.lower.endswith(("ed", "en", "t"))
         found.append((i, passive))
-    return found
+    return tuple(found)
 
 
 def _role_fit(
@@ -186,7 +188,7 @@ def _role_fit(
     """+0.3 for a candidate in the asked role of the question's verb, -0.2 in the other."""
     if analysis.verb is None:
         return 0.0
-    positions = _verb_positions(words, analysis.verb)
+    positions = _verb_positions(text, analysis.verb)
     if not positions:
         return 0.0
     starts = [w.start for w in words]
@@ -547,9 +549,7 @@ def _clean_token(token: str) -> str:
 
 
 def _is_orgish(name: _Name) -> bool:
-    return any(t in _ORG_WORDS for t in name.tokens) or any(
-        len(t) >= 2 and t.upper() == t.upper() and _is_acronym(name.text) for t in name.tokens
-    )
+    return any(t in _ORG_WORDS for t in name.tokens) or _is_acronym(name.text)
 
 
 def _is_acronym(text: str) -> bool:

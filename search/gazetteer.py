@@ -55,7 +55,8 @@ def nationalities() -> frozenset[str]:
     return frozenset(d for d in found if d)
 
 
-def _country_spellings() -> set[str]:
+@lru_cache(maxsize=1)
+def _country_spellings() -> frozenset[str]:
     import countryinfo
 
     found: set[str] = set()
@@ -66,7 +67,14 @@ def _country_spellings() -> set[str]:
             continue
         # Codes ("US", "GB") are capital letters only; keep real names.
         found.update(s.strip() for s in spellings if len(s.strip()) > 3 and not s.isupper())
-    return found
+    return frozenset(found)
+
+
+def warm() -> None:
+    """Load the gazetteers now (about 0.3 s), so the first question does not wait for them."""
+    places()
+    countries()
+    nationalities()
 
 
 def is_place(tokens: tuple[str, ...]) -> bool:

@@ -31,7 +31,7 @@ made only of them ("Who was blamed for the attack?" is not answered "the attack"
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from index.text import stem, stopwords, word_list
@@ -70,25 +70,13 @@ def analyze_question(question: str) -> QuestionAnalysis:
     """Classify `question` and name what it asks about; pure rules, no model."""
     words = word_list(question)
     lower = " ".join(words)
-    base = _base(question, words)
-    for rule in (_yes_no, _quantity, _date, _reason, _category, _organization, _place, _person):
-        analysis = rule(question, words, lower)
-        if analysis is not None:
-            return _with(analysis, base)
-    return _with(QuestionAnalysis(question, "other", None, (), _keywords(words, ())), base)
-
-
-def _with(analysis: QuestionAnalysis, base: QuestionAnalysis) -> QuestionAnalysis:
-    return QuestionAnalysis(
-        analysis.text,
-        analysis.answer_type,
-        analysis.target,
-        analysis.target_terms,
-        analysis.keywords,
-        base.verb,
-        base.passive,
-        base.stems,
+    analysis = next(
+        (found for rule in _RULES if (found := rule(question, words, lower)) is not None),
+        QuestionAnalysis(question, "other", None, (), _keywords(words, ())),
     )
+    stems = frozenset(stem(w) for w in words if w not in stopwords() and w not in _STOP)
+    verb, passive = _main_verb(words)
+    return replace(analysis, verb=verb, passive=passive, stems=stems)
 
 
 _AUXILIARIES = frozenset(
@@ -108,13 +96,6 @@ _STOP = frozenset(
     there here it its they them their he she his her we you i and or but not no as if so up out
     also number toll name kind type sort""".split()
 )
-
-
-def _base(question: str, words: list[str]) -> QuestionAnalysis:
-    """The question's verb, its voice and its content stems."""
-    stems = frozenset(stem(w) for w in words if w not in stopwords() and w not in _STOP)
-    verb, passive = _main_verb(words)
-    return QuestionAnalysis(question, "other", None, (), (), verb, passive, stems)
 
 
 def _main_verb(words: list[str]) -> tuple[str | None, bool]:
@@ -137,7 +118,7 @@ def _main_verb(words: list[str]) -> tuple[str | None, bool]:
             return stem(nxt), True
         return None, False
     if rest and rest[0] in ("did", "does", "do"):
-        # "who did the police arrest": the last word before a preposition is the verb.
+        # "who did the police arrest": the words before a preposition hold the verb.
         run: list[str] = []
         for word in rest[1:]:
             if word in _PREPOSITIONS:
@@ -528,3 +509,6 @@ def _role(question: str, words: list[str], role_text: str) -> QuestionAnalysis:
     tail = [w for w in phrase[len(core) :] if w not in _STOP]
     terms = (core[-1], *reversed(core[:-1]), *tail)
     return QuestionAnalysis(question, "person", " ".join(core), terms, _keywords(words, terms))
+
+
+_RULES = (_yes_no, _quantity, _date, _reason, _category, _organization, _place, _person)
