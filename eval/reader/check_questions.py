@@ -49,8 +49,15 @@ LABEL_FILES = [
     os.path.join(REPO, "eval", "stories", "dev.jsonl"),
 ]
 TYPES = (
-    "quantity", "date", "person", "organization", "place", "category",
-    "yes_no", "reason", "manner",
+    "quantity",
+    "date",
+    "person",
+    "organization",
+    "place",
+    "category",
+    "yes_no",
+    "reason",
+    "manner",
 )
 UNTYPED = ("yes_no", "reason", "manner")  # conflict must be null for these
 FIELDS = ("id", "question", "story", "type", "expected", "conflict")
