@@ -130,6 +130,17 @@ class Answer(BaseModel):
         None, description="The normalised claim, for a quantity {low, high, qualifier, unit}."
     )
     score: float
+    coverage: float = Field(
+        0.0,
+        description="Share of the question's specific words the sentence holds (0..1), each "
+        "weighted by how rare it is among the sentences read.",
+    )
+    compared: bool = Field(
+        False,
+        description="Whether the answer was compared with the others for a conflict: a typed "
+        "value whose sentence is about what the question asks (coverage at least half the "
+        "best-covered answer's).",
+    )
     attributed_to: str | None = Field(
         None, description="Who the sentence credits the claim to ('a U.S. official')."
     )
@@ -352,6 +363,7 @@ def search_body(query: str, result: SearchResult, took_ms: float) -> dict[str, A
 def ask_body(question: str, result: AskResult, per_source: int, took_ms: float) -> dict[str, Any]:
     """The body of an /ask response (`AskResponse`)."""
     comparison = result.comparison
+    compared = {doc_id for group in comparison.groups for doc_id in group.doc_ids}
     return {
         "question": question,
         "took_ms": round(took_ms, 2),
@@ -369,6 +381,8 @@ def ask_body(question: str, result: AskResult, per_source: int, took_ms: float) 
                 "sentence": a.sentence,
                 "value": a.value.as_dict() if a.value is not None else None,
                 "score": a.score,
+                "coverage": a.coverage,
+                "compared": a.document.id in compared,
                 "attributed_to": a.attributed_to,
                 "story_id": a.story_id,
                 "citation": {

@@ -74,8 +74,10 @@ def stem(word: str) -> str:
     return stemmer().stemWord(word)  # type: ignore[no-any-return]
 
 
+@lru_cache(maxsize=1 << 15)
 def stems(text: str) -> frozenset[str]:
-    """The stems of the content words of `text` (stopwords left out)."""
+    """The stems of the content words of `text` (stopwords left out); remembered, as
+    `words` is."""
     stop = stopwords()
     return frozenset(stem(w) for w in word_list(text) if w not in stop)
 

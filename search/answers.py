@@ -17,7 +17,9 @@ stories listed so a client can ask again within one of them.
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -28,7 +30,7 @@ from index.documents import Document
 from index.embed import Embedder
 from index.errors import BadRequest
 from index.stories import Story
-from index.text import stem, stopwords, word_list
+from index.text import stem, stems, stopwords, word_list
 from index.words import zipf
 from search.attribution import find_attribution
 from search.claims import Quantity
@@ -50,6 +52,7 @@ MAX_SOURCES = 20
 SENTENCE_WEIGHT = 0.5
 SPAN_WEIGHT = 0.4
 PASSAGE_WEIGHT = 0.1
+COVERAGE_WEIGHT = 0.1
 # Below this combined score a typed answer (a count, a name, a place) is no answer:
 # a figure about something else ("wounded dozens of others" in the airstrikes, for
 # "How many were injured?" about the protest) scores under it.
@@ -71,6 +74,11 @@ ENGLISH_ZIPF = 3.0
 _SPEECH_TYPES = ("other", "manner")
 # Other matching stories listed beside the one answered.
 OTHER_STORIES = 5
+# A typed answer is compared with the others (and can raise a conflict) only when its
+# sentence holds at least this share of the specific question words that the best-covered
+# answer holds: a figure from a sentence about something else in the story ("the debt"
+# for a question about the offer) is shown, but it is no rival claim.
+CLAIM_COVERAGE = 0.5
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,8 @@ class Answer:
     # What the span is: a typed value ("quantity", "date", "person", "organization",
     # "place"), a "phrase" or "clause" of the sentence, a "quote", or the whole "sentence".
     answer_type: str = "sentence"
+    # Share of the question's specific words (weighted by `keyword_weights`) the sentence holds.
+    coverage: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -188,21 +198,71 @@ def answer_from_ranking(
     result = rank_to_result(
         corpus, ranking, SearchOptions(k=options.k, per_source=PASSAGES_PER_DOCUMENT)
     )
+    groups = result.by_source[:MAX_SOURCES]
+    read = [text for group in groups for hit in group.hits for text in hit.passage.sentence_texts()]
+    # The question's keywords, and the terms of what it asks about as one alternative
+    # ("killed": "kill", "dead", "death").
+    target = tuple(t for t in analysis.target_terms if t.isalpha())
+    terms = [(stem(k),) for k in analysis.keywords] + ([target] if target else [])
+    weights = keyword_weights(terms, read)
     answers = []
-    for group in result.by_source[:MAX_SOURCES]:
-        reader = _DocumentReader(corpus, group.document, analysis, speech, vector)
+    for group in groups:
+        reader = _DocumentReader(corpus, group.document, analysis, speech, vector, weights)
         best = reader.best_answer([hit.passage for hit in group.hits])
         if best is not None:
             answers.append(replace(best, story_id=group.story_id))
     answers.sort(key=lambda a: -a.score)
-    # Only typed values are compared: a sentence or phrase answer never raises a conflict.
-    claims = [
-        Claim(a.document.id, a.document.source, a.answer, a.value, a.answer_type, a.story_id)
-        for a in answers
-        if a.answer_type in TYPED
-    ]
     shown = rank_to_result(corpus, ranking, options)
-    return AskResult(analysis, tuple(answers), compare_claims(claims), shown)
+    return AskResult(analysis, tuple(answers), compare_claims(claims_of(answers)), shown)
+
+
+def claims_of(answers: Sequence[Answer]) -> list[Claim]:
+    """The answers compared for conflicts: typed values (a sentence or phrase answer never
+    raises a conflict) whose sentences are about what the question asks (CLAIM_COVERAGE)."""
+    typed = [a for a in answers if a.answer_type in TYPED]
+    floor = CLAIM_COVERAGE * max((a.coverage for a in typed), default=0.0)
+    return [
+        Claim(a.document.id, a.document.source, a.answer, a.value, a.answer_type, a.story_id)
+        for a in typed
+        if a.coverage >= floor
+    ]
+
+
+def keyword_weights(
+    keywords: Sequence[tuple[str, ...]], sentences: Sequence[str]
+) -> dict[tuple[str, ...], float]:
+    """How specific each question keyword (a stem, or stems that are alternatives) is
+    among the sentences read for it.
+
+    A word in most of them names the story ("Dome", "embassy") and tells its answers
+    apart little; a rare one ("creditors") says which sentence answers. Weighted like an
+    inverse document frequency over the sentences read, so it needs no corpus statistics.
+    """
+    count = len(sentences)
+    held = [stems(sentence) for sentence in sentences]
+    return {
+        k: math.log(1 + count / (1 + sum(_holds(words, k) for words in held)))
+        for k in dict.fromkeys(keywords)
+        if any(k)
+    }
+
+
+def keyword_coverage(weights: dict[tuple[str, ...], float], sentence: str) -> float:
+    """The weighted share of the question's keywords that `sentence` holds (0..1)."""
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    held = stems(sentence)
+    return sum(weight for k, weight in weights.items() if _holds(held, k)) / total
+
+
+def _holds(words: frozenset[str], terms: tuple[str, ...]) -> bool:
+    """A sentence's stems hold one of the terms: the stem itself, or (4+ letters) a word
+    it begins ("kill" in "killings")."""
+    return any(
+        term in words or (len(term) >= 4 and any(w.startswith(term) for w in words))
+        for term in terms
+    )
 
 
 class _DocumentReader:
@@ -215,8 +275,10 @@ class _DocumentReader:
         analysis: QuestionAnalysis,
         speech: SpeechQuestion | None,
         vector: np.ndarray,
+        weights: dict[tuple[str, ...], float] | None = None,
     ) -> None:
         self.corpus = corpus
+        self.weights = weights or {}
         self.document = document
         self.analysis = analysis
         self.speech = speech
@@ -301,7 +363,13 @@ class _DocumentReader:
                 if answer_type == "place" and not is_place(tuple(word_list(extraction.text))):
                     # "out of the country": a phrase, not a place a gazetteer can normalise.
                     answer_type = "phrase"
-        score = SENTENCE_WEIGHT * similarity + SPAN_WEIGHT * span_score + passage_score
+        coverage = keyword_coverage(self.weights, sentence)
+        score = (
+            SENTENCE_WEIGHT * similarity
+            + SPAN_WEIGHT * span_score
+            + passage_score
+            + COVERAGE_WEIGHT * coverage
+        )
         if answer_type in TYPED and score < MIN_ANSWER_SCORE:
             return None
         return Answer(
@@ -316,6 +384,7 @@ class _DocumentReader:
             value=value,
             score=round(score, 4),
             answer_type=answer_type,
+            coverage=round(coverage, 4),
         )
 
     def _neighbour(self, span: tuple[int, int], step: int) -> str | None:

@@ -87,7 +87,11 @@ def extract_answer(analysis: QuestionAnalysis, sentence: str) -> Extraction | No
 
 def _in_question(analysis: QuestionAnalysis, text: str) -> bool:
     """True when every content word of `text` is a word of the question."""
-    content = {stem(w.lower) for w in _words(text) if w.lower not in stopwords()}
+    content = {
+        stem(w.lower)
+        for w in _words(text)
+        if w.lower not in stopwords() and w.lower.rstrip(".") not in _LEGAL_SUFFIXES
+    }
     content.discard("")
     return bool(content) and content <= analysis.stems
 
@@ -339,7 +343,14 @@ _UNIT_CLASSES: dict[str, re.Pattern[str]] = {
     ),
 }
 _WANTED_UNIT = (
-    ("percent", re.compile(r"\b(?:percentage|percent|proportion|share|portion|fraction|rate)\b")),
+    (
+        "percent",
+        # "what share of", "how big a stake"; not "price per share".
+        re.compile(
+            r"(?<!per-)(?<!per )\b(?:percentage|percent|proportion|share|portion|fraction|rate"
+            r"|stake)\b"
+        ),
+    ),
     (
         "money",
         re.compile(
@@ -365,14 +376,18 @@ def _wanted_unit_of(question: str) -> str | None:
 
 
 def _unit_fit(wanted: str | None, mention: QuantityMention) -> float:
-    """+0.35 for a figure in the unit the question asks for, -0.2 for one in another unit."""
+    """+0.35 for a figure in the unit the question asks for; one in another unit ("89 pct"
+    for a price) is no answer to it."""
     if wanted is None:
         return 0.0
     if _UNIT_CLASSES[wanted].search(mention.text):
         return 0.35
     if any(p.search(mention.text) for k, p in _UNIT_CLASSES.items() if k != wanted):
-        return -0.2
+        return _WRONG_UNIT
     return 0.0
+
+
+_WRONG_UNIT = -0.6
 
 
 def _names_target_noun(analysis: QuestionAnalysis, mention: QuantityMention) -> bool:
@@ -453,10 +468,11 @@ def _keyword_bonus(
 
 # --- names: person and organization ----------------------------------------------------------
 
-# A capitalised word ("Grisham", "McDonald", "Abdul-Mahdi", "O'Brien") or a particle
-# name ("al-Yasiri"); run-together junk such as "TrumpDonald" is no name.
+# A capitalised word ("Grisham", "McDonald", "Abdul-Mahdi", "O'Brien", "TransCanada") or a
+# particle name ("al-Yasiri"). (Run-together debris such as "TrumpDonald" is removed when
+# a document is cleaned, `index.clean`.)
 _NAME_WORD = (
-    r"(?:(?:Mc|Mac)?[A-Z][a-z]+(?:-[A-Z][a-z]+)*(?:['’][A-Z][a-z]+)?"
+    r"(?:[A-Z][a-z]+(?:[A-Z][a-z]+)*(?:-[A-Z][a-z]+)*(?:['’][A-Z][a-z]+)?"
     r"|(?:al|el|bin|ibn|abu|de|da|van|von)-[A-Z][a-z]+|[A-Z]{2,6}s?)(?![A-Za-z])"
 )
 _NAME_RE = re.compile(
@@ -473,6 +489,7 @@ _LEADING = frozenset(
     ambassador chief spokesman spokeswoman spokesperson sheikh king queen prince princess
     pope saint st judge justice officer commander leader speaker chairman chairwoman chair
     director manager executive founder owner chancellor mayor premier emperor lord sir
+    another other former late acting outgoing incoming
     said says told according now today yesterday here there still even only just although
     though since because until despite during under over with without from by to into like
     unlike both all some many most several few each every no not what who which where why
@@ -493,8 +510,15 @@ _ORG_WORDS = frozenset(
     company corporation corp corp. co co. inc inc. ltd ltd. plc llc ag sa nv bv gmbh
     holdings industries international enterprises partners bank airlines airways motors
     systems technologies communications network news times post press journal herald
-    tribune television radio broadcasting studios records exchange reserve""".split()
+    tribune television radio broadcasting studios records exchange reserve mines mining
+    resources petroleum oil energy steel chemical chemicals electric foods stores capital
+    securities investments insurance services products pharmaceuticals""".split()
 )
+
+
+# The legal form after a company's name: "Dome Petroleum Ltd" is the question's "Dome
+# Petroleum", and "Ltd" alone names nothing.
+_LEGAL_SUFFIXES = frozenset("inc ltd corp co plc llc ag sa nv bv gmbh lp spa".split())
 
 
 @dataclass(frozen=True)
@@ -528,6 +552,10 @@ def _names(sentence: str, *, person: bool) -> tuple[_Name, ...]:
             continue
         if len(lowered) == 1 and _common_word(lowered[0], sentence, start):
             continue  # "Dozens of people stormed ...": a sentence's first word, not a name
+        if all(t in _LEGAL_SUFFIXES for t in lowered):
+            continue  # "Ltd" left over from a name that the pattern could not read
+        if sentence[max(0, start - 1) : start] == "<" and _is_acronym(sentence[start:end]):
+            continue  # a newswire's ticker code: "Dome Petroleum Ltd <DMP.MO>"
         names.append(_Name(start, end, sentence[start:end], lowered))
     return tuple(names)
 
@@ -540,7 +568,11 @@ def _common_word(token: str, sentence: str, start: int) -> bool:
     """A capitalised word that opens a sentence and is a common English word."""
     before = sentence[max(0, start - 4) : start]
     opens = start == 0 or re.search(r"(?:^|[.!?:\"“]\s*|\n)\s*$", before)
-    return bool(opens) and (token in stopwords() or zipf(token) >= 4.0)
+    if not opens:
+        return False
+    # "Analysts said ...": a plural of a common word is no name either.
+    singular = token[:-1] if token.endswith("s") and len(token) > 4 else token
+    return token in stopwords() or max(zipf(token), zipf(singular)) >= 4.0
 
 
 def _clean_token(token: str) -> str:
@@ -630,6 +662,8 @@ def _person_candidates(analysis: QuestionAnalysis, sentence: str) -> list[_Candi
             )
         if _is_orgish(name) or is_place(name.tokens):
             continue
+        if any(is_nationality(t) for t in name.tokens):
+            continue  # "Western Canadian", "Royal Dutch": not a person's name
         personal = 0.1 if len(name.tokens) >= 2 else 0.0
         if heads:
             link = 0.0

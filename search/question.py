@@ -68,6 +68,16 @@ class QuestionAnalysis:
 
 def analyze_question(question: str) -> QuestionAnalysis:
     """Classify `question` and name what it asks about; pure rules, no model."""
+    lead = _LEADING_CLAUSE_RE.match(question)
+    if lead is not None:
+        # "If the mine stays open, how long will it take ...": the question proper follows
+        # the comma; the leading clause still gives keywords.
+        asked = analyze_question(question[lead.end() :])
+        head = [w for w in word_list(question[: lead.end()]) if w not in stopwords()]
+        extra = _keywords(head, asked.target_terms)
+        keywords = tuple(dict.fromkeys((*asked.keywords, *extra)))
+        stems = asked.stems | {stem(w) for w in extra}
+        return replace(asked, text=question, keywords=keywords, stems=frozenset(stems))
     words = word_list(question)
     lower = " ".join(words)
     analysis = next(
@@ -79,6 +89,12 @@ def analyze_question(question: str) -> QuestionAnalysis:
     return replace(analysis, verb=verb, passive=passive, stems=stems)
 
 
+# A clause before the question word: "If ..., how long", "Besides X, who", "In 1987, which".
+_LEADING_CLAUSE_RE = re.compile(
+    r"^(?!\s*(?:what|which|who|whom|whose|when|where|why|how)\b)[^,?]{3,}?,\s*"
+    r"(?=(?:what|which|who|whom|whose|when|where|why|how)\b)",
+    re.IGNORECASE,
+)
 _AUXILIARIES = frozenset(
     "is are was were be been being am do does did has have had will would can could should "
     "may might must shall".split()
@@ -223,13 +239,14 @@ _MEASURE_NOUNS = frozenset(
     value total area length height distance age toll budget capacity revenue sales profit
     loss debt output production income salary fee fine sum worth weight depth speed
     temperature magnitude figure count majority margin portion stake fee premium dividend
-    payment bid offer""".split()
+    payment bid offer estimate""".split()
 )
 _QUANTITY_RE = re.compile(
     r"^how (?:many|much)\b|\bhow (?:many|much)\b|\bnumber of\b|\bdeath toll\b"
     r"|^how (?P<adj>\w+)\b"
     r"|\b(?:what|which) (?P<share>percentage|percent|proportion|share|fraction|amount)\b"
-    r"|\b(?:what|which) (?:is|was|are|were) (?:the |its |their |his |her )?(?P<noun>\w+(?: \w+)?)"
+    r"|\b(?:what|which) (?:is|was|are|were) (?:the |its |their |his |her )?(?:[\w-]+'s )?"
+    r"(?P<noun>\w+(?: \w+)?)"
     r"|^(?:\w+ )?(?:what|which) (?P<direct>[\w'-]+(?: [\w'-]+)?(?: [\w'-]+)?)"
 )
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from test_api import _client, _wait_ready
 
 from index.text import find_dates, quoted_spans, stem
-from search.answers import reason_clause, unreadable
+from search.answers import keyword_coverage, keyword_weights, reason_clause, unreadable
 from search.conflicts import Claim, compare_claims
 from search.evaluate import exact_match, normalize_answer, token_f1
 from search.extract import extract_answer
@@ -38,6 +38,9 @@ from search.question import analyze_question
         ("Why did the talks collapse?", "reason"),
         ("How did the protesters get in?", "manner"),
         ("What did the minister say?", "other"),
+        ("If the mine stays open, how long will repairs take?", "quantity"),
+        ("Besides the police, who is investigating the fire?", "person"),
+        ("What was the company's estimate of the damage?", "quantity"),
     ],
 )
 def test_question_types_of_general_english(question: str, answer_type: str) -> None:
@@ -86,6 +89,45 @@ def test_a_how_much_question_takes_the_money_not_the_days() -> None:
         "In the past two days the company received an offer worth 3.2 billion dlrs.",
     )
     assert extraction is not None and extraction.text == "3.2 billion dlrs"
+
+
+def test_a_price_question_takes_no_percentage() -> None:
+    analysis = analyze_question("What per-share price did the bidder offer for the stock?")
+    sentence = "The bidder holds 19.9 pct of the stock and offered 48.50 dlrs per share."
+    extraction = extract_answer(analysis, sentence)
+    assert extraction is not None and extraction.text.startswith("48.50 dlrs")
+    only_percent = extract_answer(analysis, "The bidder now holds 19.9 pct of the stock.")
+    assert only_percent is None
+
+
+def test_company_names_are_read_whole_and_ticker_codes_are_not_names() -> None:
+    analysis = analyze_question("Which company bid for Dome Petroleum?")
+    sentence = "TransCanada PipeLines Ltd <TRP> bid for Dome Petroleum Ltd <DMP> yesterday."
+    extraction = extract_answer(analysis, sentence)
+    assert extraction is not None and extraction.text == "TransCanada PipeLines Ltd"
+
+
+def test_provinces_are_places_and_not_people() -> None:
+    assert is_place(("quebec",)) and is_place(("new", "south", "wales"))
+    assert not is_place(("eastern",))  # a common word that is also a province's name
+    extraction = extract_answer(
+        analyze_question("Who said the mine would reopen?"),
+        "Quebec officials said the mine would reopen, Marc Tremblay said.",
+    )
+    assert extraction is None or extraction.text != "Quebec"
+
+
+def test_specific_question_words_weigh_more_than_the_story_s_own() -> None:
+    read = [
+        "Acme received an offer from Globex.",
+        "Acme shares rose after the Globex offer.",
+        "Acme's creditors would get 3.87 billion dlrs in cash under the offer.",
+        "Acme has debt of 4.5 billion dlrs.",
+    ]
+    weights = keyword_weights([(stem(w),) for w in ("acme", "creditors", "cash")], read)
+    assert weights[(stem("creditors"),)] > weights[(stem("acme"),)]
+    assert keyword_coverage(weights, read[2]) == 1.0
+    assert keyword_coverage(weights, read[3]) < 0.3
 
 
 def test_dates_conflict_only_when_a_stated_part_differs() -> None:
@@ -148,6 +190,8 @@ def test_ask_marks_each_answer_s_type_and_explains_an_unreadable_question(
     odd = client.post("/ask", json={"question": "and the of it?"})
     assert odd.status_code == 200
     assert odd.json()["answers"] == [] and "function words" in odd.json()["note"]
+    for answer in body["answers"]:
+        assert 0.0 <= answer["coverage"] <= 1.0
     yes_no = client.post("/ask", json={"question": "Were embassy staff evacuated?"}).json()
     assert yes_no["answer_type"] == "yes_no" and yes_no["conflict"] is False
     assert all(a["answer_type"] == "sentence" for a in yes_no["answers"])
