@@ -74,6 +74,15 @@ def stem(word: str) -> str:
     return stemmer().stemWord(word)  # type: ignore[no-any-return]
 
 
+@lru_cache(maxsize=200_000)
+def lemma(word: str) -> str:
+    """The dictionary form of an English word, by simplemma ("sang" -> "sing", "bought" ->
+    "buy"); the Snowball stem cannot undo an irregular verb."""
+    import simplemma
+
+    return str(simplemma.lemmatize(word.lower(), lang="en"))
+
+
 @lru_cache(maxsize=1 << 15)
 def stems(text: str) -> frozenset[str]:
     """The stems of the content words of `text` (stopwords left out); remembered, as

@@ -49,7 +49,7 @@ PASSAGES_PER_DOCUMENT = 4
 MAX_SOURCES = 20
 # Weights of a sentence's score: its similarity to the question, the extracted
 # span's own score, and its passage's place in the document's ranking.
-SENTENCE_WEIGHT = 0.5
+SENTENCE_WEIGHT = 0.7
 SPAN_WEIGHT = 0.4
 PASSAGE_WEIGHT = 0.1
 COVERAGE_WEIGHT = 0.1

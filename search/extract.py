@@ -47,7 +47,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from index.text import DATE_RE, Word, inside, quoted_spans, stem, stopwords
+from index.text import DATE_RE, Word, inside, lemma, quoted_spans, stem, stopwords
 from index.text import words as _words
 from index.words import zipf
 from search.claims import Quantity, QuantityMention, find_quantities
@@ -178,8 +178,8 @@ def _verb_positions(sentence: str, verb: str) -> tuple[tuple[int, bool], ...]:
     words = _words(sentence)
     found = []
     for i, word in enumerate(words):
-        if stem(word.lower) != verb:
-            continue
+        if stem(word.lower) != verb and stem(lemma(word.lower)) != verb:
+            continue  # "sang" is the question's "sing" by its lemma
         before = [w.lower for w in words[max(0, i - 3) : i]]
         passive = any(b in _BE_FORMS for b in before) and word.lower.endswith(("ed", "en", "t"))
         found.append((i, passive))
@@ -207,6 +207,8 @@ def _role_fit(
             # Before the verb: the agent of an active sentence, the patient of a passive one.
             role = "patient" if passive else "agent"
         elif first > index and first - index <= _ROLE_REACH:
+            if re.search(r"[,.;:!?]", text[words[index].end : words[first].start]):
+                continue  # "sang the anthem, while Matlin ...": another clause's words
             between = [w.lower for w in words[index + 1 : first]]
             if passive:
                 if "by" not in between:
@@ -745,13 +747,25 @@ def _place_candidates(analysis: QuestionAnalysis, sentence: str) -> list[_Candid
         candidates = _agent_adjectives(sentence, keyword_stems)
         wants_country = analysis.target in ("country", "nation")
         for name in _names(sentence, person=False):
-            if not (is_country(name.tokens) if wants_country else is_place(name.tokens)):
+            if not (is_country(name.tokens) if wants_country else _placed(name, sentence)):
                 continue
             fit = _role_fit(analysis, words, name.start, name.end, sentence)
             score = 0.25 + fit + _keyword_proximity(spots, name.start, name.end) * 0.5
+            if analysis.target in _LOCAL_KINDS:
+                # "In which town ...?": "Murdochville" of "Murdochville, Quebec", not "Quebec".
+                if _IN_REGION_RE.match(sentence, name.end):
+                    score += 0.15
+                elif re.search(r"[A-Za-z],\s+$", sentence[max(0, name.start - 3) : name.start]):
+                    score -= 0.1
             candidates.append(_Candidate(name.text, name.start, name.end, None, score))
         return [_unquoted(c, quotes) for c in candidates]
     hits = _term_hits(words, analysis.target_terms[:1]) if analysis.target_terms else []
+    for m in _BASED_RE.finditer(sentence):
+        # "Calgary-based Dome": where the thing after it is based.
+        score = 0.3 + 0.4 * _keyword_proximity(spots, m.start(), m.end("place") + 12)
+        if any(0 <= words[i].start - m.end() <= 12 for i, _ in hits):
+            score += 0.3  # the asked subject follows: "Calgary-based Dome Petroleum"
+        candidates.append(_Candidate(m.group("place"), m.start(), m.end("place"), None, score))
     for m in _COPULA_PP_RE.finditer(sentence):
         # The asked subject must stand shortly before the verb: "Matthew Tueller, the
         # U.S. ambassador to Iraq, was out of the country".
@@ -780,6 +794,23 @@ def _place_candidates(analysis: QuestionAnalysis, sentence: str) -> list[_Candid
 _PLACE_KINDS = frozenset(
     "country nation city town capital province region state island continent".split()
 )
+_LOCAL_KINDS = frozenset("city town village".split())
+_BASED_RE = re.compile(r"\b(?P<place>[A-Z][a-z]+(?:\s[A-Z][a-z]+)?)-based\b")
+# "Murdochville, Quebec": a name followed by a gazetteer place is a town of that region.
+_IN_REGION_RE = re.compile(r",\s+(?P<region>[A-Z][a-z]+(?:\s[A-Z][a-z]+){0,2})\b")
+
+
+def _placed(name: _Name, sentence: str) -> bool:
+    """A gazetteer place, or a smaller one the sentence places in a region ("Murdochville,
+    Quebec") or names as a base ("Calgary-based")."""
+    if is_place(name.tokens):
+        return True
+    if _is_orgish(name) or any(is_nationality(t) for t in name.tokens):
+        return False
+    region = _IN_REGION_RE.match(sentence, name.end)
+    if region is not None:
+        return is_place(tuple(w.lower for w in _words(region.group("region"))))
+    return sentence.startswith("-based", name.end)
 
 
 def _agent_adjectives(sentence: str, keyword_stems: tuple[str, ...]) -> list[_Candidate]:
@@ -884,10 +915,11 @@ def _phrase_candidates(
     current: list[int] = []
     for i, word in enumerate(words):
         gap = sentence[words[i - 1].end : word.start] if i else ""
-        if (i and _PHRASE_BREAK_RE.search(gap)) or stem(word.lower) in asked:
+        in_question = stem(word.lower) in asked or stem(lemma(word.lower)) in asked
+        if (i and _PHRASE_BREAK_RE.search(gap)) or in_question:
             if current:
                 runs.append(current)
-            current = [] if stem(word.lower) in asked else [i]
+            current = [] if in_question else [i]
             continue
         current.append(i)
     if current:

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from index.text import stem, stopwords, word_list
+from index.text import words as text_words
 
 AnswerType = Literal[
     "quantity",
@@ -85,7 +86,7 @@ def analyze_question(question: str) -> QuestionAnalysis:
         QuestionAnalysis(question, "other", None, (), _keywords(words, ())),
     )
     stems = frozenset(stem(w) for w in words if w not in stopwords() and w not in _STOP)
-    verb, passive = _main_verb(words)
+    verb, passive = _main_verb(words, _capitalised(question))
     return replace(analysis, verb=verb, passive=passive, stems=stems)
 
 
@@ -114,7 +115,14 @@ _STOP = frozenset(
 )
 
 
-def _main_verb(words: list[str]) -> tuple[str | None, bool]:
+def _capitalised(question: str) -> frozenset[str]:
+    """The lower-cased words the question writes with a capital, past its first word:
+    names ("what did Lady Gaga sing": "lady", "gaga")."""
+    found = [question[w.start : w.end] for w in text_words(question)][1:]
+    return frozenset(w.lower().replace("’", "'") for w in found if w[:1].isupper())
+
+
+def _main_verb(words: list[str], names: frozenset[str] = frozenset()) -> tuple[str | None, bool]:
     """The stem of the verb after the question word, and whether it is passive.
 
     "who was blamed for" -> (blame, passive); "who founded the" -> (found, active);
@@ -143,7 +151,11 @@ def _main_verb(words: list[str]) -> tuple[str | None, bool]:
         content = [w for w in run if w not in _STOP and "." not in w]
         if not content:
             return None, False
-        # "did protesters storm the embassy": subject, then verb; "did Trump say": the same.
+        # "did protesters storm the embassy": subject, then verb; "did Lady Gaga sing": the
+        # subject is the run of capitalised words, the verb the word after it.
+        if content[0] in names:
+            after = [w for w in content if w not in names]
+            return (stem(after[0]), True) if after else (None, False)
         return stem(content[1] if len(content) > 1 else content[0]), True
     if (
         rest
@@ -406,6 +418,10 @@ def _organization(question: str, words: list[str], lower: str) -> QuestionAnalys
     noun = _which_noun(lower, _ORG_NOUNS)
     if noun is None:
         return None
+    after = lower.split()
+    at = next((i for i, w in enumerate(after) if _singular(w) == noun or w == noun), None)
+    if at is not None and at + 1 < len(after) and _is_role_noun(after[at + 1]):
+        return None  # "which party leader", "which company president": a person
     return QuestionAnalysis(
         question, "organization", noun, (noun,), _keywords(words, (noun, noun + "s"))
     )
@@ -490,7 +506,7 @@ def _person(question: str, words: list[str], lower: str) -> QuestionAnalysis | N
         return _role(question, words, named.group("role"))
     which = re.match(r"^(?:\w+ )?(?:which|what) ", lower)
     if which is not None:
-        after = lower[which.end() :].split()[:3]
+        after = lower[which.end() :].split()[:4]
         for n, word in enumerate(after):
             if _is_role_noun(word):
                 # "Which Democratic senator switched ...": a person, in the asked role.
