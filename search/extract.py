@@ -67,8 +67,11 @@ class Extraction:
     score: float
 
 
-def extract_answer(analysis: QuestionAnalysis, sentence: str) -> Extraction | None:
-    """The span of `sentence` that best answers the question, or None below MIN_SCORE."""
+def extract_answer(
+    analysis: QuestionAnalysis, sentence: str, floor: float = MIN_SCORE
+) -> Extraction | None:
+    """The span of `sentence` that best answers the question, or None at `floor` or below
+    (MIN_SCORE for a typed answer)."""
     extractor = _EXTRACTORS.get(analysis.answer_type)
     if extractor is None:
         return None
@@ -77,7 +80,7 @@ def extract_answer(analysis: QuestionAnalysis, sentence: str) -> Extraction | No
         return None
     # Highest score wins; ties go to the earlier span so results are deterministic.
     best = max(candidates, key=lambda c: (c.score, -c.start))
-    if best.score <= MIN_SCORE:
+    if best.score <= floor:
         return None
     return Extraction(best.text, best.start, best.end, best.value, round(min(best.score, 1.0), 3))
 

