@@ -298,6 +298,7 @@ class _DocumentReader:
         self.corpus = corpus
         self.weights = weights or {}
         self.fallback_floor = MIN_FALLBACK_SIMILARITY
+        self.closest = 1.0
         self.document = document
         self.analysis = analysis
         self.speech = speech
@@ -329,6 +330,7 @@ class _DocumentReader:
         self, sentences: list[tuple[int, Passage, tuple[int, int], float]], closest: float
     ) -> Answer | None:
         best: Answer | None = None
+        self.closest = closest
         self.fallback_floor = max(MIN_SENTENCE_SIMILARITY, min(MIN_FALLBACK_SIMILARITY, closest))
         for place, passage, span, similarity in sentences:
             candidate = self._answer(passage, span, similarity, place)
@@ -379,11 +381,12 @@ class _DocumentReader:
                     1.0 if answer_type == "other" else 0.5
                 )
                 span_start, span_end = 0, len(sentence)
-                if extraction is None and answer_type != "quantity":
+                if extraction is None and (answer_type != "quantity" or similarity >= self.closest):
                     # A span of the asked kind too weak to be a typed value still says which
-                    # words of the sentence answer ("Who ...?" -> the likeliest name). Not a
-                    # figure: one under the threshold is about something else ("wounded
-                    # dozens of others" in another attack, for "How many were injured?").
+                    # words of the sentence answer ("Who ...?" -> the likeliest name). A
+                    # figure only in the sentence closest to the question of all: elsewhere
+                    # a weak one is about something else ("wounded dozens of others" in
+                    # another attack, for "How many were injured?").
                     extraction = extract_answer(self.analysis, sentence, floor=WEAK_SPAN)
                 if extraction is not None:  # "other": the phrase, with the sentence's score
                     span_start, span_end = extraction.start, extraction.end
