@@ -10,8 +10,17 @@ import pytest
 from fastapi.testclient import TestClient
 from test_api import _client, _wait_ready
 
+from index.chunk import Passage
+from index.documents import Document
 from index.text import find_dates, quoted_spans, stem
-from search.answers import keyword_coverage, keyword_weights, reason_clause, unreadable
+from search.answers import (
+    Answer,
+    claims_of,
+    keyword_coverage,
+    keyword_weights,
+    reason_clause,
+    unreadable,
+)
 from search.conflicts import Claim, compare_claims
 from search.evaluate import exact_match, normalize_answer, token_f1
 from search.extract import extract_answer
@@ -128,6 +137,23 @@ def test_specific_question_words_weigh_more_than_the_story_s_own() -> None:
     assert weights[(stem("creditors"),)] > weights[(stem("acme"),)]
     assert keyword_coverage(weights, read[2]) == 1.0
     assert keyword_coverage(weights, read[3]) < 0.3
+
+
+def test_a_figure_from_a_sentence_about_something_else_raises_no_conflict() -> None:
+    def answer(doc_id: str, text: str, coverage: float) -> Answer:
+        document = Document(doc_id, f"{text} is the figure.", source=doc_id.upper())
+        passage = Passage(f"{doc_id}#0", doc_id, document.text, 0, len(document.text))
+        end = len(document.text)
+        return Answer(
+            document, passage, text, document.text, 0, end, 0, len(text), None, 0.7,
+            answer_type="quantity", coverage=coverage,
+        )  # fmt: skip
+
+    on_topic = [answer("a", "3.87 billion dlrs", 1.0), answer("b", "3.87 billion dlrs", 0.8)]
+    off_topic = answer("c", "4.5 billion dlrs", 0.2)  # a sentence about the debt
+    compared = claims_of([*on_topic, off_topic])
+    assert [claim.doc_id for claim in compared] == ["a", "b"]
+    assert not compare_claims(compared).conflict
 
 
 def test_dates_conflict_only_when_a_stated_part_differs() -> None:
