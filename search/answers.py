@@ -91,6 +91,9 @@ OTHER_STORIES = 5
 # answer holds: a figure from a sentence about something else in the story ("the debt"
 # for a question about the offer) is shown, but it is no rival claim.
 CLAIM_COVERAGE = 0.5
+# A name, place or date needs more: a document that never names the one asked about still
+# names somebody, in a sentence about the story but not about the question.
+NAME_CLAIM_COVERAGE = 0.8
 
 
 @dataclass(frozen=True)
@@ -238,11 +241,11 @@ def claims_of(answers: Sequence[Answer]) -> list[Claim]:
     """The answers compared for conflicts: typed values (a sentence or phrase answer never
     raises a conflict) whose sentences are about what the question asks (CLAIM_COVERAGE)."""
     typed = [a for a in answers if a.answer_type in TYPED]
-    floor = CLAIM_COVERAGE * max((a.coverage for a in typed), default=0.0)
+    top = max((a.coverage for a in typed), default=0.0)
     return [
         Claim(a.document.id, a.document.source, a.answer, a.value, a.answer_type, a.story_id)
         for a in typed
-        if a.coverage >= floor
+        if a.coverage >= top * (CLAIM_COVERAGE if a.value is not None else NAME_CLAIM_COVERAGE)
     ]
 
 
