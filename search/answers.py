@@ -218,6 +218,8 @@ def answer_from_ranking(
     # The question's keywords, and the terms of what it asks about as one alternative
     # ("killed": "kill", "dead", "death").
     target = tuple(t for t in analysis.target_terms if t.isalpha())
+    if len(target) == 1:
+        target = tuple(dict.fromkeys((*target, stem(target[0]))))  # "estimate": "estim"
     terms = [(stem(k),) for k in analysis.keywords] + ([target] if target else [])
     weights = keyword_weights(terms, read)
     readers = []
@@ -278,8 +280,12 @@ def keyword_coverage(weights: dict[tuple[str, ...], float], sentence: str) -> fl
 
 
 def _holds(words: frozenset[str], terms: tuple[str, ...]) -> bool:
-    """A sentence's stems hold one of the terms: the stem itself, or (4+ letters) a word
-    it begins ("kill" in "killings")."""
+    """A sentence's stems hold a keyword (its stem), or one of the alternative terms of
+    what the question asks about: the term or (4+ letters) a word it begins ("kill" in
+    "killings"). Only alternatives are matched as prefixes: scanning every word for every
+    keyword of every sentence read doubled /ask's p95."""
+    if len(terms) == 1:
+        return terms[0] in words
     return any(
         term in words or (len(term) >= 4 and any(w.startswith(term) for w in words))
         for term in terms
