@@ -257,7 +257,7 @@ def keyword_weights(
     """How specific each question keyword (a stem, or stems that are alternatives) is
     among the sentences read for it.
 
-    A word in most of them names the story ("Dome", "embassy") and tells its answers
+    A word in most of them names the story ("Acme", "embassy") and tells its answers
     apart little; a rare one ("creditors") says which sentence answers. Weighted like an
     inverse document frequency over the sentences read, so it needs no corpus statistics.
     """

@@ -473,7 +473,7 @@ def _keyword_bonus(
 
 # --- names: person and organization ----------------------------------------------------------
 
-# A capitalised word ("Grisham", "McDonald", "Abdul-Mahdi", "O'Brien", "TransCanada") or a
+# A capitalised word ("Grisham", "McDonald", "Abdul-Mahdi", "O'Brien", "PayPal") or a
 # particle name ("al-Yasiri"). (Run-together debris such as "TrumpDonald" is removed when
 # a document is cleaned, `index.clean`.)
 _NAME_WORD = (
@@ -521,8 +521,8 @@ _ORG_WORDS = frozenset(
 )
 
 
-# The legal form after a company's name: "Dome Petroleum Ltd" is the question's "Dome
-# Petroleum", and "Ltd" alone names nothing.
+# The legal form after a company's name: "Acme Mining Ltd" is the question's "Acme
+# Mining", and "Ltd" alone names nothing.
 _LEGAL_SUFFIXES = frozenset("inc ltd corp co plc llc ag sa nv bv gmbh lp spa".split())
 
 
@@ -560,7 +560,7 @@ def _names(sentence: str, *, person: bool) -> tuple[_Name, ...]:
         if all(t in _LEGAL_SUFFIXES for t in lowered):
             continue  # "Ltd" left over from a name that the pattern could not read
         if sentence[max(0, start - 1) : start] == "<" and _is_acronym(sentence[start:end]):
-            continue  # a newswire's ticker code: "Dome Petroleum Ltd <DMP.MO>"
+            continue  # a newswire's ticker code: "Acme Mining Ltd <ACM.TO>"
         names.append(_Name(start, end, sentence[start:end], lowered))
     return tuple(names)
 
@@ -755,7 +755,7 @@ def _place_candidates(analysis: QuestionAnalysis, sentence: str) -> list[_Candid
             fit = _role_fit(analysis, words, name.start, name.end, sentence)
             score = 0.25 + fit + _keyword_proximity(spots, name.start, name.end) * 0.5
             if analysis.target in _LOCAL_KINDS:
-                # "In which town ...?": "Murdochville" of "Murdochville, Quebec", not "Quebec".
+                # "In which town ...?": "Timmins" of "Timmins, Ontario", not "Ontario".
                 if _IN_REGION_RE.match(sentence, name.end):
                     score += 0.15
                 elif re.search(r"[A-Za-z],\s+$", sentence[max(0, name.start - 3) : name.start]):
@@ -764,10 +764,10 @@ def _place_candidates(analysis: QuestionAnalysis, sentence: str) -> list[_Candid
         return [_unquoted(c, quotes) for c in candidates]
     hits = _term_hits(words, analysis.target_terms[:1]) if analysis.target_terms else []
     for m in _BASED_RE.finditer(sentence):
-        # "Calgary-based Dome": where the thing after it is based.
+        # "Calgary-based Acme": where the thing after it is based.
         score = 0.3 + 0.4 * _keyword_proximity(spots, m.start(), m.end("place") + 12)
         if any(0 <= words[i].start - m.end() <= 12 for i, _ in hits):
-            score += 0.3  # the asked subject follows: "Calgary-based Dome Petroleum"
+            score += 0.3  # the asked subject follows: "Calgary-based Acme Mining"
         candidates.append(_Candidate(m.group("place"), m.start(), m.end("place"), None, score))
     for m in _COPULA_PP_RE.finditer(sentence):
         # The asked subject must stand shortly before the verb: "Matthew Tueller, the
@@ -799,13 +799,13 @@ _PLACE_KINDS = frozenset(
 )
 _LOCAL_KINDS = frozenset("city town village".split())
 _BASED_RE = re.compile(r"\b(?P<place>[A-Z][a-z]+(?:\s[A-Z][a-z]+)?)-based\b")
-# "Murdochville, Quebec": a name followed by a gazetteer place is a town of that region.
+# "Timmins, Ontario": a name followed by a gazetteer place is a town of that region.
 _IN_REGION_RE = re.compile(r",\s+(?P<region>[A-Z][a-z]+(?:\s[A-Z][a-z]+){0,2})\b")
 
 
 def _placed(name: _Name, sentence: str) -> bool:
-    """A gazetteer place, or a smaller one the sentence places in a region ("Murdochville,
-    Quebec") or names as a base ("Calgary-based")."""
+    """A gazetteer place, or a smaller one the sentence places in a region ("Timmins,
+    Ontario") or names as a base ("Calgary-based")."""
     if is_place(name.tokens):
         return True
     if _is_orgish(name) or any(is_nationality(t) for t in name.tokens):

@@ -110,10 +110,10 @@ def test_a_price_question_takes_no_percentage() -> None:
 
 
 def test_company_names_are_read_whole_and_ticker_codes_are_not_names() -> None:
-    analysis = analyze_question("Which company bid for Dome Petroleum?")
-    sentence = "TransCanada PipeLines Ltd <TRP> bid for Dome Petroleum Ltd <DMP> yesterday."
+    analysis = analyze_question("Which company bid for Acme Mining?")
+    sentence = "GlobexCorp PipeLines Ltd <GBX> bid for Acme Mining Ltd <ACM.TO> yesterday."
     extraction = extract_answer(analysis, sentence)
-    assert extraction is not None and extraction.text == "TransCanada PipeLines Ltd"
+    assert extraction is not None and extraction.text == "GlobexCorp PipeLines Ltd"
 
 
 def test_provinces_are_places_and_not_people() -> None:
