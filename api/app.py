@@ -17,7 +17,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from api.errors import install_error_handlers
+from api.errors import Forbidden, Unauthorized, install_error_handlers
 from api.limits import LimitsMiddleware
 from api.models import (
     AskRequest,
@@ -44,7 +44,7 @@ from api.settings import Settings
 from api.state import AppState
 from index.documents import is_valid_unicode, parse_document
 from index.embed import Embedder
-from index.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from index.errors import BadRequest, NotFound
 from index.live import LiveIndex
 from index.stories import Story
 from search.answers import ask

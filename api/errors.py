@@ -1,4 +1,6 @@
-"""One place that turns every error into `{"error": {"code", "message"}}` with its status."""
+"""One place that turns every error into `{"error": {"code", "message"}}` with its status:
+the domain errors of `index.errors` by `STATUS`, and the service's own (a missing key,
+writes disabled) defined here."""
 
 from __future__ import annotations
 
@@ -10,9 +12,48 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from index.errors import ParallaxError
+from index.errors import (
+    BadRequest,
+    DataDirLocked,
+    IndexMismatch,
+    NotFound,
+    NotReady,
+    ParallaxError,
+)
 
-log = logging.getLogger("parallax.api")
+log = logging.getLogger(__name__)
+
+
+class Unauthorized(ParallaxError):
+    """A wrong or missing bearer key."""
+
+    code = "unauthorized"
+
+
+class Forbidden(ParallaxError):
+    """Writes are disabled: no key is configured."""
+
+    code = "forbidden"
+
+
+# The HTTP status of each error; a subclass takes its nearest listed base's.
+STATUS: dict[type[ParallaxError], int] = {
+    BadRequest: 422,
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    DataDirLocked: 409,
+    NotReady: 503,
+    IndexMismatch: 503,
+}
+
+
+def status_of(error: ParallaxError) -> int:
+    """The status an error is answered with (500 for one no entry covers)."""
+    for kind in type(error).__mro__:
+        if kind in STATUS:
+            return STATUS[kind]  # type: ignore[index]
+    return 500
 
 
 def error_response(status: int, code: str, message: str) -> JSONResponse:
@@ -22,7 +63,7 @@ def error_response(status: int, code: str, message: str) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ParallaxError)
     async def domain_error(request: Request, exc: ParallaxError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message)
+        return error_response(status_of(exc), exc.code, exc.message)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

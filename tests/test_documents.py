@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from api.errors import status_of
 from conftest import SEEDS
 from index.documents import Document, load_jsonl, load_seeds
 from index.errors import DocumentError
@@ -153,4 +154,4 @@ def test_a_bad_line_is_refused_with_its_number_and_problem(
     assert message.startswith("line 3 of docs.jsonl")
     for problem in problems:
         assert problem in message
-    assert caught.value.status == 422
+    assert status_of(caught.value) == 422

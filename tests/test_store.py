@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from api.errors import status_of
 from index.documents import Document
 from index.embed import HashingEmbedder
 from index.errors import BadRequest, IndexMismatch, NotFound
@@ -121,7 +122,7 @@ def test_loading_for_another_model_names_both_models(hashing_index: LiveIndex) -
         IndexStore(_directory(hashing_index)).load("all-MiniLM-L6-v2", 384)
     assert "'hashing'" in caught.value.message
     assert "'all-MiniLM-L6-v2'" in caught.value.message
-    assert caught.value.status == 503
+    assert status_of(caught.value) == 503
 
 
 def test_loading_with_another_dimension_names_both_dimensions(hashing_index: LiveIndex) -> None:
@@ -137,7 +138,7 @@ def test_a_truncated_vectors_file_is_reported_as_corrupt(hashing_index: LiveInde
     vectors.write_bytes(data[: len(data) // 2])
     with pytest.raises(IndexCorrupt) as caught:
         open_index(_directory(hashing_index), HashingEmbedder(), Chunking())
-    assert caught.value.status == 503
+    assert status_of(caught.value) == 503
     assert str(_directory(hashing_index)) in caught.value.message
 
 
@@ -145,7 +146,7 @@ def test_a_missing_documents_file_is_reported_as_corrupt(hashing_index: LiveInde
     (_directory(hashing_index) / _manifest(hashing_index)["files"]["documents"]).unlink()
     with pytest.raises(IndexCorrupt) as caught:
         IndexStore(_directory(hashing_index)).load("hashing", 384)
-    assert caught.value.status == 503
+    assert status_of(caught.value) == 503
 
 
 @pytest.mark.parametrize("field", ["documents", "passages"])
@@ -157,7 +158,7 @@ def test_a_manifest_with_wrong_counts_is_reported_as_corrupt(
     (_directory(hashing_index) / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
     with pytest.raises(IndexCorrupt) as caught:
         IndexStore(_directory(hashing_index)).load("hashing", 384)
-    assert caught.value.status == 503
+    assert status_of(caught.value) == 503
     assert str(manifest[field]) in caught.value.message
 
 
@@ -299,7 +300,7 @@ def test_delete_removes_the_document_and_its_passages(hashing_index: LiveIndex) 
 def test_deleting_an_unknown_id_raises_not_found(hashing_index: LiveIndex) -> None:
     with pytest.raises(NotFound) as caught:
         hashing_index.delete("no-such-doc")
-    assert caught.value.status == 404
+    assert status_of(caught.value) == 404
     assert "'no-such-doc'" in caught.value.message
     assert hashing_index.corpus.generation == 1
 
@@ -309,7 +310,7 @@ def test_duplicate_ids_in_one_batch_are_refused(hashing_index: LiveIndex) -> Non
     with pytest.raises(BadRequest) as caught:
         hashing_index.upsert([NEW_DOC, twin])
     assert f"'{NEW_DOC.id}'" in caught.value.message
-    assert caught.value.status == 422
+    assert status_of(caught.value) == 422
     # Nothing of the batch was applied.
     assert NEW_DOC.id not in hashing_index.corpus.documents
     assert hashing_index.corpus.generation == 1
