@@ -51,7 +51,7 @@ from search.answers import ask
 from search.engine import SearchOptions, search
 from search.retrieve import Filters
 
-log = logging.getLogger("parallax.api")
+log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 
 _ERRORS: dict[int | str, dict[str, object]] = {

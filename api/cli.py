@@ -85,6 +85,7 @@ def with_settings(command: Callable[..., None]) -> Callable[..., None]:
             )
             errors.print(f"[red]error:[/red] invalid setting: {problems}")
             raise typer.Exit(2) from None
+        configure_logging(settings.log_level)
         try:
             command(*args, settings=settings, **kwargs)
         except ParallaxError as exc:
@@ -96,6 +97,16 @@ def with_settings(command: Callable[..., None]) -> Callable[..., None]:
     return wrapper
 
 
+def configure_logging(level: str) -> None:
+    """The same logging for every command, at `--log-level` (PARALLAX_LOG_LEVEL)."""
+    logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(level.upper())
+    # faiss logs each CPU-specific build it tries before the one that loads, httpx every
+    # request the evaluation client sends, bm25s each index it builds (at DEBUG, its own).
+    for noisy in ("faiss", "httpx", "bm25s"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
 @app.command()
 @with_settings
 def serve(settings: Settings) -> None:
@@ -104,11 +115,6 @@ def serve(settings: Settings) -> None:
 
     from api.app import create_app
 
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
-    # faiss logs each CPU-specific build it tries before the one that loads.
-    logging.getLogger("faiss").setLevel(logging.WARNING)
     uvicorn.run(
         create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level
     )

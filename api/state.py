@@ -19,7 +19,7 @@ from index.errors import NotReady, ParallaxError
 from index.live import Chunking, DataDirLock, LiveIndex, open_index
 from search import gazetteer
 
-log = logging.getLogger("parallax.api")
+log = logging.getLogger(__name__)
 
 
 @dataclass

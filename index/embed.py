@@ -26,7 +26,7 @@ from index.errors import ParallaxError
 if TYPE_CHECKING:
     from index.chunk import Passage
 
-log = logging.getLogger("parallax.embed")
+log = logging.getLogger(__name__)
 
 # The names under which the packaged all-MiniLM-L6-v2 folder can be asked for.
 PACKAGED_MODEL = "all-MiniLM-L6-v2"

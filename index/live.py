@@ -27,7 +27,7 @@ from index.errors import BadRequest, DataDirLocked, NotFound
 from index.store import IndexStore
 from index.stories import StoryMatcher, StoryOptions, StoryTable, publication_order
 
-log = logging.getLogger("parallax.index")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

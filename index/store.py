@@ -45,7 +45,7 @@ from index.documents import Document
 from index.errors import IndexMismatch, NotReady
 from index.stories import BAG_SIZES, MatcherState, Packed, StoryTable, document_vector
 
-log = logging.getLogger("parallax.index")
+log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 2
 READABLE_FORMATS = (1, 2)

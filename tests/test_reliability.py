@@ -95,7 +95,7 @@ def test_an_internal_error_is_a_generic_500_with_an_id_and_the_detail_only_in_th
         raise RuntimeError("secret detail of the failure")
 
     monkeypatch.setattr("api.app.search", broken)
-    with caplog.at_level(logging.ERROR, logger="parallax.api"):
+    with caplog.at_level(logging.ERROR, logger="api.errors"):
         response = client.post("/search", json={"query": "injured"})
     assert response.status_code == 500
     error = response.json()["error"]
