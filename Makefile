@@ -34,6 +34,7 @@ test-fast: install
 lint: install
 	$(BIN)/ruff check index search api tests eval scripts
 	$(BIN)/ruff format --check index search api tests eval scripts
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) data

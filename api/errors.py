@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from index.encoder import ModelNotFound
 from index.errors import (
     BadRequest,
     DataDirLocked,
@@ -45,6 +46,7 @@ STATUS: dict[type[ParallaxError], int] = {
     DataDirLocked: 409,
     NotReady: 503,
     IndexMismatch: 503,
+    ModelNotFound: 503,
 }
 
 

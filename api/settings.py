@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.embed import EmbedderOptions
 from index.stories import StoryOptions
 
 
@@ -139,6 +140,21 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    def embedder_options(self, cache: Path | None) -> EmbedderOptions:
+        """The embedder's options (index/embed.py) from the settings; its ONNX export is
+        kept in `cache` (None: sentence-transformers does everything)."""
+        return EmbedderOptions(
+            kind=self.embedder,
+            model=self.model,
+            batch_size=self.batch_size,
+            threads=self.threads,
+            precision=self.precision,
+            cache=cache,
+            query=self.query_encoder,
+            ingest=self.ingest_encoder,
+            sentences=self.sentence_vectors,
+        )
 
     def story_options(self) -> StoryOptions:
         """The story matcher's options (index/stories.py) from the story_* settings."""

@@ -113,14 +113,4 @@ def open_from_settings(
 def embedder_from_settings(settings: Settings, models_dir: Path | None) -> Embedder:
     """The embedder the settings name, keeping its ONNX export in `models_dir`
     (without one, sentence-transformers does everything)."""
-    return make_embedder(
-        settings.embedder,
-        settings.model,
-        settings.batch_size,
-        settings.threads,
-        settings.precision,
-        models_dir,
-        settings.query_encoder,
-        settings.ingest_encoder,
-        settings.sentence_vectors,
-    )
+    return make_embedder(settings.embedder_options(models_dir))

@@ -2,7 +2,7 @@
 
 Two things make ingest fast here, each measured by `parallax bench`:
 
-- OpenVINO runs the ONNX export (index/onnx.py) in length-sorted batches of 8
+- OpenVINO runs the ONNX export (`index.encoder.exported_model`) in length-sorted batches of 8
   (padding only to each batch's longest), in bf16 where the CPU computes it
   natively and a probe at first load finds it faster than fp32 (the choice is
   kept beside the export), in fp32 otherwise. On one machine of this kind bf16
@@ -28,8 +28,16 @@ from typing import Any
 import numpy as np
 
 from index.chunk import Passage
-from index.embed import PROBE_TEXTS, best_time, encode_separately, resolve_precision
-from index.onnx import exported_model, max_seq_length, padded_batch
+from index.encoder import (
+    PROBE_TEXTS,
+    best_time,
+    encode_separately,
+    exported_model,
+    max_seq_length,
+    padded_batch,
+    pool_sentences,
+    resolve_precision,
+)
 
 
 class OpenVinoEmbedder:
@@ -142,27 +150,3 @@ class OpenVinoEmbedder:
                 for i, row in enumerate(rows):
                     handle(int(row), embeddings[i], states[i], encodings[row])
                 bar.update(len(rows))
-
-
-def pool_sentences(
-    passage: Passage, embedding: np.ndarray, states: np.ndarray, encoding: Any
-) -> np.ndarray:
-    """Mean of the token states inside each sentence, with the passage's special tokens.
-
-    A sentence with no tokens of its own (cut off by truncation) takes the passage's vector.
-    """
-    count = len(encoding.ids)
-    states = states[:count]
-    special = np.asarray(encoding.special_tokens_mask, dtype=bool)
-    starts = np.array([start for start, _ in encoding.offsets]) + passage.char_start
-    bounds = np.array([start for start, _ in passage.sentences])
-    which = np.searchsorted(bounds, starts, side="right") - 1
-    members = np.zeros((len(passage.sentences), count), dtype=np.float32)
-    ordinary = np.flatnonzero(~special & (which >= 0))
-    members[which[ordinary], ordinary] = 1.0
-    members[:, special] = 1.0
-    sums = members @ states
-    own = members[:, ~special].sum(axis=1)
-    sums /= np.linalg.norm(sums, axis=1, keepdims=True).clip(min=1e-12)
-    sums[own == 0] = embedding
-    return sums.astype(np.float32, copy=False)

@@ -43,9 +43,9 @@ def hashing_index(tmp_path: Path, seed_documents: list[Document]) -> LiveIndex:
 def model_embedder(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """The real all-MiniLM-L6-v2 as the service runs it (ONNX Runtime queries, OpenVINO
     ingest with pooled sentence vectors), loaded once per test session."""
-    from index.embed import make_embedder
+    from index.embed import EmbedderOptions, make_embedder
 
-    return make_embedder("model", cache=tmp_path_factory.mktemp("models"))
+    return make_embedder(EmbedderOptions("model", cache=tmp_path_factory.mktemp("models")))
 
 
 @pytest.fixture(scope="session")

