@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
+from helpers import SEEDS
 
 from index.documents import Document, load_seeds
 from index.embed import HashingEmbedder
 from index.live import Chunking, LiveIndex, open_index
-
-ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
-SHARED = ROOT.parent / "shared"
-# The five seed articles: one event (the storming of the U.S. embassy in Baghdad).
-SEED_IDS = frozenset(
-    {
-        "000_487d20731cd06fa7",
-        "001_f41bc6fbf25c952a",
-        "002_811ad477ead50ed2",
-        "003_ec9ad3d51fc008de",
-        "004_72b5cb386ec7b792",
-    }
-)
 
 
 @pytest.fixture(scope="session")
@@ -72,44 +56,3 @@ def env(tmp_path: Path) -> dict[str, str]:
         "PARALLAX_EMBEDDER": "hashing",
         "COLUMNS": "200",
     }
-
-
-@dataclass
-class RunningServer:
-    url: str
-    stop: Callable[[], None]
-
-
-def serve_app(app: Any, timeout: float = 60.0) -> RunningServer:
-    """Run `app` with uvicorn in a thread on a free 127.0.0.1 port; return once /health is 200."""
-    import socket
-    import threading
-    import time
-
-    import httpx
-    import uvicorn
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    # log_config=None: uvicorn's own errors reach the root logger, where caplog sees them.
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", log_config=None)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
-    thread.start()
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return RunningServer(url, stop)
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    stop()
-    raise AssertionError("the server never became ready")

@@ -8,42 +8,23 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from helpers import AUTH, KEY, app_client, wait_ready
 
 from api.app import create_app
 from api.settings import Settings
-from conftest import SEEDS
-
-KEY = "test-secret"
-AUTH = {"Authorization": f"Bearer {KEY}"}
-
-
-def _wait_ready(client: TestClient) -> dict:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        response = client.get("/health")
-        if response.status_code == 200:
-            return response.json()
-        time.sleep(0.05)
-    raise AssertionError(f"index never became ready: {response.json()}")
-
-
-def _client(tmp_path: Path, **settings: object) -> Iterator[TestClient]:
-    config = Settings(data_dir=tmp_path / "data", seeds_dir=SEEDS, embedder="hashing", **settings)
-    with TestClient(create_app(config)) as client:
-        yield client
 
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    for client in _client(tmp_path, api_key=KEY):
-        _wait_ready(client)
+    for client in app_client(tmp_path, api_key=KEY):
+        wait_ready(client)
         yield client
 
 
 @pytest.fixture
 def readonly_client(tmp_path: Path) -> Iterator[TestClient]:
-    for client in _client(tmp_path):
-        _wait_ready(client)
+    for client in app_client(tmp_path):
+        wait_ready(client)
         yield client
 
 

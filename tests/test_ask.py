@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from test_api import _client, _wait_ready
+from helpers import app_client, wait_ready
 
 from index.live import LiveIndex
 from search.answers import ask
@@ -50,8 +50,8 @@ def test_filters_limit_which_sources_answer(hashing_index: LiveIndex) -> None:
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    for client in _client(tmp_path):
-        _wait_ready(client)
+    for client in app_client(tmp_path):
+        wait_ready(client)
         yield client
 
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from helpers import ROOT
 
 import index.store
-from conftest import ROOT
 from index.corpus import Corpus
 from index.documents import Document
 from index.embed import HashingEmbedder
@@ -173,7 +173,8 @@ def test_a_failure_after_the_commit_never_lets_a_later_write_reuse_its_files(
 ) -> None:
     """A save that fails after renaming the manifest (cleanup, directory fsync) has
     committed; the next write must take a new generation, not overwrite that one."""
-    from conftest import SEEDS
+    from helpers import SEEDS
+
     from index.documents import load_seeds
     from index.store import IndexStore
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from helpers import KEY, SEEDS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -19,11 +20,9 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.python import asgi
 from schemathesis.specs.openapi.checks import response_schema_conformance
-from test_api import KEY
 
 from api.app import create_app
 from api.settings import Settings
-from conftest import SEEDS
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from test_api import _client, _wait_ready
+from helpers import app_client, wait_ready
 
 from index.chunk import Passage
 from index.documents import Document
@@ -201,8 +201,8 @@ def test_squad_normalisation_exact_match_and_f1() -> None:
 
 @pytest.fixture
 def client(tmp_path: Path):  # type: ignore[no-untyped-def]
-    for client in _client(tmp_path):
-        _wait_ready(client)
+    for client in app_client(tmp_path):
+        wait_ready(client)
         yield client
 
 

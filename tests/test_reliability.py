@@ -13,11 +13,10 @@ import httpx
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from test_api import AUTH, KEY, _wait_ready
+from helpers import AUTH, KEY, SEEDS, serve_app, wait_ready
 
 from api.app import create_app
 from api.settings import Settings
-from conftest import SEEDS, serve_app
 from index.embed import HashingEmbedder
 
 
@@ -27,7 +26,7 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
         data_dir=tmp_path, seeds_dir=SEEDS, embedder="hashing", api_key=KEY, max_body_bytes=65536
     )
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        _wait_ready(client)
+        wait_ready(client)
         yield client
 
 
@@ -60,7 +59,7 @@ def test_malformed_bodies_get_a_422_with_the_reason(
 def test_a_one_megabyte_query_is_refused_by_the_length_limit(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, seeds_dir=SEEDS, embedder="hashing")
     with TestClient(create_app(settings)) as client:
-        _wait_ready(client)
+        wait_ready(client)
         response = client.post("/search", json={"query": "injured " * 131072})
         assert response.status_code == 422
         assert "limit is 1000" in response.json()["error"]["message"]
@@ -172,7 +171,7 @@ def _built(tmp_path: Path) -> Settings:
     """Settings whose data dir holds a hashing index of the seeds (built, then closed)."""
     settings = Settings(data_dir=tmp_path, seeds_dir=SEEDS, embedder="hashing")
     with TestClient(create_app(settings)) as client:
-        _wait_ready(client)
+        wait_ready(client)
     return settings
 
 

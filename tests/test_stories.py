@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import ARTICLES, GOLD
 
 from index.documents import Document
 from index.embed import HashingEmbedder
@@ -18,94 +19,6 @@ from search.evaluate import bcubed
 
 # Three invented events, two or three reports each from different outlets and days,
 # and two unrelated articles. Nothing here appears in the code's vocabulary.
-ARTICLES = [
-    (
-        "flood-1",
-        "flood",
-        "Daily Courier",
-        "2021-05-03",
-        "Floods kill 12 in Karvia province",
-        "Floods in the northern province of Karvia killed 12 people on Monday after the Orlen "
-        "river burst its banks, the provincial governor Tomas Brandt said. About 3,400 residents "
-        "were moved to shelters in the town of Velsk.",
-    ),
-    (
-        "flood-2",
-        "flood",
-        "Evening Post",
-        "2021-05-04",
-        "Karvia flood toll rises to 19",
-        "The death toll from floods in Karvia province rose to 19 on Tuesday, governor Tomas "
-        "Brandt said, as the Orlen river kept rising. Some 3,400 people remain in shelters around "
-        "Velsk and rescuers searched flooded villages by boat.",
-    ),
-    (
-        "flood-3",
-        "flood",
-        "Wire Service",
-        "2021-05-06",
-        None,
-        "Rescuers in Karvia found four more bodies as the Orlen river floods receded, bringing the "
-        "toll to 23, governor Brandt said on Thursday. Residents began returning to Velsk.",
-    ),
-    (
-        "steel-1",
-        "steel",
-        "Business Daily",
-        "2021-05-03",
-        "Halvorsen Steel to buy Dunmore Metals",
-        "Halvorsen Steel agreed to buy Dunmore Metals for 420 million dollars in cash, the two "
-        "companies said on Monday. Halvorsen chief executive Ingrid Moe said the deal would close "
-        "by September, subject to approval by competition regulators.",
-    ),
-    (
-        "steel-2",
-        "steel",
-        "Market Wire",
-        "2021-05-05",
-        "Dunmore shareholders back Halvorsen bid",
-        "Shareholders of Dunmore Metals backed the 420 million dollar takeover by Halvorsen Steel "
-        "at a meeting on Wednesday. Ingrid Moe, Halvorsen's chief executive, welcomed the vote.",
-    ),
-    (
-        "port-1",
-        "port",
-        "Harbour News",
-        "2021-05-04",
-        "Velmar dock workers strike over pay",
-        "Dock workers at the port of Velmar walked out on Tuesday in a dispute over pay, halting "
-        "container traffic, the dockers' union led by Anya Kross said. The union wants a 9.5 "
-        "percent raise; the port authority offered 4 percent.",
-    ),
-    (
-        "port-2",
-        "port",
-        "Coastal Times",
-        "2021-05-07",
-        "Velmar port strike ends with 7 pct deal",
-        "The strike at the port of Velmar ended on Friday when the dockers' union accepted a 7 "
-        "percent raise, union leader Anya Kross said. Container ships began unloading again.",
-    ),
-    (
-        "chess",
-        "chess",
-        "Sports Desk",
-        "2021-05-05",
-        "Young player wins city chess open",
-        "A 14-year-old player from Lorn won the city chess open on Wednesday after a final-round "
-        "victory with the black pieces over the defending champion.",
-    ),
-    (
-        "bakery",
-        "bakery",
-        "Food Weekly",
-        "2021-05-06",
-        "Bakery chain opens its 50th shop",
-        "The bakery chain Crumb and Co opened its 50th shop on Thursday and said it would hire "
-        "200 more bakers this year as demand for sourdough grows.",
-    ),
-]
-GOLD = {doc_id: event for doc_id, event, *_ in ARTICLES}
 OPTIONS = StoryOptions()  # the measured defaults
 
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from test_stories import ARTICLES, GOLD
+from helpers import ARTICLES, GOLD
 from typer.testing import CliRunner
 
 from api.cli import app
