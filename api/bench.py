@@ -301,19 +301,25 @@ def breakdown(settings: Settings, directory: Path) -> dict:
     return medians
 
 
-def sentence_candidate_agreement(settings: Settings, directory: Path, count: int = 100) -> dict:
+def sentence_candidate_agreement(
+    settings: Settings, directory: Path, count: int = 100, candidates: int | None = None
+) -> dict:
     """How far scoring sentences for the best passages only departs from scoring them all.
 
     Dense search scores sentences only for the passages whose own vectors rank
     best (search/retrieve.py). On the served index this compares its top 10
     and top 200 with scoring every sentence, for the benchmark's questions and
     for `count` fragments of stored sentences (the hard case: one sentence
-    matches, its passage may not).
+    matches, its passage may not). `candidates` is the number of passages whose
+    sentences are scored (by default as search takes them, `sentence_candidates`).
     """
     from api.state import embedder_from_settings
     from index.live import Chunking, open_index
     from search.engine import SearchOptions
-    from search.retrieve import dense_ranking, sentence_candidates
+    from search.retrieve import SENTENCE_CANDIDATES, dense_ranking, sentence_candidates
+
+    if candidates is None:
+        candidates = sentence_candidates(SearchOptions().depth, SENTENCE_CANDIDATES)
 
     embedder = embedder_from_settings(settings, directory / "models")
     corpus = open_index(directory / "index", embedder, Chunking()).corpus
@@ -329,7 +335,7 @@ def sentence_candidate_agreement(settings: Settings, directory: Path, count: int
     top10, top200, two_step, every = [], [], [], []
     for vector in embedder.encode(QUERIES + fragments):
         began = time.perf_counter()
-        fast = dense_ranking(corpus, vector, depth).rows
+        fast = dense_ranking(corpus, vector, depth, candidates=candidates).rows
         middle = time.perf_counter()
         full = dense_ranking(corpus, vector, depth, candidates=len(corpus.passages)).rows
         two_step.append((middle - began) * 1000)
@@ -340,7 +346,7 @@ def sentence_candidate_agreement(settings: Settings, directory: Path, count: int
         top200.append(len(set(fast.tolist()) & set(full.tolist())) / max(1, len(full)))
     return {
         "queries": len(top10),
-        "candidates": sentence_candidates(depth),
+        "candidates": candidates,
         "top10_overlap": round(float(np.mean(top10)), 4),
         "top10_overlap_min": round(float(np.min(top10)), 4),
         "top200_overlap": round(float(np.mean(top200)), 4),

@@ -1,5 +1,5 @@
 """The `parallax` command: serve, build, ingest, search, ask, stories, eval, eval-squad,
-eval-stories, bench.
+eval-stories, bench (`parallax --help` lists them).
 
 Every setting is a flag on every command (`--data-dir`, `--port`, ...) and a
 `PARALLAX_*` environment variable; a flag wins over the variable.
@@ -294,7 +294,8 @@ def stories_command(
 def eval_command(
     settings: Settings,
     questions: Annotated[
-        Path | None, typer.Argument(help="Question set, JSON Lines (DESIGN.md format).")
+        Path | None,
+        typer.Argument(help="Question set, JSON Lines (README, 'Evaluation': the format)."),
     ] = None,
     k: Annotated[int, typer.Option(help="Hits in the overall ranking.")] = 10,
     per_source: Annotated[int, typer.Option(help="Top hits per source that count.")] = 2,

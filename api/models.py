@@ -1,4 +1,4 @@
-"""Request and response models of the HTTP API (DESIGN.md, API v1)."""
+"""Request and response models of the HTTP API (API v1, the README's "HTTP API")."""
 
 from __future__ import annotations
 

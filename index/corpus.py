@@ -52,6 +52,21 @@ def concatenated_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return np.arange(int(counts.sum()), dtype=np.int64) + shifts
 
 
+# Past this many passage vectors dense search takes its passage candidates from
+# HNSW; below it every passage vector is scored exactly (one matrix-vector
+# product, memory-bound: 1.5 ms for 28k passages here, so about 25 ms at 500k).
+# HNSW (M 32, efConstruction 200), one query on clustered synthetic vectors
+# (`parallax bench --ann-sizes 100000,1000000`): at 100k, efSearch 512 gives
+# recall@10 0.97 in 1.3 ms (exact 7.6 ms); at 1M, efSearch 512 only 0.77 (2.8 ms),
+# 2048 gives 0.98 in 11 ms and 4096 0.994 in 25 ms, against 101 ms exact. The
+# 1M graph takes 9 minutes to build, and every write rebuilds the snapshot's
+# index, so HNSW only pays for a large, mostly static archive.
+ANN_THRESHOLD = 500_000
+HNSW_NEIGHBOURS = 32
+HNSW_EF_CONSTRUCTION = 200
+HNSW_EF_SEARCH = 2048
+
+
 @dataclass(frozen=True, eq=False)
 class Corpus:
     """Documents in insertion order, their passages, and the vectors of both.
@@ -72,6 +87,8 @@ class Corpus:
     tokens: tuple[list[str], ...] | None = field(default=None, repr=False)
     # Which story each document belongs to (index/stories.py).
     stories: StoryTable = field(default_factory=StoryTable)
+    # From this many passages on, dense search takes its candidates from HNSW.
+    ann_threshold: int = field(default=ANN_THRESHOLD, repr=False)
     _rows_by_doc: dict[str, range] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -189,13 +206,13 @@ class Corpus:
 
     @property
     def approximate(self) -> bool:
-        """Whether dense search takes its passage candidates from HNSW (ANN_THRESHOLD)."""
-        return len(self.vectors) >= ANN_THRESHOLD
+        """Whether dense search takes its passage candidates from HNSW (`ann_threshold`)."""
+        return len(self.vectors) >= self.ann_threshold
 
     @cached_property
     def faiss_index(self) -> faiss.Index:
         """Inner-product search over the passage vectors (cosine similarity)."""
-        return _search_index(self.vectors)
+        return _search_index(self.vectors, "hnsw" if self.approximate else "exact")
 
     @cached_property
     def bm25(self) -> bm25s.BM25:
@@ -255,6 +272,7 @@ class Corpus:
             generation,
             tokens,
             stories,
+            self.ann_threshold,
         )
 
     def with_stories(self, stories: StoryTable) -> Corpus:
@@ -268,6 +286,7 @@ class Corpus:
             self.generation,
             self.tokens,
             stories,
+            self.ann_threshold,
         )
         if "bm25" in self.__dict__:
             corpus.__dict__["bm25"] = self.bm25
@@ -279,21 +298,6 @@ class Corpus:
         _ = self.story_members
         if self.approximate:
             _ = self.faiss_index
-
-
-# Past this many passage vectors dense search takes its passage candidates from
-# HNSW; below it every passage vector is scored exactly (one matrix-vector
-# product, memory-bound: 1.5 ms for 28k passages here, so about 25 ms at 500k).
-# HNSW (M 32, efConstruction 200), one query on clustered synthetic vectors
-# (`parallax bench --ann-sizes 100000,1000000`): at 100k, efSearch 512 gives
-# recall@10 0.97 in 1.3 ms (exact 7.6 ms); at 1M, efSearch 512 only 0.77 (2.8 ms),
-# 2048 gives 0.98 in 11 ms and 4096 0.994 in 25 ms, against 101 ms exact. The
-# 1M graph takes 9 minutes to build, and every write rebuilds the snapshot's
-# index, so HNSW only pays for a large, mostly static archive.
-ANN_THRESHOLD = 500_000
-HNSW_NEIGHBOURS = 32
-HNSW_EF_CONSTRUCTION = 200
-HNSW_EF_SEARCH = 2048
 
 
 def vector_index(vectors: np.ndarray, kind: str = "auto") -> faiss.Index:

@@ -43,7 +43,8 @@ class Document:
 
 
 def parse_document(record: Any, where: str = "document") -> Document:
-    """Validate one JSON document (the DESIGN.md format) and clean its text.
+    """Validate one JSON document (the shape `POST /documents` takes, README "HTTP API")
+    and clean its text.
 
     `where` names the record in error messages ("line 3 of docs.jsonl").
     """

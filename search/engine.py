@@ -12,12 +12,14 @@ from index.corpus import Corpus
 from index.documents import Document
 from index.embed import Embedder
 from search.retrieve import (
+    SENTENCE_CANDIDATES,
     Filters,
     Ranking,
     allowed_rows,
     dense_ranking,
     lexical_ranking,
     reciprocal_rank_fusion,
+    sentence_candidates,
 )
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -38,6 +40,9 @@ class SearchOptions:
     # Dense candidates below this cosine similarity are not relevant to the query.
     min_similarity: float = 0.2
     rrf_k: int = 60
+    # Passages, best by their own vector, whose sentences dense search scores (at least
+    # five per passage asked for; `search.retrieve.dense_ranking`).
+    sentence_candidates: int = SENTENCE_CANDIDATES
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,8 @@ def rank(
     if options.mode in ("hybrid", "dense"):
         if vector is None:
             vector = embedder.encode([query])[0]
-        dense = dense_ranking(corpus, vector, options.depth, rows)
+        candidates = sentence_candidates(options.depth, options.sentence_candidates)
+        dense = dense_ranking(corpus, vector, options.depth, rows, candidates)
         keep = dense.scores >= options.min_similarity
         rankings.append(Ranking(dense.rows[keep], dense.scores[keep]))
     if options.mode in ("hybrid", "lexical"):

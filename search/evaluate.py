@@ -1,4 +1,5 @@
-"""Question sets (DESIGN.md format) and the retrieval metrics computed over them."""
+"""Question sets (id, question, expected, conflict: README "Evaluation") and the metrics
+computed over them."""
 
 from __future__ import annotations
 

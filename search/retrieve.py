@@ -104,14 +104,16 @@ def dense_ranking(
     query encoder's weights out of the cache. With 1,000 candidates the top 10
     is the same as scoring every sentence for every query tried, and the top
     200 shares 99.9% of its rows (`parallax bench`, Reuters). `candidates`
-    overrides that number (the benchmark passes every passage to compare).
+    overrides that number (`SearchOptions.sentence_candidates` sets it for a search;
+    the benchmark passes every passage to compare, or fewer than `depth` to see the
+    cost of too few).
     """
     available = len(corpus.passages) if rows is None else len(rows)
     depth = min(depth, available)
     if depth == 0:
         return Ranking.empty()
     query = np.ascontiguousarray(query_vector.reshape(-1), dtype=np.float32)
-    keep = sentence_candidates(depth) if candidates is None else max(candidates, depth)
+    keep = sentence_candidates(depth) if candidates is None else candidates
     if corpus.approximate:
         found = np.unique(_faiss_top(corpus.faiss_index, query.reshape(1, -1), keep, rows))
         passage_scores = corpus.vectors[found] @ query
@@ -136,12 +138,13 @@ def dense_ranking(
     return Ranking(found[order].astype(np.int64), scores[order].astype(np.float32))
 
 
-def sentence_candidates(depth: int) -> int:
-    """How many passages, best by their own vector, have their sentences scored."""
-    return max(SENTENCE_CANDIDATES, 5 * depth)
-
-
 SENTENCE_CANDIDATES = 1000
+
+
+def sentence_candidates(depth: int, floor: int = SENTENCE_CANDIDATES) -> int:
+    """How many passages, best by their own vector, have their sentences scored: `floor`
+    (`SearchOptions.sentence_candidates`), or five per passage asked for."""
+    return max(floor, 5 * depth)
 
 
 def _with_best_sentence(

@@ -44,10 +44,8 @@ def test_reuters_records_become_documents_with_their_wraps_joined(tmp_path) -> N
 
 def test_sentence_candidate_agreement_compares_with_scoring_every_sentence(
     tmp_path,
-    hashing_index,
-    monkeypatch,  # type: ignore[no-untyped-def]
+    hashing_index,  # type: ignore[no-untyped-def]
 ) -> None:
-    import search.retrieve
     from api.bench import sentence_candidate_agreement
     from api.settings import Settings
 
@@ -57,9 +55,7 @@ def test_sentence_candidate_agreement_compares_with_scoring_every_sentence(
     assert same["top10_overlap"] == same["top200_overlap"] == 1.0
     assert same["queries"] > 8 and same["candidates"] == 1000
     # With a single candidate most of the top 200 is lost, and the report says so.
-    monkeypatch.setattr(search.retrieve, "SENTENCE_CANDIDATES", 1)
-    monkeypatch.setattr(search.retrieve, "sentence_candidates", lambda depth: 1)
-    narrow = sentence_candidate_agreement(settings, tmp_path, count=5)
+    narrow = sentence_candidate_agreement(settings, tmp_path, count=5, candidates=1)
     assert narrow["top200_overlap"] < 0.5
 
 

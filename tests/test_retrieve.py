@@ -298,9 +298,8 @@ def test_hnsw_finds_what_exact_search_finds_on_a_small_index() -> None:
 
 
 def test_past_the_ann_threshold_dense_search_ranks_as_exact_search_does(
-    hashing_index: LiveIndex, monkeypatch: pytest.MonkeyPatch
+    hashing_index: LiveIndex,
 ) -> None:
-    import index.corpus
     from index.corpus import Corpus
     from search.retrieve import dense_ranking
 
@@ -308,10 +307,14 @@ def test_past_the_ann_threshold_dense_search_ranks_as_exact_search_does(
     query = hashing_index.embedder.encode(["tear gas live bullets injured"])[0]
     exact = dense_ranking(corpus, query, depth=5)
     assert not corpus.approximate
-    monkeypatch.setattr(index.corpus, "ANN_THRESHOLD", 10)
-    # A fresh snapshot of the same data builds HNSW candidates instead of scoring every row.
+    # A snapshot of the same data past a lower threshold takes HNSW candidates instead.
     copy = Corpus(
-        corpus.documents, corpus.passages, corpus.vectors, corpus.sentence_vectors, corpus.model
+        corpus.documents,
+        corpus.passages,
+        corpus.vectors,
+        corpus.sentence_vectors,
+        corpus.model,
+        ann_threshold=10,
     )
     assert copy.approximate and copy.faiss_index.ntotal == len(corpus.vectors)
     approximate = dense_ranking(copy, query, depth=5)
@@ -320,18 +323,16 @@ def test_past_the_ann_threshold_dense_search_ranks_as_exact_search_does(
 
 
 def test_scoring_sentences_of_the_best_passages_only_keeps_the_right_top_passage(
-    hashing_index: LiveIndex, monkeypatch: pytest.MonkeyPatch
+    hashing_index: LiveIndex,
 ) -> None:
-    import search.retrieve
-    from search.retrieve import dense_ranking
+    from search.retrieve import dense_ranking, sentence_candidates
 
     corpus = hashing_index.corpus
     query = hashing_index.embedder.encode(["tear gas live bullets injured"])[0]
     everything = dense_ranking(corpus, query, depth=3)
     assert len(corpus.passages) > 5
     # Only the best five passages by their own vector get their sentences scored.
-    monkeypatch.setattr(search.retrieve, "SENTENCE_CANDIDATES", 1)
-    few = dense_ranking(corpus, query, depth=1)
+    few = dense_ranking(corpus, query, depth=1, candidates=sentence_candidates(1, floor=1))
     assert few.rows[0] == everything.rows[0]
     assert few.scores[0] == pytest.approx(everything.scores[0], abs=1e-6)
 
