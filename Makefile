@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 # Reinstall only when pyproject.toml changes; torch==2.13.0 comes from the CPU wheel pip finds.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,eval]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -32,8 +32,8 @@ test-fast: install
 	$(BIN)/python -m pytest -m "not slow"
 
 lint: install
-	$(BIN)/ruff check index search api tests eval scripts
-	$(BIN)/ruff format --check index search api tests eval scripts
+	$(BIN)/ruff check index search api evaluation tests eval
+	$(BIN)/ruff format --check index search api evaluation tests eval
 	$(BIN)/lint-imports
 
 clean:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import SEEDS
 
+from helpers import SEEDS
 from index.documents import Document, load_seeds
 from index.embed import HashingEmbedder
 from index.live import Chunking, LiveIndex, open_index

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers import AUTH, KEY, app_client, wait_ready
 
 from api.app import create_app
 from api.settings import Settings
+from helpers import AUTH, KEY, app_client, wait_ready
 
 
 @pytest.fixture

@@ -1,10 +1,11 @@
-"""The import graph: no cycle anywhere in the product, and the layering holds."""
+"""The import graph: no cycle anywhere, the layering holds, and the product never imports
+the tooling (`evaluation/`)."""
 
 from __future__ import annotations
 
 import grimp
 
-PACKAGES = ("index", "search", "api")
+PACKAGES = ("index", "search", "api", "evaluation")
 
 
 def test_no_module_imports_one_that_imports_it_back() -> None:
@@ -30,3 +31,11 @@ def test_embedding_backends_import_only_the_base() -> None:
     for backend in backends:
         imported = graph.find_modules_directly_imported_by(backend)
         assert imported <= {"index.encoder", "index.chunk", "index.errors"}, (backend, imported)
+
+
+def test_the_product_never_imports_the_tooling() -> None:
+    graph = grimp.build_graph(*PACKAGES, include_external_packages=False, cache_dir=None)
+    tooling = graph.find_children("evaluation") | {"evaluation"}
+    product = [m for m in graph.modules if m.split(".")[0] in ("index", "search", "api")]
+    reached = {m: graph.find_upstream_modules(m) & tooling for m in product}
+    assert not {m: found for m, found in reached.items() if found}

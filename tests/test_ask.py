@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers import app_client, wait_ready
 
+from helpers import app_client, wait_ready
 from index.live import LiveIndex
 from search.answers import ask
 from search.engine import SearchOptions

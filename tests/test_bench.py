@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from api.bench import bench_ann, reuters_documents
+from evaluation.bench import bench_ann, reuters_documents
 
 
 def test_ann_benchmark_reports_recall_against_exact_search_at_each_ef_search() -> None:
@@ -46,8 +46,8 @@ def test_sentence_candidate_agreement_compares_with_scoring_every_sentence(
     tmp_path,
     hashing_index,  # type: ignore[no-untyped-def]
 ) -> None:
-    from api.bench import sentence_candidate_agreement
     from api.settings import Settings
+    from evaluation.bench import sentence_candidate_agreement
 
     settings = Settings(embedder="hashing", data_dir=tmp_path)
     # Every seed passage is a candidate: the two rankings are the same.
@@ -60,8 +60,8 @@ def test_sentence_candidate_agreement_compares_with_scoring_every_sentence(
 
 
 def test_breakdown_times_each_stage_and_a_one_document_write(tmp_path, hashing_index) -> None:  # type: ignore[no-untyped-def]
-    from api.bench import breakdown
     from api.settings import Settings
+    from evaluation.bench import breakdown
     from index.store import IndexStore
 
     stages = breakdown(Settings(embedder="hashing", data_dir=tmp_path), tmp_path)

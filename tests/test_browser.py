@@ -19,11 +19,11 @@ from typing import Any
 import httpx
 import playwright.sync_api as playwright_api
 import pytest
-from helpers import SEEDS, SHARED, serve_app
 
 from api.app import create_app
-from api.bench import reuters_documents
 from api.settings import Settings
+from evaluation.bench import reuters_documents
+from helpers import SEEDS, SHARED, serve_app
 
 Browser = playwright_api.Browser
 Page = playwright_api.Page

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from helpers import SEEDS
 
+from helpers import SEEDS
 from index.clean import CleanedPage, clean_page, clean_text
 
 

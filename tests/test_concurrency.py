@@ -15,10 +15,10 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import AUTH, KEY, SEEDS, serve_app
 
 from api.app import create_app
 from api.settings import Settings
+from helpers import AUTH, KEY, SEEDS, serve_app
 
 DURATION = 5.0  # seconds of mixed load
 MAX_SEARCHES = 400  # per search thread

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import ROOT
 
 from api.settings import Settings
+from helpers import ROOT
 
 
 def test_readme_lists_every_setting_with_its_flag_and_default() -> None:

@@ -7,9 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import SEEDS
 
 from api.errors import status_of
+from helpers import SEEDS
 from index.documents import Document, load_jsonl, load_seeds
 from index.errors import DocumentError
 

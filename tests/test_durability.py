@@ -3,19 +3,16 @@ generation whole; leftovers of a crash are ignored, then cleaned by the next sav
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pytest
-from helpers import ROOT
 
 import index.store
+from evaluation.trials import run_trials
 from index.corpus import Corpus
 from index.documents import Document
 from index.embed import HashingEmbedder
@@ -32,21 +29,9 @@ NEW_DOC = Document(
 )
 
 
-def _kill_trials() -> ModuleType:
-    """scripts/kill_trials.py, imported by path (scripts/ is not a package)."""
-    name = "kill_trials"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / "kill_trials.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up while the file executes
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 @pytest.mark.slow
 def test_no_acknowledged_document_is_lost_when_the_server_is_killed(tmp_path: Path) -> None:
-    report = _kill_trials().run_trials(20, seed=20200103, workdir=tmp_path, workers=2)
+    report = run_trials(20, seed=20200103, workdir=tmp_path, workers=2)
     problems = "\n".join(report.problems[:20])
     assert report.lost == 0, f"{report.summary()}\n{problems}"
     assert report.mismatches == 0, f"{report.summary()}\n{problems}"
@@ -174,7 +159,6 @@ def test_a_failure_after_the_commit_never_lets_a_later_write_reuse_its_files(
     """A save that fails after renaming the manifest (cleanup, directory fsync) has
     committed; the next write must take a new generation, not overwrite that one."""
     from helpers import SEEDS
-
     from index.documents import load_seeds
     from index.store import IndexStore
 

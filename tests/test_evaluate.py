@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import SEEDS, SHARED, serve_app
 from typer.testing import CliRunner
 
 from api.cli import app
+from helpers import SEEDS, SHARED, serve_app
 from search.evaluate import (
     Question,
     load_questions,

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from helpers import KEY, SEEDS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -23,6 +22,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from api.app import create_app
 from api.settings import Settings
+from helpers import KEY, SEEDS
 
 pytestmark = pytest.mark.slow
 

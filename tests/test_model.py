@@ -100,10 +100,9 @@ def test_vectors_are_normalised_and_deterministic(model_embedder) -> None:  # ty
 @pytest.fixture(scope="module")
 def public_runs(model_index):  # type: ignore[no-untyped-def]
     """The public question set through the API's functions, in each retrieval mode."""
-    from helpers import SHARED
-
-    from api.evaluation import InProcessClient, run_questions
     from api.settings import Settings
+    from evaluation.questions import InProcessClient, run_questions
+    from helpers import SHARED
     from search.evaluate import load_questions
 
     questions = load_questions(SHARED / "eval" / "questions.jsonl")
@@ -200,10 +199,10 @@ def test_ask_works_on_articles_it_has_never_seen(tmp_path, model_embedder) -> No
     import time
 
     from fastapi.testclient import TestClient
-    from helpers import SEEDS
 
     from api.app import create_app
     from api.settings import Settings
+    from helpers import SEEDS
 
     articles = [
         (

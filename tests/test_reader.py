@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers import app_client, wait_ready
 
+from helpers import app_client, wait_ready
 from index.chunk import Passage
 from index.documents import Document
 from index.text import find_dates, quoted_spans, stem

@@ -13,10 +13,10 @@ import httpx
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from helpers import AUTH, KEY, SEEDS, serve_app, wait_ready
 
 from api.app import create_app
 from api.settings import Settings
+from helpers import AUTH, KEY, SEEDS, serve_app, wait_ready
 from index.embed import HashingEmbedder
 
 

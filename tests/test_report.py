@@ -1,4 +1,4 @@
-"""Evaluation reports and result comparison (api/report.py), over hand-built run results."""
+"""Evaluation reports and result comparison (evaluation/report.py), over hand-built run results."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from api.report import compare, write_report
+from evaluation.report import compare, write_report
 from index.errors import BadRequest
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import ARTICLES, GOLD
 
+from helpers import ARTICLES, GOLD
 from index.documents import Document
 from index.embed import HashingEmbedder
 from index.live import Chunking, LiveIndex, open_index

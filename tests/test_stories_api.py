@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers import SEED_IDS, SEEDS
 
 from api.app import create_app
 from api.settings import Settings
+from helpers import SEED_IDS, SEEDS
 
 KEY = "test-secret"
 AUTH = {"Authorization": f"Bearer {KEY}"}

@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import ARTICLES, GOLD
 from typer.testing import CliRunner
 
 from api.cli import app
+from helpers import ARTICLES, GOLD
 from search.evaluate import Question, load_story_labels, question_row, summarize
 
 runner = CliRunner()

@@ -12,11 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import ROOT, SEED_IDS, SEEDS, SHARED, serve_app
 
 from api.app import create_app
-from api.bench import reuters_documents
 from api.settings import Settings
+from evaluation.bench import reuters_documents
+from helpers import ROOT, SEED_IDS, SEEDS, SHARED, serve_app
 
 pytestmark = pytest.mark.slow
 

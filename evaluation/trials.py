@@ -1,6 +1,6 @@
 """Kill a real server with SIGKILL during ingest, restart it, and check that nothing was lost.
 
-    .venv/bin/python scripts/kill_trials.py --trials 100 [--seed 0] [--workers 2] [--workdir DIR]
+    .venv/bin/python -m evaluation.trials --trials 100 [--seed 0] [--workers 2] [--workdir DIR]
 
 Each trial starts `parallax serve` (hashing embedder) on a fresh copy of the seeds' index,
 posts small batches of new documents from a client thread (with an occasional
@@ -45,13 +45,11 @@ from typing import Any
 import httpx
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as a file from a checkout: find index/ beside scripts/
-    sys.path.insert(0, str(ROOT))
+from index.embed import HashingEmbedder
+from index.errors import ParallaxError
+from index.store import IndexStore
 
-from index.embed import HashingEmbedder  # noqa: E402
-from index.errors import ParallaxError  # noqa: E402
-from index.store import IndexStore  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 KEY = "k"
 AUTH = {"Authorization": f"Bearer {KEY}"}

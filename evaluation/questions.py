@@ -286,7 +286,7 @@ def labelled_documents(
     """The documents of labelled records, in their order: a record that carries its own
     text is the document; any other is found by id among the seeds, a JSONL `corpus`,
     or Reuters-21578 (`r<newid>`, read in place from `reuters`)."""
-    from api.bench import reuters_documents
+    from evaluation.bench import reuters_documents
 
     found: dict[str, Document] = {}
     inline = [r for r in records if "text" in r]

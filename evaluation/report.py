@@ -310,7 +310,8 @@ def _latencies(run: Run) -> dict[str, list[float]]:
 
 
 def _pyplot():  # type: ignore[no-untyped-def]
-    # Agg renders to files without a display; importing pyplot here keeps `import api.report` cheap.
+    # Agg renders to files without a display; importing pyplot here keeps importing
+    # evaluation.report cheap.
     import matplotlib
 
     matplotlib.use("Agg")

@@ -1,0 +1,1 @@
+"""Developer tooling beside the product: evaluation, benchmarks, reports and fault trials."""
