@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import sys
 import typing
 from collections.abc import Callable
 from pathlib import Path
@@ -351,4 +352,12 @@ def _register_tooling() -> None:
             logging.getLogger(__name__).debug("%s not loaded: %s", entry.name, exc)
 
 
-_register_tooling()
+def _service_command(argv: list[str]) -> bool:
+    """Whether the command line runs one of the service's own commands (serve, ask, ...):
+    those start without scanning the installed packages for tooling (about 0.2 s)."""
+    names = {command.name or command.callback.__name__ for command in app.registered_commands}
+    return len(argv) > 1 and argv[1] in names
+
+
+if not _service_command(sys.argv):
+    _register_tooling()
