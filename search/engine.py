@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -86,20 +87,37 @@ def rank(
 
     Pass `vector` when the query is already encoded.
     """
+    return fuse(rankings(corpus, embedder, query, options, vector), options)
+
+
+def rankings(
+    corpus: Corpus,
+    embedder: Embedder,
+    query: str,
+    options: SearchOptions,
+    vector: np.ndarray | None = None,
+) -> list[Ranking]:
+    """The ranking of each retriever the options' mode uses (dense, lexical), within the
+    options' filters; dense candidates under `min_similarity` are left out."""
     rows = allowed_rows(corpus, options.filters)
-    rankings = []
+    found = []
     if options.mode in ("hybrid", "dense"):
         if vector is None:
             vector = embedder.encode([query])[0]
         candidates = sentence_candidates(options.depth, options.sentence_candidates)
         dense = dense_ranking(corpus, vector, options.depth, rows, candidates)
         keep = dense.scores >= options.min_similarity
-        rankings.append(Ranking(dense.rows[keep], dense.scores[keep]))
+        found.append(Ranking(dense.rows[keep], dense.scores[keep]))
     if options.mode in ("hybrid", "lexical"):
-        rankings.append(lexical_ranking(corpus, query, options.depth, rows))
+        found.append(lexical_ranking(corpus, query, options.depth, rows))
+    return found
+
+
+def fuse(found: Sequence[Ranking], options: SearchOptions) -> Ranking:
+    """One ranking: reciprocal rank fusion in hybrid mode, else the one retriever's."""
     if options.mode == "hybrid":
-        return reciprocal_rank_fusion(rankings, options.rrf_k)
-    return rankings[0]
+        return reciprocal_rank_fusion(found, options.rrf_k)
+    return found[0]
 
 
 def rank_to_result(corpus: Corpus, ranking: Ranking, options: SearchOptions) -> SearchResult:
