@@ -322,12 +322,10 @@ class _open:
         self.lock: Any = None
 
     def __enter__(self):  # type: ignore[no-untyped-def]
-        from api.state import open_from_settings
-        from index.live import DataDirLock
+        from api.state import lock_data_dir, open_from_settings
 
         if self.write:
-            self.lock = DataDirLock(self.settings.data_dir)
-            self.lock.acquire()
+            self.lock = lock_data_dir(self.settings)
         try:
             return open_from_settings(self.settings, progress=True)
         except BaseException:

@@ -47,8 +47,8 @@ class AppState:
     def _load(self) -> None:
         settings = self.settings
         try:
-            self._lock = DataDirLock(settings.data_dir)
-            self._lock.acquire()
+            # Held until stop(), which may come while the index is still loading.
+            self._lock = lock_data_dir(settings)
             self.live = open_from_settings(settings, self.embedder)
             self.embedder = self.live.embedder
             corpus = self.live.corpus
@@ -92,6 +92,14 @@ class AppState:
         self.require_live()
         assert self.embedder is not None
         return self.embedder
+
+
+def lock_data_dir(settings: Settings) -> DataDirLock:
+    """The data directory's writer lock, taken (refused while another process holds it):
+    the server holds it while it runs, `parallax build` and `ingest` while they write."""
+    lock = DataDirLock(settings.data_dir)
+    lock.acquire()
+    return lock
 
 
 def open_from_settings(
