@@ -22,10 +22,8 @@ import os
 import re
 import resource
 import signal
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -36,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from api.settings import Settings
+from evaluation.server import free_port, serve_command, wait_for
 from index.documents import Document, parse_document
 
 STORY_WARM_UP_S = 5.0
@@ -225,13 +224,7 @@ def breakdown(settings: Settings, directory: Path) -> dict:
         story_matches,
         within_story,
     )
-    from search.engine import SearchOptions, rank, rank_to_result
-    from search.retrieve import (
-        Ranking,
-        dense_ranking,
-        lexical_ranking,
-        reciprocal_rank_fusion,
-    )
+    from search.engine import SearchOptions, fuse, rank, rank_to_result, rankings
 
     live = open_index(directory / "index", embedder, Chunking(), stories=settings.story_options())
     corpus = live.corpus
@@ -253,12 +246,9 @@ def breakdown(settings: Settings, directory: Path) -> dict:
         t0 = time.perf_counter()
         vector = embedder.encode([query])[0]
         t1 = time.perf_counter()
-        dense = dense_ranking(corpus, vector, options.depth)
-        relevant = dense.scores >= options.min_similarity  # as search.engine.rank keeps
-        dense = Ranking(dense.rows[relevant], dense.scores[relevant])
-        lexical = lexical_ranking(corpus, query, options.depth)
+        found = rankings(corpus, embedder, query, options, vector)
         t2 = time.perf_counter()
-        fused = reciprocal_rank_fusion([dense, lexical], options.rrf_k)
+        fused = fuse(found, options)
         t3 = time.perf_counter()
         result = rank_to_result(corpus, fused, options)
         t4 = time.perf_counter()
@@ -436,33 +426,22 @@ class _server:
     def __enter__(self) -> tuple[str, float]:
         import httpx
 
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
-        command = [
-            str(Path(sys.executable).parent / "parallax"),
-            "serve",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(self.directory),
-            "--log-level",
-            "warning",
-            "--max-in-flight",
-            "64",
-        ]
+        flags = ("--data-dir", str(self.directory), "--log-level", "warning")
+        command = serve_command(port, *flags, "--max-in-flight", "64")
         started = time.perf_counter()
         self.process = subprocess.Popen(command, env=os.environ.copy())
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
+
+        def answers() -> bool | None:
             try:
                 response = httpx.post(f"{url}/search", json={"query": "oil"}, timeout=2)
-                if response.status_code == 200:
-                    return url, time.perf_counter() - started
             except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
+                return None
+            return True if response.status_code == 200 else None
+
+        if wait_for(answers, 180, self.process, interval=0.05):
+            return url, time.perf_counter() - started
         self.__exit__()
         raise RuntimeError("the benchmark server did not answer within 180 s")
 

@@ -30,7 +30,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -45,6 +44,7 @@ from typing import Any
 import httpx
 import numpy as np
 
+from evaluation.server import free_port, serve_command, wait_for
 from index.embed import HashingEmbedder
 from index.errors import ParallaxError
 from index.store import IndexStore
@@ -196,7 +196,7 @@ def _server(data_dir: Path, log_path: Path) -> Iterator[str]:
     """A `parallax serve` child on a free port, ready; SIGKILLed when the block ends."""
     last = "no answer"
     for _ in range(3):
-        port = _free_port()
+        port = free_port()
         process = _spawn(port, data_dir, log_path)
         try:
             healthy, last = _wait_healthy(process, port)
@@ -215,15 +215,8 @@ def _server(data_dir: Path, log_path: Path) -> Iterator[str]:
 
 
 def _spawn(port: int, data_dir: Path, log_path: Path) -> subprocess.Popen[bytes]:
-    executable = Path(sys.executable).parent / "parallax"
-    if executable.exists():
-        command = [str(executable)]
-    else:
-        command = [sys.executable, "-c", "from api.cli import app; app()"]
-    command += [
-        "serve",
-        "--port",
-        str(port),
+    command = serve_command(
+        port,
         "--data-dir",
         str(data_dir),
         "--embedder",
@@ -234,7 +227,7 @@ def _spawn(port: int, data_dir: Path, log_path: Path) -> subprocess.Popen[bytes]
         str(ROOT / "seeds"),
         "--log-level",
         "warning",
-    ]
+    )
     # Only the flags configure the child, not PARALLAX_* variables of whoever runs this.
     env = {name: value for name, value in os.environ.items() if not name.startswith("PARALLAX_")}
     with log_path.open("ab") as log:
@@ -250,32 +243,29 @@ def _spawn(port: int, data_dir: Path, log_path: Path) -> subprocess.Popen[bytes]
 
 def _wait_healthy(process: subprocess.Popen[bytes], port: int) -> tuple[bool, str]:
     """Poll /health until 200, an error status, the child's exit or the timeout."""
-    deadline = time.monotonic() + START_TIMEOUT
     last = "no answer"
-    while time.monotonic() < deadline and process.poll() is None:
+
+    def healthy() -> bool | None:
+        nonlocal last
         try:
             response = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
-            last = f"{response.status_code} {response.text}"
-            if response.status_code == 200:
-                return True, last
-            if response.json().get("status") == "error":
-                return False, last
-        except (httpx.HTTPError, ValueError):
-            pass
-        time.sleep(0.02)
-    return False, last
+        except httpx.HTTPError:
+            return None
+        last = f"{response.status_code} {response.text}"
+        if response.status_code == 200:
+            return True
+        try:
+            return False if response.json().get("status") == "error" else None
+        except ValueError:
+            return None
+
+    return wait_for(healthy, START_TIMEOUT, process), last
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGKILL)
     process.wait(timeout=10)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _tail(path: Path, lines: int = 20) -> str:

@@ -1,0 +1,48 @@
+"""`parallax serve` as a child process on a free 127.0.0.1 port: the one way the bench and
+the kill trials start a server and wait for it (tests run theirs in a thread,
+`tests/helpers.serve_app`)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+
+def free_port() -> int:
+    """A port nothing listens on now (another process may still take it before the child)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def serve_command(port: int, *flags: str) -> list[str]:
+    """The command line of `parallax serve` on `port` with `flags`: the installed script
+    beside this interpreter, or the CLI module run by it."""
+    executable = Path(sys.executable).parent / "parallax"
+    command = (
+        [str(executable)]
+        if executable.exists()
+        else [sys.executable, "-c", "from api.cli import app; app()"]
+    )
+    return [*command, "serve", "--port", str(port), *flags]
+
+
+def wait_for(
+    ready: Callable[[], bool | None],
+    timeout: float,
+    process: subprocess.Popen[bytes] | None = None,
+    interval: float = 0.02,
+) -> bool:
+    """Call `ready` until it returns True (ready) or False (it never will be), the child
+    exits or `timeout` seconds pass; None means "not yet". Whether it became ready."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and (process is None or process.poll() is None):
+        answer = ready()
+        if answer is not None:
+            return answer
+        time.sleep(interval)
+    return False
