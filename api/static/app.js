@@ -445,8 +445,29 @@ function askWithinStory(question, story) {
 
 function renderAnswers(data) {
   const answers = Array.isArray(data.answers) ? data.answers : [];
-  const groups = Array.isArray(data.groups) ? data.groups : [];
   const hits = Array.isArray(data.hits) ? data.hits : [];
+  if (answers.length === 0) return [renderNoAnswer(hits)];
+  const groups = Array.isArray(data.groups) ? data.groups : [];
+  const known = answerContext(data, answers, groups, hits);
+  const parts = [];
+  const banner = renderBanner(data, answers, groups);
+  if (banner) parts.push(banner);
+  if (groups.length > 0 && answers.length > 1) {
+    parts.push(renderGroups(groups, answers, known.outletCounts, known.labels));
+  }
+  parts.push(renderAnswerCards(answers, groups, known));
+  parts.push(replySummary(`${plural(answers.length, "source", "sources")} answered`, data));
+  const silent = hits.filter(
+    (hit, index) =>
+      !known.answered.has(hit.doc_id) &&
+      hits.findIndex((other) => other.doc_id === hit.doc_id) === index,
+  );
+  if (silent.length) parts.push(renderSilent(silent, known));
+  return parts;
+}
+
+/** What the cards need to know across answers: groups, revisions, links and short labels. */
+function answerContext(data, answers, groups, hits) {
   const revised = new Map();
   for (const entry of data.same_outlet || []) {
     for (const id of entry.doc_ids || []) revised.set(id, entry);
@@ -455,78 +476,66 @@ function renderAnswers(data) {
   groups.forEach((group, index) => {
     for (const id of group.doc_ids || []) groupOf.set(id, index);
   });
-
-  const urls = new Map(hits.map((hit) => [hit.doc_id, hit.url]));
   const everyDoc = [...answers, ...hits];
-  const labels = shortIds(everyDoc);
-  const outletCounts = countOutlets(everyDoc);
-  const answered = new Set(answers.map((a) => a.doc_id));
-  const silent = [];
-  for (const hit of hits) {
-    if (!answered.has(hit.doc_id) && !silent.some((doc) => doc.doc_id === hit.doc_id)) {
-      silent.push(hit);
-    }
-  }
+  return {
+    revised,
+    groupOf,
+    urls: new Map(hits.map((hit) => [hit.doc_id, hit.url])),
+    labels: shortIds(everyDoc),
+    outletCounts: countOutlets(everyDoc),
+    answered: new Set(answers.map((a) => a.doc_id)),
+  };
+}
 
-  const parts = [];
-  if (answers.length === 0) {
-    parts.push(
-      el("div", { className: "banner neutral", attrs: { role: "note" } }, [
-        el("p", { className: "banner-title", text: "No source answered this question." }),
-        el("p", {
-          className: "banner-detail",
-          text: hits.length
-            ? "Switch to Passages to read what the sources say about it."
-            : "No passage matched it.",
-        }),
-      ]),
-    );
-    return parts;
-  }
+function renderNoAnswer(hits) {
+  return el("div", { className: "banner neutral", attrs: { role: "note" } }, [
+    el("p", { className: "banner-title", text: "No source answered this question." }),
+    el("p", {
+      className: "banner-detail",
+      text: hits.length
+        ? "Switch to Passages to read what the sources say about it."
+        : "No passage matched it.",
+    }),
+  ]);
+}
 
-  const banner = renderBanner(data, answers, groups);
-  if (banner) parts.push(banner);
-  if (groups.length > 0 && answers.length > 1) {
-    parts.push(renderGroups(groups, answers, outletCounts, labels));
-  }
-
+function renderAnswerCards(answers, groups, known) {
   const cards = el("ul", { className: "cards", attrs: { "aria-label": "Answers by source" } });
   for (const answer of answers) {
+    const group = known.groupOf.has(answer.doc_id) ? known.groupOf.get(answer.doc_id) : null;
     cards.append(
       el("li", { className: "card-slot" }, [
         renderAnswerCard(answer, {
-          group: groupOf.has(answer.doc_id) ? groupOf.get(answer.doc_id) : null,
-          groupValue: groupOf.has(answer.doc_id) ? groups[groupOf.get(answer.doc_id)].value : null,
-          revised: revised.get(answer.doc_id) || null,
-          url: safeUrl(urls.get(answer.doc_id)),
-          label: labels.get(answer.doc_id),
-          outletCounts,
-          labels,
+          group,
+          groupValue: group === null ? null : groups[group].value,
+          revised: known.revised.get(answer.doc_id) || null,
+          url: safeUrl(known.urls.get(answer.doc_id)),
+          label: known.labels.get(answer.doc_id),
+          outletCounts: known.outletCounts,
+          labels: known.labels,
         }),
       ]),
     );
   }
-  parts.push(cards);
+  return cards;
+}
 
-  const summary = [
-    `${plural(answers.length, "source", "sources")} answered`,
-    typeof data.took_ms === "number" ? `${Math.round(data.took_ms)} ms` : null,
-  ]
+/** "3 sources answered · 12 ms" under a reply. */
+function replySummary(what, data) {
+  const text = [what, typeof data.took_ms === "number" ? `${Math.round(data.took_ms)} ms` : null]
     .filter(Boolean)
     .join(" · ");
-  parts.push(el("p", { className: "reply-summary", text: summary }));
-  if (silent.length) {
-    parts.push(
-      el("p", {
-        className: "no-answer",
-        text:
-          `${plural(silent.length, "source", "sources")} did not answer: ` +
-          silent.map((doc) => docLabel(doc, outletCounts, labels)).join(", ") +
-          ".",
-      }),
-    );
-  }
-  return parts;
+  return el("p", { className: "reply-summary", text });
+}
+
+function renderSilent(silent, known) {
+  return el("p", {
+    className: "no-answer",
+    text:
+      `${plural(silent.length, "source", "sources")} did not answer: ` +
+      silent.map((doc) => docLabel(doc, known.outletCounts, known.labels)).join(", ") +
+      ".",
+  });
 }
 
 function renderBanner(data, answers, groups) {
@@ -619,6 +628,54 @@ function renderAnswerCard(
 ) {
   const outlet = outletName(answer.source);
   const headingId = `card-${Math.random().toString(36).slice(2, 10)}`;
+  return el(
+    "article",
+    {
+      className: "card answer-card",
+      attrs: { "data-doc-id": answer.doc_id, "aria-labelledby": headingId },
+      style: groupStyle(group),
+    },
+    [
+      renderCardHeader(answer, {
+        headingId,
+        label,
+        outletCounts,
+        badges: answerBadges(answer, groupValue, revised, labels),
+      }),
+      el("p", { className: "short-answer" }, [el("strong", { text: answer.answer })]),
+      highlightedSentence(answer),
+      answer.attributed_to
+        ? el("p", { className: "attribution", text: `according to ${answer.attributed_to}` })
+        : null,
+      renderAnswerActions(answer, outlet, url),
+    ],
+  );
+}
+
+/** A card's header, for an answer or a source's passages: outlet, date, id, title, badges. */
+function renderCardHeader(doc, { headingId, label, outletCounts, badges = [] }) {
+  const outlet = outletName(doc.source);
+  const several = outletCounts.get(outlet) > 1;
+  return el("header", { className: "card-header" }, [
+    el("h3", {
+      className: doc.source ? "outlet" : "outlet unknown",
+      text: outlet,
+      attrs: { id: headingId },
+    }),
+    el("p", { className: "meta" }, [
+      dateElement(doc.published),
+      several ? el("span", { className: "sep", text: "·" }) : null,
+      several
+        ? el("span", { className: "doc-id", text: label, attrs: { title: doc.doc_id } })
+        : null,
+    ]),
+    doc.title ? el("p", { className: "doc-title", text: doc.title }) : null,
+    badges.length ? el("p", { className: "badges" }, badges) : null,
+  ]);
+}
+
+/** The group chip and the "same outlet, revised" badge of an answer card. */
+function answerBadges(answer, groupValue, revised, labels) {
   const badges = [];
   if (groupValue !== null) {
     badges.push(
@@ -643,63 +700,36 @@ function renderAnswerCard(
       ]),
     );
   }
-  return el(
-    "article",
-    {
-      className: "card answer-card",
-      attrs: { "data-doc-id": answer.doc_id, "aria-labelledby": headingId },
-      style: groupStyle(group),
-    },
-    [
-      el("header", { className: "card-header" }, [
-        el("h3", {
-          className: answer.source ? "outlet" : "outlet unknown",
-          text: outlet,
-          attrs: { id: headingId },
-        }),
-        el("p", { className: "meta" }, [
-          dateElement(answer.published),
-          outletCounts.get(outlet) > 1 ? el("span", { className: "sep", text: "·" }) : null,
-          outletCounts.get(outlet) > 1
-            ? el("span", { className: "doc-id", text: label, attrs: { title: answer.doc_id } })
-            : null,
-        ]),
-        answer.title ? el("p", { className: "doc-title", text: answer.title }) : null,
-        badges.length ? el("p", { className: "badges" }, badges) : null,
-      ]),
-      el("p", { className: "short-answer" }, [el("strong", { text: answer.answer })]),
-      highlightedSentence(answer),
-      answer.attributed_to
-        ? el("p", { className: "attribution", text: `according to ${answer.attributed_to}` })
-        : null,
-      el("div", { className: "card-actions" }, [
-        el("button", {
-          className: "secondary view-article",
-          text: "View in article",
-          attrs: {
-            type: "button",
-            "aria-label": `View in article: ${outlet}${answer.title ? `, ${answer.title}` : ""}`,
-          },
-          on: {
-            click: (event) =>
-              openArticle(event.currentTarget, answer.doc_id, {
-                start: answer.citation.char_start,
-                end: answer.citation.char_end,
-                expected: answer.sentence,
-                strongStart: answer.citation.answer_start,
-                strongEnd: answer.citation.answer_end,
-              }),
-          },
-        }),
-        url
-          ? el("a", {
-              text: "Original",
-              attrs: { href: url, target: "_blank", rel: "noopener noreferrer" },
-            })
-          : null,
-      ]),
-    ],
-  );
+  return badges;
+}
+
+function renderAnswerActions(answer, outlet, url) {
+  return el("div", { className: "card-actions" }, [
+    el("button", {
+      className: "secondary view-article",
+      text: "View in article",
+      attrs: {
+        type: "button",
+        "aria-label": `View in article: ${outlet}${answer.title ? `, ${answer.title}` : ""}`,
+      },
+      on: {
+        click: (event) =>
+          openArticle(event.currentTarget, answer.doc_id, {
+            start: answer.citation.char_start,
+            end: answer.citation.char_end,
+            expected: answer.sentence,
+            strongStart: answer.citation.answer_start,
+            strongEnd: answer.citation.answer_end,
+          }),
+      },
+    }),
+    url
+      ? el("a", {
+          text: "Original",
+          attrs: { href: url, target: "_blank", rel: "noopener noreferrer" },
+        })
+      : null,
+  ]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -733,25 +763,11 @@ function renderPassages(data) {
             attrs: { "data-doc-id": group.doc_id, "aria-labelledby": headingId },
           },
           [
-            el("header", { className: "card-header" }, [
-              el("h3", {
-                className: group.source ? "outlet" : "outlet unknown",
-                text: outlet,
-                attrs: { id: headingId },
-              }),
-              el("p", { className: "meta" }, [
-                dateElement(group.published),
-                outletCounts.get(outlet) > 1 ? el("span", { className: "sep", text: "·" }) : null,
-                outletCounts.get(outlet) > 1
-                  ? el("span", {
-                      className: "doc-id",
-                      text: labels.get(group.doc_id),
-                      attrs: { title: group.doc_id },
-                    })
-                  : null,
-              ]),
-              group.title ? el("p", { className: "doc-title", text: group.title }) : null,
-            ]),
+            renderCardHeader(group, {
+              headingId,
+              label: labels.get(group.doc_id),
+              outletCounts,
+            }),
             el(
               "ol",
               { className: "hits" },
@@ -762,13 +778,8 @@ function renderPassages(data) {
       ]),
     );
   }
-  const summary = [
-    `${plural(hitCount, "passage", "passages")} from ${plural(groups.length, "source", "sources")}`,
-    typeof data.took_ms === "number" ? `${Math.round(data.took_ms)} ms` : null,
-  ]
-    .filter(Boolean)
-    .join(" · ");
-  return [cards, el("p", { className: "reply-summary", text: summary })];
+  const found = `${plural(hitCount, "passage", "passages")} from ${plural(groups.length, "source", "sources")}`;
+  return [cards, replySummary(found, data)];
 }
 
 function renderHit(hit, outlet) {
