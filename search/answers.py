@@ -306,8 +306,6 @@ class _DocumentReader:
     ) -> None:
         self.corpus = corpus
         self.weights = weights or {}
-        self.fallback_floor = MIN_FALLBACK_SIMILARITY
-        self.closest = 1.0
         self.document = document
         self.analysis = analysis
         self.speech = speech
@@ -338,18 +336,23 @@ class _DocumentReader:
     def best_answer(
         self, sentences: list[tuple[int, Passage, tuple[int, int], float]], closest: float
     ) -> Answer | None:
+        """The document's best answer among its `sentences` (`read`); `closest` is the
+        similarity of the sentence closest to the question of all documents read."""
         best: Answer | None = None
-        self.closest = closest
-        self.fallback_floor = max(MIN_SENTENCE_SIMILARITY, min(MIN_FALLBACK_SIMILARITY, closest))
         for place, passage, span, similarity in sentences:
-            candidate = self._answer(passage, span, similarity, place)
+            candidate = self._answer(passage, span, similarity, place, closest)
             if candidate is not None and (best is None or _better(candidate, best)):
                 best = candidate
         # Only the document's best answer is shown, so only it is attributed.
         return None if best is None else replace(best, attributed_to=_attribution(best.sentence))
 
     def _answer(
-        self, passage: Passage, span: tuple[int, int], similarity: float, place: int
+        self,
+        passage: Passage,
+        span: tuple[int, int],
+        similarity: float,
+        place: int,
+        closest: float,
     ) -> Answer | None:
         start, end = span
         text = self.document.text
@@ -383,14 +386,18 @@ class _DocumentReader:
             extraction = extract_answer(self.analysis, sentence)
             if extraction is None or answer_type == "other":
                 # No typed span: the sentence itself answers if it is close to the question.
-                floor = MIN_SENTENCE_SIMILARITY if answer_type == "other" else self.fallback_floor
+                floor = (
+                    MIN_SENTENCE_SIMILARITY
+                    if answer_type == "other"
+                    else max(MIN_SENTENCE_SIMILARITY, min(MIN_FALLBACK_SIMILARITY, closest))
+                )
                 if similarity < floor:
                     return None
                 span_score = self._keyword_share(sentence) * (
                     1.0 if answer_type == "other" else 0.5
                 )
                 span_start, span_end = 0, len(sentence)
-                if extraction is None and (answer_type != "quantity" or similarity >= self.closest):
+                if extraction is None and (answer_type != "quantity" or similarity >= closest):
                     # A span of the asked kind too weak to be a typed value still says which
                     # words of the sentence answer ("Who ...?" -> the likeliest name). A
                     # figure only in the sentence closest to the question of all: elsewhere
@@ -469,7 +476,7 @@ def _better(candidate: Answer, best: Answer) -> bool:
 
 
 _REASON_RE = re.compile(
-    r"\b(?:because(?:\s+of)?|due\s+to|owing\s+to|as\s+a\s+result\s+of|in\s+protest\s+(?:at|against)"
+    r"\b(?:because(?:\s+of)?|due\s+to|owing\s+to|in\s+protest\s+(?:at|against)"
     r"|in\s+response\s+to|in\s+retaliation\s+for|so\s+that|in\s+order\s+to|after|since"
     r"|following|amid|in\s+support\s+of|to\s+protest|citing|caused\s+by|as\s+a\s+result"
     r"|in\s+an\s+effort\s+to|aimed\s+at|so\s+as\s+to|to\s+enable|to\s+allow)\b"
