@@ -217,13 +217,7 @@ def breakdown(settings: Settings, directory: Path) -> dict:
 
     from api.models import ask_body, search_body
     from index.live import Chunking, open_index
-    from search.answers import (
-        OTHER_STORIES,
-        answer_from_ranking,
-        ask,
-        story_matches,
-        within_story,
-    )
+    from search.answers import READER, answer_from_ranking, ask, story_matches, within_story
     from search.engine import SearchOptions, fuse, rank, rank_to_result, rankings
 
     live = open_index(directory / "index", embedder, Chunking(), stories=settings.story_options())
@@ -255,7 +249,7 @@ def breakdown(settings: Settings, directory: Path) -> dict:
         orjson.dumps(search_body(query, result, 0))
         t5 = time.perf_counter()
         # As /ask does by default: the best-matching story, then the passages within it.
-        best = story_matches(corpus, fused, OTHER_STORIES + 1)[0].story.id
+        best = story_matches(corpus, fused, READER.other_stories + 1)[0].story.id
         within = within_story(options, best)
         ranked = rank(corpus, embedder, query, within, vector=vector)
         t6 = time.perf_counter()

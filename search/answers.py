@@ -42,58 +42,70 @@ from search.question import SENTENCE_TYPES, TYPED, QuestionAnalysis, analyze_que
 from search.retrieve import Ranking
 from search.speech import SpeechQuestion, parse_speech_question, score_speech, speaker_names
 
-# How many of a document's best passages are read for its answer.
-PASSAGES_PER_DOCUMENT = 4
-# How many sources (best first) are read for answers: every outlet of a story,
-# while a large corpus does not cost a read of hundreds of documents per question.
-MAX_SOURCES = 20
-# Weights of a sentence's score: its similarity to the question, the extracted
-# span's own score, its passage's place in the document's ranking, and its coverage of
-# the question's specific words (`keyword_coverage`).
-SENTENCE_WEIGHT = 0.5
-SPAN_WEIGHT = 0.4
-PASSAGE_WEIGHT = 0.1
-COVERAGE_WEIGHT = 0.1
-# Below this score (coverage left out) a typed answer (a count, a name, a place) is no answer:
-# a figure about something else ("wounded dozens of others" in the airstrikes, for
-# "How many were injured?" about the protest) scores under it.
-MIN_ANSWER_SCORE = 0.5
-# A sentence answer (yes/no, why, how, or a question no typed span answers): below this
-# similarity to the question it is no answer. Its span score is the share of the
-# question's keywords the sentence holds (halved for a typed question, so a typed span
-# beats it).
-MIN_SENTENCE_SIMILARITY = 0.3
-# A sentence answer to a typed question ("When ...?" read from a sentence without a date)
-# must be this similar to the question, so a document that does not answer gives nothing
-# rather than a loosely related sentence; the closest sentence of all those read answers
-# even below it, so the question is never left with no answer where one sentence is
-# clearly the nearest (2 points of XQuAD answer-contains-gold on its dev half).
-MIN_FALLBACK_SIMILARITY = 0.5
-# A sentence that gives a reason ("because ...", "in protest at ...") answers a why-question
-# better than one that only restates the event: this much more span score.
-REASON_BONUS = 0.2
-# Below MIN_SCORE a span of the asked kind is no typed value, but above this it still
-# marks which words of a sentence answer ("Who ...?" read from a sentence: the likeliest
-# name), as a "phrase" that is never compared.
-WEAK_SPAN = 0.2
-# A typed span beats a sentence answer unless the sentence scores this much higher.
-TYPED_MARGIN = 0.05
-# A question reads as English when this share of its words are common English words
-# (wordfreq Zipf frequency of at least ENGLISH_ZIPF).
-ENGLISH_SHARE = 0.4
-ENGLISH_ZIPF = 3.0
 # Question types a "What did X say?" reading may answer.
 _SPEECH_TYPES = ("other", "manner")
-# Other matching stories listed beside the one answered.
-OTHER_STORIES = 5
-# A typed answer is compared with the others (and can raise a conflict) only when its
-# sentence holds at least this share of the specific question words that the best-covered
-# answer holds: a figure from a sentence about something else in the story ("the debt"
-# for a question about the offer) is shown, but it is no rival claim.
-CLAIM_COVERAGE = 0.5
-# A name, place or date needs more: a document that never names the one asked about still
-# names somebody, in a sentence about the story but not about the question.
-NAME_CLAIM_COVERAGE = 0.8
+
+
+@dataclass(frozen=True)
+class ReaderOptions:
+    """The reader's tuning values, with their measured defaults (README, "Ask: one answer
+    per source"). `ask` takes one by keyword, so an evaluation tries other values by
+    passing them rather than patching this module."""
+
+    # How many of a document's best passages are read for its answer.
+    passages_per_document: int = 4
+    # How many sources (best first) are read for answers: every outlet of a story, while
+    # a large corpus does not cost a read of hundreds of documents per question.
+    max_sources: int = 20
+    # Other matching stories listed beside the one answered.
+    other_stories: int = 5
+    # Weights of a sentence's score: its similarity to the question, the extracted span's
+    # own score, its passage's place in the document's ranking, and its coverage of the
+    # question's specific words (`keyword_coverage`).
+    sentence_weight: float = 0.5
+    span_weight: float = 0.4
+    passage_weight: float = 0.1
+    coverage_weight: float = 0.1
+    # Below this score (coverage left out) a typed answer (a count, a name, a place) is no
+    # answer: a figure about something else ("wounded dozens of others" in another attack,
+    # for "How many were injured?" about a protest) scores under it.
+    min_answer_score: float = 0.5
+    # A sentence answer (yes/no, why, how, or a question no typed span answers): below this
+    # similarity to the question it is no answer. Its span score is the share of the
+    # question's keywords the sentence holds (halved for a typed question, so a typed span
+    # beats it).
+    min_sentence_similarity: float = 0.3
+    # A sentence answer to a typed question ("When ...?" read from a sentence without a
+    # date) must be this similar to the question, so a document that does not answer gives
+    # nothing rather than a loosely related sentence; the closest sentence of all those
+    # read answers even below it, so the question is never left with no answer where one
+    # sentence is clearly the nearest (2 points of XQuAD answer-contains-gold on its dev
+    # half).
+    min_fallback_similarity: float = 0.5
+    # A sentence that gives a reason ("because ...", "in protest at ...") answers a
+    # why-question better than one that only restates the event: this much more span score.
+    reason_bonus: float = 0.2
+    # Below the extractor's floor a span of the asked kind is no typed value, but above this
+    # it still marks which words of a sentence answer ("Who ...?" read from a sentence: the
+    # likeliest name), as a "phrase" that is never compared.
+    weak_span: float = 0.2
+    # A typed span beats a sentence answer unless the sentence scores this much higher.
+    typed_margin: float = 0.05
+    # A typed answer is compared with the others (and can raise a conflict) only when its
+    # sentence holds at least this share of the specific question words that the
+    # best-covered answer holds: a figure from a sentence about something else in the story
+    # ("the debt" for a question about the offer) is shown, but it is no rival claim.
+    claim_coverage: float = 0.5
+    # A name, place or date needs more: a document that never names the one asked about
+    # still names somebody, in a sentence about the story but not about the question.
+    name_claim_coverage: float = 0.8
+    # A question reads as English when this share of its words are common English words
+    # (wordfreq Zipf frequency of at least `english_zipf`).
+    english_share: float = 0.4
+    english_zipf: float = 3.0
+
+
+READER = ReaderOptions()
 
 
 @dataclass(frozen=True)
@@ -137,7 +149,13 @@ class AskResult:
 
 
 def ask(
-    corpus: Corpus, embedder: Embedder, question: str, options: SearchOptions, story: str = "auto"
+    corpus: Corpus,
+    embedder: Embedder,
+    question: str,
+    options: SearchOptions,
+    story: str = "auto",
+    *,
+    reader: ReaderOptions = READER,
 ) -> AskResult:
     """Answer `question` from every relevant document of one story and compare the answers.
 
@@ -148,33 +166,32 @@ def ask(
         raise BadRequest(f"'story': no story with id {story!r}; GET /stories lists them")
     vector = embedder.encode([question])[0]
     ranking = rank(corpus, embedder, question, options, vector=vector)
-    note = unreadable(question)
+    note = unreadable(question, reader)
     if note is not None:
         # Passages may still match; no answer is read from a question that asks nothing.
         shown = rank_to_result(corpus, ranking, options)
         return AskResult(analyze_question(question), (), compare_claims([]), shown, note=note)
-    matches = story_matches(corpus, ranking, OTHER_STORIES + 1)
+    matches = story_matches(corpus, ranking, reader.other_stories + 1)
     if story == "all":
-        result = answer_from_ranking(corpus, question, vector, ranking, options)
-        return replace(result, other_stories=tuple(matches[:OTHER_STORIES]))
+        result = answer_from_ranking(corpus, question, vector, ranking, options, reader=reader)
+        return replace(result, other_stories=tuple(matches[: reader.other_stories]))
     chosen = story if story != "auto" else matches[0].story.id if matches else None
     if chosen is None:  # nothing in the archive matches
-        return answer_from_ranking(corpus, question, vector, ranking, options)
+        return answer_from_ranking(corpus, question, vector, ranking, options, reader=reader)
     within = within_story(options, chosen)
-    result = answer_from_ranking(
-        corpus, question, vector, rank(corpus, embedder, question, within, vector=vector), within
-    )
-    others = tuple(m for m in matches if m.story.id != chosen)[:OTHER_STORIES]
+    ranked = rank(corpus, embedder, question, within, vector=vector)
+    result = answer_from_ranking(corpus, question, vector, ranked, within, reader=reader)
+    others = tuple(m for m in matches if m.story.id != chosen)[: reader.other_stories]
     return replace(result, story=corpus.story(chosen), other_stories=others)
 
 
-def unreadable(question: str) -> str | None:
+def unreadable(question: str, reader: ReaderOptions = READER) -> str | None:
     """Why a question cannot be answered as asked: only stopwords, or not English."""
     words = [w for w in word_list(question) if w.isalpha()]
     if not words or all(w in stopwords() for w in words):
         return "the question has only function words; name what you ask about"
-    english = sum(zipf(w) >= ENGLISH_ZIPF for w in words)
-    if len(words) >= 3 and english / len(words) < ENGLISH_SHARE:
+    english = sum(zipf(w) >= reader.english_zipf for w in words)
+    if len(words) >= 3 and english / len(words) < reader.english_share:
         return "the question does not read as English; the reader answers English questions"
     return None
 
@@ -205,15 +222,21 @@ def story_matches(corpus: Corpus, ranking: Ranking, limit: int) -> list[StoryMat
 
 
 def answer_from_ranking(
-    corpus: Corpus, question: str, vector: np.ndarray, ranking: Ranking, options: SearchOptions
+    corpus: Corpus,
+    question: str,
+    vector: np.ndarray,
+    ranking: Ranking,
+    options: SearchOptions,
+    *,
+    reader: ReaderOptions = READER,
 ) -> AskResult:
     """The extraction half of `ask`: answers from the ranked passages, compared."""
     analysis = analyze_question(question)
     speech = parse_speech_question(question) if analysis.answer_type in _SPEECH_TYPES else None
     result = rank_to_result(
-        corpus, ranking, SearchOptions(k=options.k, per_source=PASSAGES_PER_DOCUMENT)
+        corpus, ranking, SearchOptions(k=options.k, per_source=reader.passages_per_document)
     )
-    groups = result.by_source[:MAX_SOURCES]
+    groups = result.by_source[: reader.max_sources]
     read = [text for group in groups for hit in group.hits for text in hit.passage.sentence_texts()]
     # The question's keywords, and the terms of what it asks about as one alternative
     # ("killed": "kill", "dead", "death").
@@ -224,31 +247,35 @@ def answer_from_ranking(
     weights = keyword_weights(terms, read)
     readers = []
     for group in groups:
-        reader = _DocumentReader(corpus, group.document, analysis, speech, vector, weights)
-        readers.append((group, reader, reader.read([hit.passage for hit in group.hits])))
+        document = _DocumentReader(
+            corpus, group.document, analysis, speech, vector, weights, options=reader
+        )
+        readers.append((group, document, document.read([hit.passage for hit in group.hits])))
     # The sentence closest to the question of all those read: a sentence answer to a typed
-    # question needs MIN_FALLBACK_SIMILARITY, or to be this one.
+    # question needs `min_fallback_similarity`, or to be this one.
     closest = max((read[3] for *_, sentences in readers for read in sentences), default=0.0)
     answers = []
-    for group, reader, sentences in readers:
-        best = reader.best_answer(sentences, closest)
+    for group, document, sentences in readers:
+        best = document.best_answer(sentences, closest)
         if best is not None:
             answers.append(replace(best, story_id=group.story_id))
     answers.sort(key=lambda a: -a.score)
     shown = rank_to_result(corpus, ranking, options)
-    return AskResult(analysis, tuple(answers), compare_claims(claims_of(answers)), shown)
+    return AskResult(analysis, tuple(answers), compare_claims(claims_of(answers, reader)), shown)
 
 
-def claims_of(answers: Sequence[Answer]) -> list[Claim]:
+def claims_of(answers: Sequence[Answer], reader: ReaderOptions = READER) -> list[Claim]:
     """The answers compared for conflicts: typed values (a sentence or phrase answer never
-    raises a conflict) whose sentences are about what the question asks (CLAIM_COVERAGE)."""
+    raises a conflict) whose sentences are about what the question asks (`claim_coverage`)."""
     typed = [a for a in answers if a.answer_type in TYPED]
     top = max((a.coverage for a in typed), default=0.0)
-    return [
-        Claim(a.document.id, a.document.source, a.answer, a.value, a.answer_type, a.story_id)
-        for a in typed
-        if a.coverage >= top * (CLAIM_COVERAGE if a.value is not None else NAME_CLAIM_COVERAGE)
-    ]
+    claims = []
+    for a in typed:
+        share = reader.claim_coverage if a.value is not None else reader.name_claim_coverage
+        if a.coverage >= top * share:
+            doc = a.document
+            claims.append(Claim(doc.id, doc.source, a.answer, a.value, a.answer_type, a.story_id))
+    return claims
 
 
 def keyword_weights(
@@ -302,10 +329,13 @@ class _DocumentReader:
         analysis: QuestionAnalysis,
         speech: SpeechQuestion | None,
         vector: np.ndarray,
-        weights: dict[tuple[str, ...], float] | None = None,
+        weights: dict[tuple[str, ...], float],
+        *,
+        options: ReaderOptions,
     ) -> None:
         self.corpus = corpus
-        self.weights = weights or {}
+        self.options = options
+        self.weights = weights
         self.document = document
         self.analysis = analysis
         self.speech = speech
@@ -341,7 +371,9 @@ class _DocumentReader:
         best: Answer | None = None
         for place, passage, span, similarity in sentences:
             candidate = self._answer(passage, span, similarity, place, closest)
-            if candidate is not None and (best is None or _better(candidate, best)):
+            if candidate is not None and (
+                best is None or _better(candidate, best, self.options.typed_margin)
+            ):
                 best = candidate
         # Only the document's best answer is shown, so only it is attributed.
         return None if best is None else replace(best, attributed_to=_attribution(best.sentence))
@@ -359,7 +391,8 @@ class _DocumentReader:
         sentence = text[start:end]
         value = None
         answer_type = self.analysis.answer_type
-        passage_score = PASSAGE_WEIGHT / (1 + place)
+        options = self.options
+        passage_score = options.passage_weight / (1 + place)
         if self.speech is not None:
             previous = self._neighbour(span, -1)
             match = score_speech(self.speech, self.names, sentence, previous)
@@ -373,7 +406,7 @@ class _DocumentReader:
                 span_end = len(sentence)
             answer_type = "sentence" if whole else "quote"
         elif answer_type in SENTENCE_TYPES:
-            if similarity < MIN_SENTENCE_SIMILARITY:
+            if similarity < options.min_sentence_similarity:
                 return None
             span_start, span_end = 0, len(sentence)
             span_score, answer_type = self._keyword_share(sentence), "sentence"
@@ -381,16 +414,14 @@ class _DocumentReader:
                 clause = reason_clause(sentence)
                 if clause is not None:
                     (span_start, span_end), answer_type = clause, "clause"
-                    span_score = min(1.0, span_score + REASON_BONUS)
+                    span_score = min(1.0, span_score + options.reason_bonus)
         else:
             extraction = extract_answer(self.analysis, sentence)
             if extraction is None or answer_type == "other":
                 # No typed span: the sentence itself answers if it is close to the question.
-                floor = (
-                    MIN_SENTENCE_SIMILARITY
-                    if answer_type == "other"
-                    else max(MIN_SENTENCE_SIMILARITY, min(MIN_FALLBACK_SIMILARITY, closest))
-                )
+                floor = options.min_sentence_similarity
+                if answer_type != "other":
+                    floor = max(floor, min(options.min_fallback_similarity, closest))
                 if similarity < floor:
                     return None
                 span_score = self._keyword_share(sentence) * (
@@ -403,7 +434,7 @@ class _DocumentReader:
                     # figure only in the sentence closest to the question of all: elsewhere
                     # a weak one is about something else ("wounded dozens of others" in
                     # another attack, for "How many were injured?").
-                    extraction = extract_answer(self.analysis, sentence, floor=WEAK_SPAN)
+                    extraction = extract_answer(self.analysis, sentence, floor=options.weak_span)
                 if extraction is not None:  # "other": the phrase, with the sentence's score
                     span_start, span_end = extraction.start, extraction.end
                 answer_type = "phrase" if extraction is not None else "sentence"
@@ -415,13 +446,14 @@ class _DocumentReader:
                 if answer_type == "place" and not is_place(tuple(word_list(extraction.text))):
                     # "out of the country": a phrase, not a place a gazetteer can normalise.
                     answer_type = "phrase"
-        base = SENTENCE_WEIGHT * similarity + SPAN_WEIGHT * span_score + passage_score
-        if answer_type in TYPED and base < MIN_ANSWER_SCORE:
+        base = options.sentence_weight * similarity + options.span_weight * span_score
+        base += passage_score
+        if answer_type in TYPED and base < options.min_answer_score:
             return None
         # Coverage only ranks: it decides between a document's sentences, never whether a
         # weak figure is an answer at all.
         coverage = keyword_coverage(self.weights, sentence)
-        score = base + COVERAGE_WEIGHT * coverage
+        score = base + options.coverage_weight * coverage
         return Answer(
             document=self.document,
             passage=passage,
@@ -467,10 +499,10 @@ class _DocumentReader:
         return sum(k in words for k in self.keywords) / len(self.keywords)
 
 
-def _better(candidate: Answer, best: Answer) -> bool:
+def _better(candidate: Answer, best: Answer, margin: float) -> bool:
     """A typed span beats a sentence that only resembles the question; else the score."""
     typed, best_typed = candidate.answer_type in TYPED, best.answer_type in TYPED
-    if typed != best_typed and abs(candidate.score - best.score) < TYPED_MARGIN:
+    if typed != best_typed and abs(candidate.score - best.score) < margin:
         return typed
     return candidate.score > best.score
 

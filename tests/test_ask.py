@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from helpers import app_client, wait_ready
 from index.live import LiveIndex
-from search.answers import ask
+from search.answers import ReaderOptions, ask
 from search.engine import SearchOptions
 from search.retrieve import Filters
 
@@ -46,6 +46,18 @@ def test_filters_limit_which_sources_answer(hashing_index: LiveIndex) -> None:
     result = ask(hashing_index.corpus, hashing_index.embedder, KILLED, options)
     assert {a.document.source for a in result.answers} == {"NBC News"}
     assert result.comparison.conflict is False
+
+
+def test_reader_options_are_passed_not_patched(hashing_index: LiveIndex) -> None:
+    corpus, embedder = hashing_index.corpus, hashing_index.embedder
+    fewer = ask(corpus, embedder, KILLED, SearchOptions(), reader=ReaderOptions(max_sources=2))
+    assert len(fewer.answers) == 2  # only the two best sources are read
+    strict = ReaderOptions(min_answer_score=2.0)  # no typed span can score this
+    none_typed = ask(corpus, embedder, KILLED, SearchOptions(), reader=strict)
+    assert all(a.answer_type in ("sentence", "phrase") for a in none_typed.answers)
+    assert none_typed.comparison.conflict is False
+    # The defaults are untouched by either call.
+    assert len(ask(corpus, embedder, KILLED, SearchOptions()).answers) == 5
 
 
 @pytest.fixture
