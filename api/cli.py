@@ -96,14 +96,24 @@ def with_settings(command: Callable[..., None]) -> Callable[..., None]:
     return wrapper
 
 
+# faiss logs each CPU-specific build it tries before the one that loads, httpx every
+# request the evaluation client sends, bm25s each index it builds.
+_CHATTY = frozenset({"faiss", "httpx", "bm25s"})
+
+
+def _not_chatty(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING or record.name.split(".")[0] not in _CHATTY
+
+
 def configure_logging(level: str) -> None:
     """The same logging for every command, at `--log-level` (PARALLAX_LOG_LEVEL)."""
     logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger().setLevel(level.upper())
-    # faiss logs each CPU-specific build it tries before the one that loads, httpx every
-    # request the evaluation client sends, bm25s each index it builds (at DEBUG, its own).
-    for noisy in ("faiss", "httpx", "bm25s"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # A filter on the handlers rather than a level on the libraries' loggers: bm25s sets
+    # its own logger to DEBUG when it is imported, after this has run.
+    for handler in logging.getLogger().handlers:
+        if _not_chatty not in handler.filters:
+            handler.addFilter(_not_chatty)
 
 
 @app.command()
@@ -290,10 +300,6 @@ def stories_command(
 
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
-
-
-def _cell(value: Any) -> str:
-    return "-" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
 def _describe(value: Any) -> str:

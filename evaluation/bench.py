@@ -645,9 +645,9 @@ def _in_batches(
 
 def retrieval_sets(settings: Settings, xquad: Path, questions: Path) -> dict:
     """XQuAD paragraphs and questions; the seeds' passages and the public questions."""
+    from evaluation.metrics import load_questions, load_squad
     from index.chunk import chunk
     from index.documents import load_seeds
-    from search.evaluate import load_questions, load_squad
 
     sets = {}
     if xquad.is_file():

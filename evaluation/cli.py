@@ -10,17 +10,20 @@ need not).
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.table import Table
 
-from api.cli import REUTERS, _cell, console, errors, with_settings
+from api.cli import REUTERS, console, errors, with_settings
 from api.settings import Settings
+from evaluation import tables
+
+MODES = ("hybrid", "dense", "lexical")
 
 
 @with_settings
@@ -76,85 +79,54 @@ def eval_command(
 
     Exits 1 when a --min-* threshold is missed, so it can gate CI.
     """
-    import json
-
+    from evaluation.metrics import load_questions
     from evaluation.questions import run_questions
-    from search.evaluate import load_questions
 
     if compare is not None:
-        from evaluation.report import compare as compare_runs
-
-        first, second = (json.loads(path.read_text()) for path in compare)
-        console.print(compare_runs(first, second))
+        _print_comparison(*compare)
         return
     if questions is None:
-        errors.print("[red]error:[/red] give a QUESTIONS.jsonl file (or --compare A.json B.json)")
-        raise typer.Exit(2)
-    if mode not in ("hybrid", "dense", "lexical"):
-        errors.print(f"[red]error:[/red] --mode must be hybrid, dense or lexical, got {mode!r}")
-        raise typer.Exit(2)
+        _usage("give a QUESTIONS.jsonl file (or --compare A.json B.json)")
+    modes = _modes(mode if not baselines else f"{mode},dense,lexical", "--mode")
     question_set = load_questions(questions)
-    modes = [mode] + ([m for m in ("dense", "lexical") if m != mode] if baselines else [])
+    gold, documents = _labelled(settings, labels, reuters, corpus, url)
     config = {
         "questions": str(questions),
-        "corpus": str(labels or corpus)
-        if labels or corpus
-        else ("server" if url else str(settings.seeds_dir)),
+        "corpus": str(labels or corpus or ("server" if url else settings.seeds_dir)),
         "url": url,
         "model": settings.model,
     }
-    gold = None
-    documents: Any = corpus
-    if labels is not None:
-        from evaluation.questions import labelled_documents
-        from search.evaluate import load_story_labels
-
-        records = load_story_labels(labels)
-        gold = {r["id"]: r["story"] for r in records}
-        if not url:
-            documents = labelled_documents(records, settings, reuters, corpus)
-    runs = []
     with _client(settings, url, documents) as client:
-        for run_mode in modes:
-            runs.append(
-                run_questions(
-                    question_set,
-                    client,
-                    name=run_mode,
-                    mode=run_mode,
-                    k=k,
-                    per_source=per_source,
-                    config=config,
-                    progress=lambda items, m=run_mode: _progress(items, len(question_set), m),
-                    gold=gold,
-                    story=story,
-                )
+        runs = [
+            run_questions(
+                question_set,
+                client,
+                name=run_mode,
+                mode=run_mode,
+                k=k,
+                per_source=per_source,
+                config=config,
+                progress=lambda items, m=run_mode: _progress(items, len(question_set), m),
+                gold=gold,
+                story=story,
             )
-    _print_runs(runs)
-    if json_out:
-        json_out.write_text(json.dumps({"runs": runs}, indent=2, ensure_ascii=False))
+            for run_mode in modes
+        ]
+    _show(tables.runs_table(runs), *tables.runs_lines(runs))
+    _write_json(json_out, {"runs": runs})
     if report:
         from evaluation.report import write_report
 
-        written = write_report(runs, report)
-        console.print(f"report: {', '.join(str(path) for path in written)}")
-    floors = {
-        "source_recall": min_source_recall,
-        "mrr": min_mrr,
-        "answer_accuracy": min_answer_acc,
-        "coverage": min_coverage,
-        "conflict_accuracy": min_conflict_acc,
-        "scoping": min_scoping,
-    }
-    main = runs[0]["metrics"]
-    missed = [
-        f"{metric} {_cell(main.get(metric))} < {floor}"
-        for metric, floor in floors.items()
-        if floor is not None and (main.get(metric) is None or main[metric] < floor)
-    ]
-    if missed:
-        errors.print(f"[red]thresholds missed:[/red] {'; '.join(missed)}")
-        raise typer.Exit(1)
+        console.print(f"report: {', '.join(str(path) for path in write_report(runs, report))}")
+    _check_floors(
+        runs[0]["metrics"],
+        source_recall=min_source_recall,
+        mrr=min_mrr,
+        answer_accuracy=min_answer_acc,
+        coverage=min_coverage,
+        conflict_accuracy=min_conflict_acc,
+        scoping=min_scoping,
+    )
 
 
 @with_settings
@@ -186,70 +158,31 @@ def eval_squad_command(
     """Index each paragraph as a document, ask every question: recall@1/5/10 and MRR of the
     gold paragraph, how often the best answer (or its sentence) holds a gold answer, and
     the short answer's exact match and F1 (SQuAD's normalisation), per question type."""
-    import json
-
+    from evaluation.metrics import load_squad, squad_part
     from evaluation.questions import run_squad, temporary_index
     from index.documents import parse_document
-    from search.evaluate import load_squad
 
-    chosen = [m.strip() for m in modes.split(",") if m.strip()]
-    if not chosen or any(m not in ("hybrid", "dense", "lexical") for m in chosen):
-        errors.print(f"[red]error:[/red] --modes takes hybrid, dense, lexical; got {modes!r}")
-        raise typer.Exit(2)
+    chosen = _modes(modes, "--modes")
     if part not in ("all", "dev", "test"):
-        errors.print(f"[red]error:[/red] --part takes all, dev or test; got {part!r}")
-        raise typer.Exit(2)
+        _usage(f"--part takes all, dev or test; got {part!r}")
     records, questions = load_squad(file)
-    if part != "all":
-        articles = sorted({q.doc_id.rsplit("-", 1)[0] for q in questions})
-        half = set(articles[: len(articles) // 2])
-        questions = [
-            q for q in questions if (q.doc_id.rsplit("-", 1)[0] in half) == (part == "dev")
-        ]
-    questions = questions[:limit] if limit else questions
+    questions = squad_part(questions, part)[: limit or None]
     documents = [parse_document(record, f"paragraph {record['id']}") for record in records]
-    results = []
     with temporary_index(settings, documents) as live:
-        for mode in chosen:
-            results.append(
-                run_squad(
-                    live,
-                    questions,
-                    mode,
-                    progress=lambda items, m=mode: _progress(items, len(questions), f"squad {m}"),
-                    story=story,
-                )
+        results = [
+            run_squad(
+                live,
+                questions,
+                mode,
+                progress=lambda items, m=mode: _progress(items, len(questions), f"squad {m}"),
+                story=story,
             )
+            for mode in chosen
+        ]
     title = f"{file.name} ({part}): {len(documents)} paragraphs, {len(questions)} questions"
-    table = Table(title=title)
-    columns = ["recall@1", "recall@5", "mrr", "answer_contains_gold", "exact_match", "f1"]
-    table.add_column("mode")
-    for column in [*columns, "p50 ms"]:
-        table.add_column(column, justify="right")
-    for result in results:
-        cells = [_cell(result[c]) for c in columns]
-        table.add_row(result["mode"], *cells, _cell(result["latency_ms"]["p50"]))
-    console.print(table)
-    by_type = Table(title=f"{results[0]['mode']}: by question type (as the reader reads it)")
-    type_columns = ["count", "answer_contains_gold", "exact_match", "f1", "short_answers"]
-    by_type.add_column("type")
-    for column in type_columns:
-        by_type.add_column(column, justify="right")
-    for kind, row in results[0]["by_type"].items():
-        by_type.add_row(kind, *[_cell(row[c]) for c in type_columns])
-    console.print(by_type)
-    if json_out:
-        json_out.write_text(json.dumps({"file": str(file), "results": results}, indent=2))
-    floors = {"answer_contains_gold": min_contains, "f1": min_f1}
-    main = results[0]
-    missed = [
-        f"{metric} {_cell(main.get(metric))} < {floor}"
-        for metric, floor in floors.items()
-        if floor is not None and (main.get(metric) is None or main[metric] < floor)
-    ]
-    if missed:
-        errors.print(f"[red]thresholds missed:[/red] {'; '.join(missed)}")
-        raise typer.Exit(1)
+    _show(*tables.squad_tables(title, results))
+    _write_json(json_out, {"file": str(file), "results": results})
+    _check_floors(results[0], answer_contains_gold=min_contains, f1=min_f1)
 
 
 @with_settings
@@ -282,17 +215,14 @@ def eval_stories_command(
 
     Exits 1 when --min-f1 is missed, so it can gate CI.
     """
-    import json
-
     from evaluation.bench import reuters_documents
+    from evaluation.metrics import load_story_labels
     from evaluation.questions import evaluate_stories, labelled_documents
-    from search.evaluate import load_story_labels
 
     try:
         thresholds = [float(t) for t in sweep.split(",") if t.strip()]
     except ValueError:
-        errors.print(f"[red]error:[/red] --sweep takes numbers like 0.4,0.5; got {sweep!r}")
-        raise typer.Exit(2) from None
+        _usage(f"--sweep takes numbers like 0.4,0.5; got {sweep!r}")
     records = load_story_labels(labels)
     documents = labelled_documents(records, settings, reuters, corpus)
     extra: list[Any] = []
@@ -302,34 +232,9 @@ def eval_stories_command(
         extra = extra if background < 0 else extra[:background]
     result = evaluate_stories(settings, records, documents, thresholds, extra)
     result["labels"] = str(labels)
-    table = Table(
-        title=f"{labels.name}: {result['documents']} labelled documents in "
-        f"{result['gold_stories']} stories ({result['gold_multi_document_stories']} with 2+)"
-        + (f", {result['background_documents']} unlabelled around them" if extra else "")
-    )
-    for column in ("threshold", "precision", "recall", "f1", "stories"):
-        table.add_column(column, justify="right")
-    rows = [{**result, "setting": True}, *result["sweep"]]
-    for row in sorted(rows, key=lambda r: r["threshold"]):
-        marker = " (setting)" if row.get("setting") else ""
-        table.add_row(
-            f"{row['threshold']}{marker}",
-            *(_cell(row[c]) for c in ("precision", "recall", "f1", "stories")),
-        )
-    console.print(table)
-    console.print(
-        f"b-cubed f1={_cell(result['f1'])} precision={_cell(result['precision'])} "
-        f"recall={_cell(result['recall'])} stories={result['stories']}; story assignment "
-        f"{result['story_ms_per_document']} ms per document, "
-        f"{result['story_share_of_ingest']:.1%} of ingest ({result['ingest_ms_per_document']} "
-        "ms per document)",
-        highlight=False,
-    )
-    if json_out:
-        json_out.write_text(json.dumps(result, indent=2))
-    if min_f1 is not None and result["f1"] < min_f1:
-        errors.print(f"[red]threshold missed:[/red] b-cubed f1 {result['f1']} < {min_f1}")
-        raise typer.Exit(1)
+    _show(tables.stories_table(labels.name, result), tables.stories_line(result))
+    _write_json(json_out, result)
+    _check_floors(result, f1=min_f1)
 
 
 @with_settings
@@ -356,97 +261,14 @@ def bench_command(
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the result here.")] = None,
 ) -> None:
     """Ingest and query speed, each as a ratio to a baseline measured in the same run."""
-    import json
-
     from evaluation.bench import run_bench
 
     counts = [int(c) for c in clients.split(",") if c.strip()]
     sizes = [int(n) for n in ann_sizes.split(",") if n.strip()]
     quality = (xquad, questions) if str(xquad) not in ("", ".") else None
     result = run_bench(settings, reuters, limit, counts, requests, sizes, quality, serve_limit)
-    ingest, http, stages = result["ingest"], result["http"], result["breakdown_ms"]
-    table = Table(title=f"ingest: {ingest['articles']} articles, {ingest['passages']} passages")
-    for column in ("what", "passages/s", "ratio"):
-        table.add_column(column, justify="right" if column != "what" else "left")
-    table.add_row(
-        f"parallax ingest ({ingest['encoder']}, passages + {ingest['sentence_vectors']} "
-        "sentences, saved)",
-        f"{ingest['ingest_passages_per_s']}",
-        f"{ingest['ratio_ingest_to_encoder']}x",
-    )
-    table.add_row(
-        "bare fp32 encoder, same passages", f"{ingest['encoder_fp32_passages_per_s']}", "1x"
-    )
-    console.print(table)
-    console.print(
-        f"peak RSS {ingest['peak_rss_mb']} MB; baseline ST + FAISS flat query p50 "
-        f"{ingest['baseline']['query_p50_ms']} ms (in process)"
-    )
-    if "served_passages" in ingest:
-        console.print(
-            f"grown to {ingest['served_articles']} articles, {ingest['served_passages']} passages "
-            f"and {ingest['served_sentences']} sentences at {ingest['growth_passages_per_s']} "
-            "passages/s for the query benchmarks"
-        )
-    queries = Table(title=f"HTTP (cold start to first answer {http['cold_start_s']} s)")
-    for column in ("endpoint@clients", "p50 ms", "p95 ms", "p99 ms", "req/s", "errors"):
-        queries.add_column(column, justify="right")
-    for name, row in http.items():
-        if isinstance(row, dict):
-            queries.add_row(
-                name,
-                *(str(row[k]) for k in ("p50_ms", "p95_ms", "p99_ms", "requests_per_s", "errors")),
-            )
-    console.print(queries)
-    baseline_ms = ingest["baseline"].get("served_query_p50_ms", ingest["baseline"]["query_p50_ms"])
-    console.print(
-        f"/search p50 at 1 client is {http['search@1']['p50_ms'] / baseline_ms:.2f}x the plain "
-        f"script's in-process query over the same passages ({baseline_ms} ms)"
-        if "search@1" in http
-        else ""
-    )
-    console.print(f"one query in process, medians (ms): {stages}")
-    agreement = result["sentence_candidates"]
-    console.print(
-        f"dense search scores sentences for the best {agreement['candidates']} passages only: "
-        f"top 10 the same as scoring all sentences {agreement['top10_overlap']:.2%} "
-        f"(worst query {agreement['top10_overlap_min']:.0%}), top 200 "
-        f"{agreement['top200_overlap']:.2%}, over {agreement['queries']} queries; "
-        f"{agreement['p50_ms']} ms against {agreement['all_sentences_p50_ms']} ms"
-    )
-    if result["backends"]:
-        backends = Table(title="encoder backends against sentence-transformers fp32")
-        columns = [k for k in result["backends"][0] if k != "backend"]
-        backends.add_column("backend")
-        for column in columns:
-            backends.add_column(column.replace("_", " "), justify="right")
-        for row in result["backends"]:
-            backends.add_row(row["backend"], *(str(row.get(c, "")) for c in columns))
-        console.print(backends)
-    if result["ann"]:
-        ann = Table(title="vector search, one query (structured synthetic vectors)")
-        for column in (
-            "vectors",
-            "exact p50 ms",
-            "HNSW efSearch",
-            "HNSW p50 ms",
-            "HNSW recall@10",
-            "HNSW build s",
-        ):
-            ann.add_column(column, justify="right")
-        for row in result["ann"]:
-            for point in row["hnsw_sweep"]:
-                ann.add_row(
-                    str(row["vectors"]),
-                    str(row["exact_p50_ms"]),
-                    str(point["ef_search"]),
-                    str(point["p50_ms"]),
-                    str(point["recall@10"]),
-                    str(row["hnsw_build_s"]),
-                )
-        console.print(ann)
-    if json_out:
-        json_out.write_text(json.dumps(result, indent=2))
+    _show(*tables.bench_output(result))
+    _write_json(json_out, result)
 
 
 @contextmanager
@@ -470,28 +292,56 @@ def _progress(items: Iterator[Any], total: int, label: str) -> Iterator[Any]:
     yield from tqdm(items, total=total, desc=f"eval {label}", unit="question", file=sys.stderr)
 
 
-def _print_runs(runs: list[dict[str, Any]]) -> None:
-    table = Table(title="evaluation")
-    table.add_column("metric")
-    for run in runs:
-        table.add_column(run["name"], justify="right")
-    metrics = runs[0]["metrics"]
-    names = [n for n, v in metrics.items() if isinstance(v, float | int) or v is None]
-    for name in names:
-        if name in ("questions", "expected_documents"):
-            continue
-        table.add_row(name, *(_cell(run["metrics"].get(name)) for run in runs))
-    for endpoint in metrics["latency_ms"]:
-        for quantile in ("p50", "p95"):
-            table.add_row(
-                f"{endpoint} {quantile} ms",
-                *(_cell(run["metrics"]["latency_ms"][endpoint][quantile]) for run in runs),
-            )
-    console.print(table)
-    # One plain line per run, for logs and CI.
-    for run in runs:
-        line = " ".join(f"{n}={_cell(run['metrics'].get(n))}" for n in names)
-        console.print(f"{run['name']}: {line}", highlight=False, soft_wrap=True)
+def _usage(message: str) -> NoReturn:
+    errors.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(2)
+
+
+def _modes(given: str, option: str) -> list[str]:
+    """Retrieval modes from a comma-separated option, in order, each once."""
+    chosen = list(dict.fromkeys(m.strip() for m in given.split(",") if m.strip()))
+    if not chosen or any(m not in MODES for m in chosen):
+        _usage(f"{option} takes {', '.join(MODES)}; got {given!r}")
+    return chosen
+
+
+def _labelled(
+    settings: Settings, labels: Path | None, reuters: Path, corpus: Path | None, url: str | None
+) -> tuple[dict[str, str] | None, Any]:
+    """The gold story of each labelled document, and the documents to evaluate over: the
+    labelled ones (from `corpus` or Reuters), `corpus` itself, or the seeds (None)."""
+    if labels is None:
+        return None, corpus
+    from evaluation.metrics import load_story_labels
+    from evaluation.questions import labelled_documents
+
+    records = load_story_labels(labels)
+    gold = {r["id"]: r["story"] for r in records}
+    return gold, None if url else labelled_documents(records, settings, reuters, corpus)
+
+
+def _print_comparison(first: Path, second: Path) -> None:
+    from evaluation.report import compare as compare_runs
+
+    console.print(compare_runs(*(json.loads(path.read_text()) for path in (first, second))))
+
+
+def _show(*shown: Any) -> None:
+    for item in shown:
+        console.print(item, highlight=False, soft_wrap=isinstance(item, str))
+
+
+def _write_json(path: Path | None, result: Any) -> None:
+    if path is not None:
+        path.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+def _check_floors(metrics: dict[str, Any], **floors: float | None) -> None:
+    """Exit 1, naming each, when a metric is under its floor (a --min-* option)."""
+    missed = tables.missed_floors(metrics, floors)
+    if missed:
+        errors.print(f"[red]thresholds missed:[/red] {'; '.join(missed)}")
+        raise typer.Exit(1)
 
 
 # (name, command) registered on the `parallax` app by `register`.

@@ -19,13 +19,7 @@ from api.app import search_options
 from api.models import AskRequest, SearchRequest, ask_body, search_body
 from api.settings import Settings
 from api.state import embedder_from_settings
-from index.documents import Document, load_jsonl, load_seeds, parse_document
-from index.embed import Embedder
-from index.errors import BadRequest
-from index.live import Chunking, LiveIndex, open_index
-from search.answers import ask
-from search.engine import SearchOptions, search
-from search.evaluate import (
+from evaluation.metrics import (
     Question,
     SquadQuestion,
     exact_match,
@@ -35,6 +29,12 @@ from search.evaluate import (
     summarize,
     token_f1,
 )
+from index.documents import Document, load_jsonl, load_seeds, parse_document
+from index.embed import Embedder
+from index.errors import BadRequest
+from index.live import Chunking, LiveIndex, open_index
+from search.answers import ask
+from search.engine import SearchOptions, search
 
 # Hits fetched per source to find a document's first correct passage for MRR.
 MRR_DEPTH = 10
@@ -329,8 +329,8 @@ def evaluate_stories(
     """
     from dataclasses import replace
 
+    from evaluation.metrics import bcubed
     from index.stories import StoryMatcher
-    from search.evaluate import bcubed
 
     gold = {r["id"]: r["story"] for r in records}
     options = settings.story_options()

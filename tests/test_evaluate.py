@@ -9,8 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
-from helpers import SEEDS, SHARED, serve_app
-from search.evaluate import (
+from evaluation.metrics import (
     Question,
     load_questions,
     percentiles,
@@ -18,6 +17,7 @@ from search.evaluate import (
     retrieval_metrics,
     summarize,
 )
+from helpers import SEEDS, SHARED, serve_app
 
 Q1 = Question("q1", "How many?", {"a": ("ten",), "b": ("62",)}, conflict=True)
 Q2 = Question("q2", "Who?", {"c": ("Grisham",)}, conflict=False)

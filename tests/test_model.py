@@ -101,9 +101,9 @@ def test_vectors_are_normalised_and_deterministic(model_embedder) -> None:  # ty
 def public_runs(model_index):  # type: ignore[no-untyped-def]
     """The public question set through the API's functions, in each retrieval mode."""
     from api.settings import Settings
+    from evaluation.metrics import load_questions
     from evaluation.questions import InProcessClient, run_questions
     from helpers import SHARED
-    from search.evaluate import load_questions
 
     questions = load_questions(SHARED / "eval" / "questions.jsonl")
     client = InProcessClient(model_index, Settings())

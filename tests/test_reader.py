@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from evaluation.metrics import exact_match, normalize_answer, token_f1
 from helpers import app_client, wait_ready
 from index.chunk import Passage
 from index.documents import Document
@@ -22,7 +23,6 @@ from search.answers import (
     unreadable,
 )
 from search.conflicts import Claim, compare_claims
-from search.evaluate import exact_match, normalize_answer, token_f1
 from search.extract import extract_answer
 from search.gazetteer import is_country, is_place
 from search.question import analyze_question

@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from evaluation.metrics import bcubed
 from helpers import ARTICLES, GOLD
 from index.documents import Document
 from index.embed import HashingEmbedder
 from index.live import Chunking, LiveIndex, open_index
 from index.store import IndexStore
 from index.stories import StoryMatcher, StoryOptions, StoryTable, publication_order
-from search.evaluate import bcubed
 
 # Three invented events, two or three reports each from different outlets and days,
 # and two unrelated articles. Nothing here appears in the code's vocabulary.

@@ -218,6 +218,17 @@ def load_squad(path: str | Path) -> tuple[list[dict[str, Any]], list[SquadQuesti
     return documents, questions
 
 
+def squad_part(questions: Sequence[SquadQuestion], part: str) -> list[SquadQuestion]:
+    """The questions of one half of the articles: "dev" (the first half, for tuning), "test"
+    (the second, never tuned on) or "all". Split by article, so no paragraph's questions
+    fall in both."""
+    if part == "all":
+        return list(questions)
+    articles = sorted({q.doc_id.rsplit("-", 1)[0] for q in questions})
+    dev = set(articles[: len(articles) // 2])
+    return [q for q in questions if (q.doc_id.rsplit("-", 1)[0] in dev) == (part == "dev")]
+
+
 def normalize_answer(text: str) -> str:
     """SQuAD v1.1's official answer normalisation: lower case, no punctuation, no articles
     (a, an, the), single spaces."""

@@ -1,0 +1,233 @@
+"""The evaluation and benchmark results as terminal tables: one function per result kind,
+each taking the result dict its command computed and returning what to print.
+
+The commands (`evaluation.cli`) run, print what these return, and check their floors;
+the numbers are computed elsewhere (`evaluation.questions`, `evaluation.bench`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from rich.table import Table
+
+# Metrics of a question-set run that are counts of the set, not scores of the run.
+_SET_SIZES = ("questions", "expected_documents")
+
+
+def cell(value: Any) -> str:
+    """A metric as a table cell: three decimals, "-" when it was not measured."""
+    return "-" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
+    """A table whose first column is a label and the others right-aligned values."""
+    shown = Table(title=title)
+    for n, column in enumerate(columns):
+        shown.add_column(column, justify="left" if n == 0 else "right")
+    for row in rows:
+        shown.add_row(*(str(value) for value in row))
+    return shown
+
+
+def missed_floors(metrics: Mapping[str, Any], floors: Mapping[str, float | None]) -> list[str]:
+    """The floors a result is under (or did not measure), as "metric value < floor"."""
+    return [
+        f"{metric} {cell(metrics.get(metric))} < {floor}"
+        for metric, floor in floors.items()
+        if floor is not None and (metrics.get(metric) is None or metrics[metric] < floor)
+    ]
+
+
+# ---- parallax eval ------------------------------------------------------------------
+
+
+def _numbers(metrics: Mapping[str, Any]) -> list[str]:
+    return [n for n, value in metrics.items() if isinstance(value, float | int) or value is None]
+
+
+def runs_table(runs: Sequence[Mapping[str, Any]]) -> Table:
+    """One column per run (retrieval mode), one row per metric and latency quantile."""
+    metrics = runs[0]["metrics"]
+    scores = [name for name in _numbers(metrics) if name not in _SET_SIZES]
+    rows = [[name, *(cell(run["metrics"].get(name)) for run in runs)] for name in scores]
+    for endpoint in metrics["latency_ms"]:
+        for quantile in ("p50", "p95"):
+            latencies = (run["metrics"]["latency_ms"][endpoint][quantile] for run in runs)
+            rows.append([f"{endpoint} {quantile} ms", *(cell(ms) for ms in latencies)])
+    return table("evaluation", ["metric", *(run["name"] for run in runs)], rows)
+
+
+def runs_lines(runs: Sequence[Mapping[str, Any]]) -> list[str]:
+    """One plain `name=value` line per run, for logs and CI."""
+    names = _numbers(runs[0]["metrics"])
+    return [
+        f"{run['name']}: " + " ".join(f"{n}={cell(run['metrics'].get(n))}" for n in names)
+        for run in runs
+    ]
+
+
+# ---- parallax eval-squad ------------------------------------------------------------
+
+_SQUAD_COLUMNS = ("recall@1", "recall@5", "mrr", "answer_contains_gold", "exact_match", "f1")
+_TYPE_COLUMNS = ("count", "answer_contains_gold", "exact_match", "f1", "short_answers")
+
+
+def squad_tables(title: str, results: Sequence[Mapping[str, Any]]) -> list[Table]:
+    """Each mode's retrieval and answer scores, then the first mode's by question type."""
+    modes = table(
+        title,
+        ["mode", *_SQUAD_COLUMNS, "p50 ms"],
+        (
+            [r["mode"], *(cell(r[c]) for c in _SQUAD_COLUMNS), cell(r["latency_ms"]["p50"])]
+            for r in results
+        ),
+    )
+    first = results[0]
+    by_type = table(
+        f"{first['mode']}: by question type (as the reader reads it)",
+        ["type", *_TYPE_COLUMNS],
+        ([kind, *(cell(row[c]) for c in _TYPE_COLUMNS)] for kind, row in first["by_type"].items()),
+    )
+    return [modes, by_type]
+
+
+# ---- parallax eval-stories ----------------------------------------------------------
+
+_STORY_COLUMNS = ("precision", "recall", "f1", "stories")
+
+
+def stories_table(name: str, result: Mapping[str, Any]) -> Table:
+    """B-cubed scores at the setting's threshold and at each swept one."""
+    title = (
+        f"{name}: {result['documents']} labelled documents in {result['gold_stories']} "
+        f"stories ({result['gold_multi_document_stories']} with 2+)"
+    )
+    if result.get("background_documents"):
+        title += f", {result['background_documents']} unlabelled around them"
+    points = sorted([{**result, "setting": True}, *result["sweep"]], key=lambda r: r["threshold"])
+    rows = (
+        [
+            f"{point['threshold']}{' (setting)' if point.get('setting') else ''}",
+            *(cell(point[c]) for c in _STORY_COLUMNS),
+        ]
+        for point in points
+    )
+    return table(title, ["threshold", *_STORY_COLUMNS], rows)
+
+
+def stories_line(result: Mapping[str, Any]) -> str:
+    return (
+        f"b-cubed f1={cell(result['f1'])} precision={cell(result['precision'])} "
+        f"recall={cell(result['recall'])} stories={result['stories']}; story assignment "
+        f"{result['story_ms_per_document']} ms per document, "
+        f"{result['story_share_of_ingest']:.1%} of ingest ({result['ingest_ms_per_document']} "
+        "ms per document)"
+    )
+
+
+# ---- parallax bench -----------------------------------------------------------------
+
+
+def bench_output(result: Mapping[str, Any]) -> list[Table | str]:
+    """Everything `parallax bench` prints, in order: tables and plain lines."""
+    shown: list[Table | str] = [*_ingest(result["ingest"]), *_http(result)]
+    shown.append(f"one query in process, medians (ms): {result['breakdown_ms']}")
+    shown.append(_sentence_candidates(result["sentence_candidates"]))
+    if result["backends"]:
+        shown.append(_backends(result["backends"]))
+    if result["ann"]:
+        shown.append(_ann(result["ann"]))
+    return shown
+
+
+def _ingest(ingest: Mapping[str, Any]) -> list[Table | str]:
+    ours = (
+        f"parallax ingest ({ingest['encoder']}, passages + {ingest['sentence_vectors']} "
+        "sentences, saved)"
+    )
+    rows = [
+        [ours, ingest["ingest_passages_per_s"], f"{ingest['ratio_ingest_to_encoder']}x"],
+        ["bare fp32 encoder, same passages", ingest["encoder_fp32_passages_per_s"], "1x"],
+    ]
+    title = f"ingest: {ingest['articles']} articles, {ingest['passages']} passages"
+    shown: list[Table | str] = [
+        table(title, ["what", "passages/s", "ratio"], rows),
+        f"peak RSS {ingest['peak_rss_mb']} MB; baseline ST + FAISS flat query p50 "
+        f"{ingest['baseline']['query_p50_ms']} ms (in process)",
+    ]
+    if "served_passages" in ingest:
+        shown.append(
+            f"grown to {ingest['served_articles']} articles, {ingest['served_passages']} "
+            f"passages and {ingest['served_sentences']} sentences at "
+            f"{ingest['growth_passages_per_s']} passages/s for the query benchmarks"
+        )
+    return shown
+
+
+_HTTP_COLUMNS = ("p50_ms", "p95_ms", "p99_ms", "requests_per_s", "errors")
+
+
+def _http(result: Mapping[str, Any]) -> list[Table | str]:
+    http, ingest = result["http"], result["ingest"]
+    rows = (
+        [name, *(row[k] for k in _HTTP_COLUMNS)]
+        for name, row in http.items()
+        if isinstance(row, dict)
+    )
+    shown: list[Table | str] = [
+        table(
+            f"HTTP (cold start to first answer {http['cold_start_s']} s)",
+            ["endpoint@clients", "p50 ms", "p95 ms", "p99 ms", "req/s", "errors"],
+            rows,
+        )
+    ]
+    if "search@1" in http:
+        baseline = ingest["baseline"]
+        baseline_ms = baseline.get("served_query_p50_ms", baseline["query_p50_ms"])
+        shown.append(
+            f"/search p50 at 1 client is {http['search@1']['p50_ms'] / baseline_ms:.2f}x the "
+            f"plain script's in-process query over the same passages ({baseline_ms} ms)"
+        )
+    return shown
+
+
+def _sentence_candidates(agreement: Mapping[str, Any]) -> str:
+    return (
+        f"dense search scores sentences for the best {agreement['candidates']} passages only: "
+        f"top 10 the same as scoring all sentences {agreement['top10_overlap']:.2%} "
+        f"(worst query {agreement['top10_overlap_min']:.0%}), top 200 "
+        f"{agreement['top200_overlap']:.2%}, over {agreement['queries']} queries; "
+        f"{agreement['p50_ms']} ms against {agreement['all_sentences_p50_ms']} ms"
+    )
+
+
+def _backends(backends: Sequence[Mapping[str, Any]]) -> Table:
+    columns = [k for k in backends[0] if k != "backend"]
+    return table(
+        "encoder backends against sentence-transformers fp32",
+        ["backend", *(c.replace("_", " ") for c in columns)],
+        ([row["backend"], *(row.get(c, "") for c in columns)] for row in backends),
+    )
+
+
+def _ann(sizes: Sequence[Mapping[str, Any]]) -> Table:
+    columns = ["vectors", "exact p50 ms", "HNSW efSearch", "HNSW p50 ms", "HNSW recall@10"]
+    rows = (
+        [
+            size["vectors"],
+            size["exact_p50_ms"],
+            point["ef_search"],
+            point["p50_ms"],
+            point["recall@10"],
+            size["hnsw_build_s"],
+        ]
+        for size in sizes
+        for point in size["hnsw_sweep"]
+    )
+    return table(
+        "vector search, one query (structured synthetic vectors)",
+        [*columns, "HNSW build s"],
+        rows,
+    )

@@ -1,0 +1,91 @@
+"""What the evaluation and bench commands print, from a result of each kind."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+
+from evaluation import tables
+
+
+def rendered(*shown: Any) -> str:
+    console = Console(record=True, width=200)
+    for item in shown:
+        console.print(item)
+    return console.export_text()
+
+
+BENCH: dict[str, Any] = {
+    "ingest": {
+        "articles": 20,
+        "passages": 30,
+        "encoder": "openvino fp32",
+        "sentence_vectors": "pooled",
+        "ingest_passages_per_s": 80.0,
+        "encoder_fp32_passages_per_s": 40.0,
+        "ratio_ingest_to_encoder": 2.0,
+        "peak_rss_mb": 900.0,
+        "baseline": {"query_p50_ms": 10.0, "served_query_p50_ms": 16.0},
+    },
+    "http": {
+        "cold_start_s": 1.7,
+        "search@1": {
+            "p50_ms": 12.0,
+            "p95_ms": 15.0,
+            "p99_ms": 20.0,
+            "requests_per_s": 70,
+            "errors": 0,
+        },
+    },
+    "breakdown_ms": {"encode": 5.0},
+    "sentence_candidates": {
+        "candidates": 1000,
+        "top10_overlap": 1.0,
+        "top10_overlap_min": 1.0,
+        "top200_overlap": 0.998,
+        "queries": 108,
+        "p50_ms": 4.5,
+        "all_sentences_p50_ms": 13.0,
+    },
+    "backends": [],
+    "ann": [
+        {
+            "vectors": 100000,
+            "exact_p50_ms": 9.0,
+            "hnsw_build_s": 30.0,
+            "hnsw_sweep": [{"ef_search": 64, "p50_ms": 0.5, "recall@10": 0.97}],
+        }
+    ],
+}
+
+
+def test_the_bench_prints_each_speed_beside_its_baseline() -> None:
+    text = rendered(*tables.bench_output(BENCH))
+    assert "ingest: 20 articles, 30 passages" in text
+    assert "2.0x" in text and "40.0" in text  # ours against the bare encoder
+    assert "cold start to first answer 1.7 s" in text
+    # /search against the plain script over the same (served) passages: 12 / 16.
+    assert "/search p50 at 1 client is 0.75x" in text
+    assert "100000" in text and "0.97" in text  # the HNSW sweep row
+
+
+def test_squad_tables_show_each_mode_and_the_first_mode_by_type() -> None:
+    scores = {"recall@1": 0.5, "recall@5": 0.8, "mrr": 0.6, "exact_match": 0.25, "f1": 0.375}
+    by_type = {"date": {"count": 4, "answer_contains_gold": 0.75, "exact_match": 0.5}}
+    by_type["date"] |= {"f1": 0.6, "short_answers": 4}
+    results = [
+        {"mode": "hybrid", **scores, "answer_contains_gold": 0.75, "latency_ms": {"p50": 12.0}},
+        {"mode": "dense", **scores, "answer_contains_gold": 0.7, "latency_ms": {"p50": 9.0}},
+    ]
+    results[0]["by_type"] = by_type
+    text = rendered(*tables.squad_tables("xquad (test): 10 paragraphs", results))
+    assert "xquad (test): 10 paragraphs" in text
+    assert "0.750" in text and "0.700" in text
+    assert "hybrid: by question type" in text and "date" in text
+
+
+def test_a_floor_missed_or_not_measured_is_named() -> None:
+    metrics = {"f1": 0.3, "mrr": None, "scoping": 0.99}
+    missed = tables.missed_floors(metrics, {"f1": 0.36, "mrr": 0.5, "scoping": 0.95, "x": None})
+    assert missed == ["f1 0.300 < 0.36", "mrr - < 0.5"]
