@@ -5,10 +5,11 @@ from __future__ import annotations
 import hmac
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import orjson
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
@@ -53,6 +54,9 @@ from search.retrieve import Filters
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
+# The longest page of stories or documents one request gets.
+MAX_PAGE = 1000
+T = TypeVar("T")
 
 _ERRORS: dict[int | str, dict[str, object]] = {
     status: {"model": ErrorBody} for status in (401, 403, 404, 413, 422, 503)
@@ -202,22 +206,37 @@ def _json(body: dict[str, Any]) -> Response:
     return Response(orjson.dumps(body), media_type="application/json")
 
 
+@dataclass(frozen=True)
+class Page:
+    """Which slice of a listing a request asks for (`?offset=&limit=`)."""
+
+    offset: int
+    limit: int
+
+    def of(self, items: Sequence[T]) -> Sequence[T]:
+        return items[self.offset : self.offset + self.limit]
+
+
+def paging(default_limit: int) -> Callable[..., Page]:
+    """The `offset` and `limit` query parameters of a listing, as a dependency."""
+
+    def page(
+        offset: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = default_limit,
+    ) -> Page:
+        return Page(offset, limit)
+
+    return page
+
+
 @router.get("/stories", response_model=StoryPage)
-def list_stories(
-    live: LiveDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-) -> StoryPage:
+def list_stories(live: LiveDep, page: Annotated[Page, Depends(paging(50))]) -> StoryPage:
     """A page of the stories (documents about one event each), the latest first."""
     corpus = live.corpus
     ids = corpus.stories_newest_first
-    stories = (corpus.story(i) for i in ids[offset : offset + limit])
-    return StoryPage(
-        total=len(ids),
-        offset=offset,
-        limit=limit,
-        stories=[story_summary(story) for story in stories if story is not None],
-    )
+    stories = (corpus.story(i) for i in page.of(ids))
+    summaries = [story_summary(story) for story in stories if story is not None]
+    return StoryPage(total=len(ids), offset=page.offset, limit=page.limit, stories=summaries)
 
 
 @router.get("/stories/{story_id}", response_model=StoryOut)
@@ -251,29 +270,21 @@ def story_summary(story: Story) -> StorySummary:
 
 
 @router.get("/documents", response_model=DocumentPage)
-def list_documents(
-    live: LiveDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> DocumentPage:
+def list_documents(live: LiveDep, page: Annotated[Page, Depends(paging(100))]) -> DocumentPage:
     """A page of the stored documents, in the order they were added."""
     corpus = live.corpus
-    ids = list(corpus.documents)[offset : offset + limit]
-    return DocumentPage(
-        total=len(corpus.documents),
-        offset=offset,
-        limit=limit,
-        documents=[
-            DocumentSummary(
-                id=doc.id,
-                source=doc.source,
-                title=doc.title,
-                published=doc.published,
-                passages=len(corpus.rows_of(doc.id)),
-            )
-            for doc in (corpus.documents[i] for i in ids)
-        ],
-    )
+    summaries = [
+        DocumentSummary(
+            id=doc.id,
+            source=doc.source,
+            title=doc.title,
+            published=doc.published,
+            passages=len(corpus.rows_of(doc.id)),
+        )
+        for doc in (corpus.documents[i] for i in page.of(list(corpus.documents)))
+    ]
+    total = len(corpus.documents)
+    return DocumentPage(total=total, offset=page.offset, limit=page.limit, documents=summaries)
 
 
 @router.get("/documents/{doc_id}", response_model=DocumentOut)

@@ -52,6 +52,9 @@ def with_settings(command: Callable[..., None]) -> Callable[..., None]:
         if p.name != "settings"
     ]
     names = [name for name in Settings.model_fields if name not in {p.name for p in own}]
+    # The story matcher's settings come first in the model (its base class); list them
+    # last, in their own panel.
+    names.sort(key=lambda name: name.startswith("story_"))
     flags = [
         inspect.Parameter(
             name,
@@ -62,7 +65,7 @@ def with_settings(command: Callable[..., None]) -> Callable[..., None]:
                 typer.Option(
                     f"--{name.replace('_', '-')}",
                     help=f"{Settings.model_fields[name].description} [PARALLAX_{name.upper()}]",
-                    rich_help_panel="Settings",
+                    rich_help_panel="Story settings" if name.startswith("story_") else "Settings",
                     show_default=False,
                     metavar="VALUE",
                 ),

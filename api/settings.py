@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, get_type_hints
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, create_model, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.embed import EmbedderOptions
 from index.stories import StoryOptions
 
 
-class Settings(BaseSettings):
+def _story_settings() -> dict[str, Any]:
+    """A `story_<name>` setting for each field of `StoryOptions`, with its type, default,
+    help and bounds: the story options are declared once, in index/stories.py."""
+    types = get_type_hints(StoryOptions)
+    return {
+        f"story_{f.name}": (
+            types[f.name],
+            Field(f.default, description=f.metadata["help"], **f.metadata["bounds"]),
+        )
+        for f in fields(StoryOptions)
+    }
+
+
+# The settings' base: the story matcher's options as settings. Settings below declares
+# the rest; pydantic orders the fields base first.
+_StorySettings: type[BaseSettings] = create_model(
+    "_StorySettings", __base__=BaseSettings, **_story_settings()
+)
+
+
+class Settings(_StorySettings):  # type: ignore[misc,valid-type]
     """One object for the whole service; the README lists each field (a test checks it)."""
 
     model_config = SettingsConfigDict(env_prefix="PARALLAX_", extra="ignore")
@@ -85,49 +106,6 @@ class Settings(BaseSettings):
         description="Encoder precision; auto is bf16 where the CPU has native bf16 and a "
         "probe finds it faster than fp32, else fp32.",
     )
-    story_threshold: float = Field(
-        0.25,
-        description="A document joins the best-matching story at this score, else starts one.",
-    )
-    story_dense_weight: float = Field(
-        0.4, ge=0, description="Story score weight: document vector against the story's centroid."
-    )
-    story_content_weight: float = Field(
-        0.3, ge=0, description="Story score weight: tf-idf of all content words."
-    )
-    story_lead_weight: float = Field(
-        0.1, ge=0, description="Story score weight: tf-idf of the title's and the lead's words."
-    )
-    story_names_weight: float = Field(
-        0.1, ge=0, description="Story score weight: tf-idf of the names mentioned."
-    )
-    story_figures_weight: float = Field(
-        0.1, ge=0, description="Story score weight: tf-idf of the figures given."
-    )
-    story_time_weight: float = Field(
-        0.2, ge=0, description="Story score penalty for a document far from the story's dates."
-    )
-    story_time_scale_days: float = Field(
-        7.0, gt=0, description="Days over which the date penalty grows (to 63% at this gap)."
-    )
-    story_shortlist: int = Field(
-        10, ge=1, description="Stories nearest by vector that a new document is scored against."
-    )
-    story_common_share: float = Field(
-        0.1,
-        gt=0,
-        le=1,
-        description="Words in more than this share of documents are left out of story matching.",
-    )
-    story_crowd_share: float = Field(
-        1.0,
-        ge=0,
-        description="Share of a document's mean similarity to its nearest stories taken off "
-        "its similarity to each.",
-    )
-    story_crowd: int = Field(
-        10, ge=1, description="How many nearest stories that mean similarity is taken over."
-    )
     threads: int = Field(0, ge=0, description="Threads for the encoder (0: one per CPU core).")
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Server log level."
@@ -159,18 +137,7 @@ class Settings(BaseSettings):
     def story_options(self) -> StoryOptions:
         """The story matcher's options (index/stories.py) from the story_* settings."""
         return StoryOptions(
-            threshold=self.story_threshold,
-            dense_weight=self.story_dense_weight,
-            content_weight=self.story_content_weight,
-            lead_weight=self.story_lead_weight,
-            names_weight=self.story_names_weight,
-            figures_weight=self.story_figures_weight,
-            time_weight=self.story_time_weight,
-            time_scale_days=self.story_time_scale_days,
-            shortlist=self.story_shortlist,
-            common_share=self.story_common_share,
-            crowd_share=self.story_crowd_share,
-            crowd=self.story_crowd,
+            **{f.name: getattr(self, f"story_{f.name}") for f in fields(StoryOptions)}
         )
 
     @property

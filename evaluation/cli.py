@@ -25,6 +25,16 @@ from evaluation import tables
 
 MODES = ("hybrid", "dense", "lexical")
 
+# Options more than one command takes.
+JsonOut = Annotated[Path | None, typer.Option("--json", help="Write the result here.")]
+StoryChoice = Annotated[
+    str, typer.Option(help="How /ask picks its story: auto, or all (across every story).")
+]
+ReutersFile = Annotated[
+    Path, typer.Option(help="Reuters-21578 JSONL, for labelled r<newid> documents.")
+]
+Floor = Annotated[float | None, typer.Option(help="Fail below this.")]
+
 
 @with_settings
 def eval_command(
@@ -36,7 +46,7 @@ def eval_command(
     k: Annotated[int, typer.Option(help="Hits in the overall ranking.")] = 10,
     per_source: Annotated[int, typer.Option(help="Top hits per source that count.")] = 2,
     mode: Annotated[str, typer.Option(help="hybrid, dense or lexical.")] = "hybrid",
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write the result here.")] = None,
+    json_out: JsonOut = None,
     report: Annotated[
         Path | None, typer.Option(help="Write a Markdown report (plots beside it).")
     ] = None,
@@ -53,12 +63,8 @@ def eval_command(
             "score scoping (answers from the story each question names)."
         ),
     ] = None,
-    reuters: Annotated[
-        Path, typer.Option(help="Reuters-21578 JSONL, for labelled r<newid> documents.")
-    ] = REUTERS,
-    story: Annotated[
-        str, typer.Option(help="How /ask picks its story: auto, or all (across every story).")
-    ] = "auto",
+    reuters: ReutersFile = REUTERS,
+    story: StoryChoice = "auto",
     baselines: Annotated[
         bool, typer.Option(help="Also run dense-only and lexical-only retrieval.")
     ] = False,
@@ -66,11 +72,11 @@ def eval_command(
         tuple[Path, Path] | None,
         typer.Option(help="Show the metric deltas between two --json results, A then B."),
     ] = None,
-    min_source_recall: Annotated[float | None, typer.Option(help="Fail below this.")] = None,
-    min_mrr: Annotated[float | None, typer.Option(help="Fail below this.")] = None,
-    min_answer_acc: Annotated[float | None, typer.Option(help="Fail below this.")] = None,
-    min_coverage: Annotated[float | None, typer.Option(help="Fail below this.")] = None,
-    min_conflict_acc: Annotated[float | None, typer.Option(help="Fail below this.")] = None,
+    min_source_recall: Floor = None,
+    min_mrr: Floor = None,
+    min_answer_acc: Floor = None,
+    min_coverage: Floor = None,
+    min_conflict_acc: Floor = None,
     min_scoping: Annotated[
         float | None, typer.Option(help="Fail below this share of answers from the named story.")
     ] = None,
@@ -137,10 +143,8 @@ def eval_squad_command(
         "dense,lexical,hybrid"
     ),
     limit: Annotated[int | None, typer.Option(help="Ask only the first N questions.")] = None,
-    story: Annotated[
-        str, typer.Option(help="How /ask picks its story: auto, or all (across every story).")
-    ] = "auto",
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write the result here.")] = None,
+    story: StoryChoice = "auto",
+    json_out: JsonOut = None,
     part: Annotated[
         str,
         typer.Option(
@@ -148,16 +152,15 @@ def eval_squad_command(
             "test (the second half, never tuned on). Every paragraph is indexed either way."
         ),
     ] = "all",
-    min_contains: Annotated[
-        float | None, typer.Option(help="Exit 1 if answer-contains-gold (first mode) is below.")
-    ] = None,
-    min_f1: Annotated[
-        float | None, typer.Option(help="Exit 1 if short-answer F1 (first mode) is below.")
-    ] = None,
+    min_contains: Floor = None,
+    min_f1: Floor = None,
 ) -> None:
     """Index each paragraph as a document, ask every question: recall@1/5/10 and MRR of the
     gold paragraph, how often the best answer (or its sentence) holds a gold answer, and
-    the short answer's exact match and F1 (SQuAD's normalisation), per question type."""
+    the short answer's exact match and F1 (SQuAD's normalisation), per question type.
+
+    Exits 1 when the first mode's answer-contains-gold is under --min-contains or its F1
+    under --min-f1, so it can gate CI."""
     from evaluation.metrics import load_squad, squad_part
     from evaluation.questions import run_squad, temporary_index
     from index.documents import parse_document
@@ -191,9 +194,7 @@ def eval_stories_command(
     labels: Annotated[
         Path, typer.Argument(help="Labelled documents, JSON Lines: {id, story} (+ text).")
     ],
-    reuters: Annotated[
-        Path, typer.Option(help="Reuters-21578 JSONL, for labelled r<newid> documents.")
-    ] = REUTERS,
+    reuters: ReutersFile = REUTERS,
     corpus: Annotated[
         Path | None, typer.Option(help="JSONL documents to find labelled ids in.")
     ] = None,
@@ -207,7 +208,7 @@ def eval_stories_command(
             "around the labelled ones; scores stay over the labelled documents."
         ),
     ] = 0,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write the result here.")] = None,
+    json_out: JsonOut = None,
     min_f1: Annotated[float | None, typer.Option(help="Fail below this B-cubed F1.")] = None,
 ) -> None:
     """Ingest labelled documents oldest first and score the stories they form: B-cubed
@@ -258,7 +259,7 @@ def bench_command(
     questions: Annotated[
         Path, typer.Option(help="Question set for the backends' top-10 overlap.")
     ] = Path("../shared/eval/questions.jsonl"),
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write the result here.")] = None,
+    json_out: JsonOut = None,
 ) -> None:
     """Ingest and query speed, each as a ratio to a baseline measured in the same run."""
     from evaluation.bench import run_bench

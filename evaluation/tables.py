@@ -117,14 +117,15 @@ def stories_table(name: str, result: Mapping[str, Any]) -> Table:
     return table(title, ["threshold", *_STORY_COLUMNS], rows)
 
 
+_STORIES_LINE = (
+    "b-cubed f1={f1:.3f} precision={precision:.3f} recall={recall:.3f} stories={stories}; "
+    "story assignment {story_ms_per_document} ms per document, {story_share_of_ingest:.1%} "
+    "of ingest ({ingest_ms_per_document} ms per document)"
+)
+
+
 def stories_line(result: Mapping[str, Any]) -> str:
-    return (
-        f"b-cubed f1={cell(result['f1'])} precision={cell(result['precision'])} "
-        f"recall={cell(result['recall'])} stories={result['stories']}; story assignment "
-        f"{result['story_ms_per_document']} ms per document, "
-        f"{result['story_share_of_ingest']:.1%} of ingest ({result['ingest_ms_per_document']} "
-        "ms per document)"
-    )
+    return _STORIES_LINE.format_map(result)
 
 
 # ---- parallax bench -----------------------------------------------------------------
@@ -134,7 +135,7 @@ def bench_output(result: Mapping[str, Any]) -> list[Table | str]:
     """Everything `parallax bench` prints, in order: tables and plain lines."""
     shown: list[Table | str] = [*_ingest(result["ingest"]), *_http(result)]
     shown.append(f"one query in process, medians (ms): {result['breakdown_ms']}")
-    shown.append(_sentence_candidates(result["sentence_candidates"]))
+    shown.append(_CANDIDATES_LINE.format_map(result["sentence_candidates"]))
     if result["backends"]:
         shown.append(_backends(result["backends"]))
     if result["ann"]:
@@ -193,14 +194,12 @@ def _http(result: Mapping[str, Any]) -> list[Table | str]:
     return shown
 
 
-def _sentence_candidates(agreement: Mapping[str, Any]) -> str:
-    return (
-        f"dense search scores sentences for the best {agreement['candidates']} passages only: "
-        f"top 10 the same as scoring all sentences {agreement['top10_overlap']:.2%} "
-        f"(worst query {agreement['top10_overlap_min']:.0%}), top 200 "
-        f"{agreement['top200_overlap']:.2%}, over {agreement['queries']} queries; "
-        f"{agreement['p50_ms']} ms against {agreement['all_sentences_p50_ms']} ms"
-    )
+_CANDIDATES_LINE = (
+    "dense search scores sentences for the best {candidates} passages only: top 10 the same "
+    "as scoring all sentences {top10_overlap:.2%} (worst query {top10_overlap_min:.0%}), "
+    "top 200 {top200_overlap:.2%}, over {queries} queries; {p50_ms} ms against "
+    "{all_sentences_p50_ms} ms"
+)
 
 
 def _backends(backends: Sequence[Mapping[str, Any]]) -> Table:

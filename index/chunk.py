@@ -11,10 +11,6 @@ from index.documents import Document
 
 TokenCounter = Callable[[str], int]
 
-_WORDS = re.compile(r"\S+")
-_PIECES = re.compile(r"\w+|[^\w\s]")
-_CONTINUATION = re.compile(r"[,;:)\]]|[a-z]")
-
 
 @dataclass(frozen=True)
 class Passage:
@@ -36,6 +32,10 @@ class Passage:
         ]
 
 
+# What a BERT tokenizer splits at least: runs of letters and digits, each punctuation mark.
+_PIECES = re.compile(r"\w+|[^\w\s]")
+
+
 def estimate_tokens(text: str) -> int:
     """Over-estimate the word pieces a BERT tokenizer makes, without loading one.
 
@@ -43,6 +43,10 @@ def estimate_tokens(text: str) -> int:
     four letters past its sixth; punctuation counts one each.
     """
     return sum(1 + max(0, len(piece) - 6) // 4 for piece in _PIECES.findall(text))
+
+
+# How a sentence cannot begin: a comma, a closing bracket or a lower-case word.
+_CONTINUATION = re.compile(r"[,;:)\]]|[a-z]")
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -117,6 +121,9 @@ def chunk(
         # Step back `overlap` sentences, but always move forward.
         first = max(first + 1, last + 1 - overlap)
     return passages
+
+
+_WORDS = re.compile(r"\S+")
 
 
 def _fit(

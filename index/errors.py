@@ -26,24 +26,38 @@ class ParallaxError(Exception):
 
 
 class BadRequest(ParallaxError):
+    """A request or a document the caller must fix; the message says what and how."""
+
     code = "bad_request"
 
 
 class DocumentError(BadRequest):
+    """A document (or a line of a JSON Lines file) that cannot be ingested: a missing
+    field, a bad id or date, no text after cleaning."""
+
     code = "invalid_document"
 
 
 class NotFound(ParallaxError):
+    """An unknown document or story id."""
+
     code = "not_found"
 
 
 class NotReady(ParallaxError):
+    """The index is still loading, or failed to load (the message says why); try again."""
+
     code = "not_ready"
 
 
 class IndexMismatch(ParallaxError):
+    """A stored index built with another model or dimension than the one configured;
+    the message names both."""
+
     code = "index_mismatch"
 
 
 class DataDirLocked(ParallaxError):
+    """Another process is writing to the same data directory."""
+
     code = "data_dir_locked"

@@ -40,6 +40,7 @@ import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import numpy as np
 
@@ -58,30 +59,60 @@ _HEADLINE_CHARS = 120
 _BLOCK = 256
 
 
+def _option(default: Any, help: str, **bounds: float) -> Any:
+    """A field of `StoryOptions`: its default, what it does and its bounds (`ge`, `gt`,
+    `le`), which the `story_<name>` setting of the same name takes (api/settings.py)."""
+    return field(default=default, metadata={"help": help, "bounds": bounds})
+
+
 @dataclass(frozen=True)
 class StoryOptions:
-    """How documents are matched to stories; the defaults are measured (README, "Stories")."""
+    """How documents are matched to stories; the defaults are measured (README, "Stories").
 
-    threshold: float = 0.25
-    dense_weight: float = 0.4
-    content_weight: float = 0.3
-    lead_weight: float = 0.1
-    names_weight: float = 0.1
-    figures_weight: float = 0.1
-    time_weight: float = 0.2
-    time_scale_days: float = 7.0
-    shortlist: int = 10
+    Declared once: each field is also a setting, `PARALLAX_STORY_<NAME>`."""
+
+    threshold: float = _option(
+        0.25, "A document joins the best-matching story at this score, else starts one."
+    )
+    dense_weight: float = _option(
+        0.4, "Story score weight: document vector against the story's centroid.", ge=0
+    )
+    content_weight: float = _option(0.3, "Story score weight: tf-idf of all content words.", ge=0)
+    lead_weight: float = _option(
+        0.1, "Story score weight: tf-idf of the title's and the lead's words.", ge=0
+    )
+    names_weight: float = _option(0.1, "Story score weight: tf-idf of the names mentioned.", ge=0)
+    figures_weight: float = _option(0.1, "Story score weight: tf-idf of the figures given.", ge=0)
+    time_weight: float = _option(
+        0.2, "Story score penalty for a document far from the story's dates.", ge=0
+    )
+    time_scale_days: float = _option(
+        7.0, "Days over which the date penalty grows (to 63% at this gap).", gt=0
+    )
+    shortlist: int = _option(
+        10, "Stories nearest by vector that a new document is scored against.", ge=1
+    )
     # Words in more than this share of documents (the archive's, blended with general
     # English) are left out of the bags, as scikit-learn's `max_df` does: "said", or a
     # wire's sign-off and table headings, would otherwise make a bag of nothing else
     # look like a perfect match.
-    common_share: float = 0.1
+    common_share: float = _option(
+        0.1,
+        "Words in more than this share of documents are left out of story matching.",
+        gt=0,
+        le=1,
+    )
     # How much of the document's mean similarity to its `crowd` nearest stories is taken off
     # its similarity to each (a margin, as in bitext mining against hubness): a templated
     # document (a dividend notice, a table of results) is as near a dozen stories as the
     # one it would join, and only what sets a story apart should count.
-    crowd_share: float = 1.0
-    crowd: int = 10
+    crowd_share: float = _option(
+        1.0,
+        "Share of a document's mean similarity to its nearest stories taken off its "
+        "similarity to each.",
+        ge=0,
+    )
+    crowd: int = _option(10, "How many nearest stories that mean similarity is taken over.", ge=1)
 
     def bag_weights(self) -> tuple[float, float, float, float]:
         return (self.content_weight, self.lead_weight, self.names_weight, self.figures_weight)

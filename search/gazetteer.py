@@ -12,6 +12,7 @@ a person's name.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
 
 # Cities smaller than this are left out: many small places share names with people
@@ -43,54 +44,48 @@ def places() -> frozenset[str]:
     return frozenset(n.lower() for n in names if n)
 
 
-@lru_cache(maxsize=1)
-def _provinces() -> frozenset[str]:
+def _country_field(name: str) -> Iterator[str]:
+    """Every value of one countryinfo field ("provinces", "demonym", "alt_spellings") over
+    all countries, stripped; a field holds one string or a list of them."""
     import countryinfo
 
-    from index.words import zipf
-
-    found: set[str] = set()
     for country in countryinfo.all_countries():
         try:
-            provinces = country.provinces() or []
-        except Exception:  # noqa: BLE001 - a record without them
+            values = getattr(country, name)() or []
+        except Exception:  # noqa: BLE001 - countryinfo raises on a record without the field
             continue
-        for name in provinces:
-            name = name.strip()
-            if name and (" " in name or zipf(name.lower()) < MAX_PROVINCE_ZIPF):
-                found.add(name)
-    return frozenset(found)
+        for value in [values] if isinstance(values, str) else values:
+            if value.strip():
+                yield value.strip()
+
+
+@lru_cache(maxsize=1)
+def _provinces() -> frozenset[str]:
+    from index.words import zipf
+
+    return frozenset(
+        name
+        for name in _country_field("provinces")
+        if " " in name or zipf(name.lower()) < MAX_PROVINCE_ZIPF
+    )
 
 
 @lru_cache(maxsize=1)
 def nationalities() -> frozenset[str]:
     """Lower-cased nationality adjectives ("iraqi", "american", "french")."""
-    import countryinfo
-
-    found: set[str] = set()
-    for country in countryinfo.all_countries():
-        try:
-            demonym = country.demonym()
-        except Exception:  # noqa: BLE001 - a record without one
-            continue
-        if demonym:
-            found.update(part.strip().lower() for part in demonym.split(","))
-    return frozenset(d for d in found if d)
+    # One demonym field may list several: "Trinidadian, Tobagonian".
+    return frozenset(
+        part.strip().lower()
+        for demonym in _country_field("demonym")
+        for part in demonym.split(",")
+        if part.strip()
+    )
 
 
 @lru_cache(maxsize=1)
 def _country_spellings() -> frozenset[str]:
-    import countryinfo
-
-    found: set[str] = set()
-    for country in countryinfo.all_countries():
-        try:
-            spellings = country.alt_spellings() or []
-        except Exception:  # noqa: BLE001 - a record without them
-            continue
-        # Codes ("US", "GB") are capital letters only; keep real names.
-        found.update(s.strip() for s in spellings if len(s.strip()) > 3 and not s.isupper())
-    return frozenset(found)
+    # Codes ("US", "GB") are capital letters only; keep real names.
+    return frozenset(s for s in _country_field("alt_spellings") if len(s) > 3 and not s.isupper())
 
 
 def warm() -> None:

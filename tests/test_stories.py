@@ -261,3 +261,19 @@ def test_a_damaged_matcher_state_is_rebuilt_from_the_documents(
     reopened.upsert(_documents()[6:])
     assert "rebuilding story matching" in caplog.text
     assert _partition(dict(reopened.corpus.stories.story_of)) == _partition(GOLD)
+
+
+def test_every_story_option_is_a_setting_with_its_default_and_bounds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pydantic import ValidationError
+
+    from api.settings import Settings
+
+    assert Settings().story_options() == StoryOptions()
+    monkeypatch.setenv("PARALLAX_STORY_THRESHOLD", "0.5")
+    monkeypatch.setenv("PARALLAX_STORY_CROWD", "3")
+    options = Settings().story_options()
+    assert (options.threshold, options.crowd) == (0.5, 3)
+    with pytest.raises(ValidationError, match="story_shortlist"):
+        Settings(story_shortlist=0)  # a shortlist of no stories matches nothing
