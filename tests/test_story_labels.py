@@ -1,6 +1,6 @@
 """The hand-labelled story sets hold together: every id exists, no document is labelled twice
 or in both sets, the sizes the issue asks for are met, and every expected answer of the story
-questions is in its document (eval/stories/check_labels.py, run as it is)."""
+and reader questions is in its document (`python -m evaluation.datasets`, run as it is)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,19 @@ import sys
 from helpers import ROOT
 
 
-def test_the_story_labels_and_questions_pass_their_checks() -> None:
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "eval" / "stories" / "check_labels.py")],
+def check_datasets(*args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m evaluation.datasets ARGS` run from the repo root."""
+    return subprocess.run(
+        [sys.executable, "-m", "evaluation.datasets", *args],
         capture_output=True,
         text=True,
         check=False,
+        cwd=ROOT,
     )
+
+
+def test_the_story_labels_and_questions_pass_their_checks() -> None:
+    result = check_datasets("labels")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "OK: all checks passed" in result.stdout
 
@@ -25,12 +31,6 @@ def test_the_reader_question_sets_pass_their_checks() -> None:
     sets = [
         ROOT / "eval" / "reader" / name for name in ("dev.jsonl", "stories.jsonl", "reworded.jsonl")
     ]
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "eval" / "reader" / "check_questions.py"), *map(str, sets)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-    )
+    result = check_datasets("questions", *map(str, sets))
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count(": OK") == 3
