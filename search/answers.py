@@ -21,6 +21,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 
@@ -319,6 +320,17 @@ def _holds(words: frozenset[str], terms: tuple[str, ...]) -> bool:
     )
 
 
+class _Span(NamedTuple):
+    """The answering words of a sentence: offsets into it, their score and kind."""
+
+    start: int
+    end: int
+    score: float
+    answer_type: str
+    value: Quantity | None = None
+    sentence_end: int | None = None  # a quotation runs on past the sentence: its end
+
+
 class _DocumentReader:
     """Scores the sentences of one document's best passages as answers to one question."""
 
@@ -386,88 +398,95 @@ class _DocumentReader:
         place: int,
         closest: float,
     ) -> Answer | None:
+        """The sentence at `span` as an answer: its answering words (a quote, a clause, a
+        typed value or a phrase) and its score, or None when it does not answer."""
         start, end = span
-        text = self.document.text
-        sentence = text[start:end]
-        value = None
-        answer_type = self.analysis.answer_type
-        options = self.options
-        passage_score = options.passage_weight / (1 + place)
+        sentence = self.document.text[start:end]
         if self.speech is not None:
-            previous = self._neighbour(span, -1)
-            match = score_speech(self.speech, self.names, sentence, previous)
-            if match is None:
-                return None
-            span_start, span_end, span_score = match.start, match.end, match.score
-            whole = span_end == len(sentence)
-            end = self._quote_end(span)
-            sentence = text[start:end]
-            if whole or end > span[1]:  # the answer runs to the end of the quotation
-                span_end = len(sentence)
-            answer_type = "sentence" if whole else "quote"
-        elif answer_type in SENTENCE_TYPES:
-            if similarity < options.min_sentence_similarity:
-                return None
-            span_start, span_end = 0, len(sentence)
-            span_score, answer_type = self._keyword_share(sentence), "sentence"
-            if self.analysis.answer_type == "reason":
-                clause = reason_clause(sentence)
-                if clause is not None:
-                    (span_start, span_end), answer_type = clause, "clause"
-                    span_score = min(1.0, span_score + options.reason_bonus)
+            found = self._quote(span, sentence)
+        elif self.analysis.answer_type in SENTENCE_TYPES:
+            found = self._sentence_answer(sentence, similarity)
         else:
-            extraction = extract_answer(self.analysis, sentence)
-            if extraction is None or answer_type == "other":
-                # No typed span: the sentence itself answers if it is close to the question.
-                floor = options.min_sentence_similarity
-                if answer_type != "other":
-                    floor = max(floor, min(options.min_fallback_similarity, closest))
-                if similarity < floor:
-                    return None
-                span_score = self._keyword_share(sentence) * (
-                    1.0 if answer_type == "other" else 0.5
-                )
-                span_start, span_end = 0, len(sentence)
-                if extraction is None and (answer_type != "quantity" or similarity >= closest):
-                    # A span of the asked kind too weak to be a typed value still says which
-                    # words of the sentence answer ("Who ...?" -> the likeliest name). A
-                    # figure only in the sentence closest to the question of all: elsewhere
-                    # a weak one is about something else ("wounded dozens of others" in
-                    # another attack, for "How many were injured?").
-                    extraction = extract_answer(self.analysis, sentence, floor=options.weak_span)
-                if extraction is not None:  # "other": the phrase, with the sentence's score
-                    span_start, span_end = extraction.start, extraction.end
-                answer_type = "phrase" if extraction is not None else "sentence"
-            else:
-                span_start, span_end = extraction.start, extraction.end
-                span_score = extraction.score
-                value = extraction.value
-                answer_type = "phrase" if answer_type == "category" else answer_type
-                if answer_type == "place" and not is_place(tuple(word_list(extraction.text))):
-                    # "out of the country": a phrase, not a place a gazetteer can normalise.
-                    answer_type = "phrase"
-        base = options.sentence_weight * similarity + options.span_weight * span_score
-        base += passage_score
-        if answer_type in TYPED and base < options.min_answer_score:
+            found = self._typed_answer(sentence, similarity, closest)
+        if found is None:
             return None
+        options = self.options
+        base = options.sentence_weight * similarity + options.span_weight * found.score
+        base += options.passage_weight / (1 + place)
+        if found.answer_type in TYPED and base < options.min_answer_score:
+            return None
+        end = found.sentence_end or end
+        sentence = self.document.text[start:end]
         # Coverage only ranks: it decides between a document's sentences, never whether a
         # weak figure is an answer at all.
         coverage = keyword_coverage(self.weights, sentence)
-        score = base + options.coverage_weight * coverage
         return Answer(
             document=self.document,
             passage=passage,
-            answer=sentence[span_start:span_end],
+            answer=sentence[found.start : found.end],
             sentence=sentence,
             sentence_start=start,
             sentence_end=end,
-            answer_start=start + span_start,
-            answer_end=start + span_end,
-            value=value,
-            score=round(score, 4),
-            answer_type=answer_type,
+            answer_start=start + found.start,
+            answer_end=start + found.end,
+            value=found.value,
+            score=round(base + options.coverage_weight * coverage, 4),
+            answer_type=found.answer_type,
             coverage=round(coverage, 4),
         )
+
+    def _quote(self, span: tuple[int, int], sentence: str) -> _Span | None:
+        """What the asked speaker said in this sentence, run on to the end of the quotation."""
+        assert self.speech is not None
+        match = score_speech(self.speech, self.names, sentence, self._neighbour(span, -1))
+        if match is None:
+            return None
+        whole = match.end == len(sentence)
+        end = self._quote_end(span)
+        # The answer runs to the end of the quotation when it reaches the sentence's end.
+        answer_end = end - span[0] if whole or end > span[1] else match.end
+        kind = "sentence" if whole else "quote"
+        return _Span(match.start, answer_end, match.score, kind, sentence_end=end)
+
+    def _sentence_answer(self, sentence: str, similarity: float) -> _Span | None:
+        """A yes/no, why or how question: the sentence (a why-question's reason clause)."""
+        options = self.options
+        if similarity < options.min_sentence_similarity:
+            return None
+        share = self._keyword_share(sentence)
+        if self.analysis.answer_type == "reason":
+            clause = reason_clause(sentence)
+            if clause is not None:
+                return _Span(*clause, min(1.0, share + options.reason_bonus), "clause")
+        return _Span(0, len(sentence), share, "sentence")
+
+    def _typed_answer(self, sentence: str, similarity: float, closest: float) -> _Span | None:
+        """A span of the asked type; else the sentence, when it is close to the question."""
+        options = self.options
+        asked = self.analysis.answer_type
+        extraction = extract_answer(self.analysis, sentence)
+        if extraction is not None and asked != "other":
+            kind = "phrase" if asked == "category" else asked
+            if kind == "place" and not is_place(tuple(word_list(extraction.text))):
+                kind = "phrase"  # "out of the country": no place a gazetteer can normalise
+            return _Span(extraction.start, extraction.end, extraction.score, kind, extraction.value)
+        floor = options.min_sentence_similarity
+        if asked != "other":
+            floor = max(floor, min(options.min_fallback_similarity, closest))
+        if similarity < floor:
+            return None
+        share = self._keyword_share(sentence) * (1.0 if asked == "other" else 0.5)
+        if extraction is None and (asked != "quantity" or similarity >= closest):
+            # A span of the asked kind too weak to be a typed value still says which words
+            # of the sentence answer ("Who ...?" -> the likeliest name). A figure only in the
+            # sentence closest to the question of all: elsewhere a weak one is about
+            # something else ("wounded dozens of others" in another attack, for "How many
+            # were injured?").
+            extraction = extract_answer(self.analysis, sentence, floor=options.weak_span)
+        if extraction is None:
+            return _Span(0, len(sentence), share, "sentence")
+        # "other", or a weak span: the phrase, with the sentence's score.
+        return _Span(extraction.start, extraction.end, share, "phrase")
 
     def _neighbour(self, span: tuple[int, int], step: int) -> str | None:
         n = self.position[span] + step
