@@ -1,42 +1,40 @@
-"""An immutable snapshot of the index: documents, passages, vectors and their search structures.
+"""An immutable snapshot of the index: its segments, which of their documents are dead,
+and the search structures over the live passages.
 
-A write builds a new `Corpus` and swaps it in whole, so a search always sees
-one consistent version: every vector row resolves to a passage and a document.
+A write makes a new snapshot from the previous one and a new segment (index/segment.py)
+and swaps it in whole, so a search always sees one consistent version: every row
+resolves to a live passage and its document. Rows number the live passages of the
+segments in order, so the search code never sees a dead one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import TYPE_CHECKING, NamedTuple
+from itertools import chain
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from index.chunk import Passage
 from index.documents import Document
+from index.postings import Postings, bm25_scores
+from index.segment import EmbeddedDocument, Segment, concatenated_ranges, stacked
 from index.stories import Story, StoryTable, publication_key
 from index.words import tokenize_for_bm25
 
 if TYPE_CHECKING:
-    import bm25s
     import faiss
 
-
-class EmbeddedDocument(NamedTuple):
-    """A document ready to join a corpus: its passages and their vectors."""
-
-    document: Document
-    passages: Sequence[Passage]
-    vectors: np.ndarray  # one row per passage
-    sentence_vectors: np.ndarray  # one row per sentence of each passage, in passage order
+__all__ = ["Corpus", "DocumentTable", "EmbeddedDocument", "concatenated_ranges"]
 
 
 @dataclass(frozen=True)
 class DocumentTable:
-    """The documents of a snapshot in row order, as arrays for vectorised filters."""
+    """The live documents of a snapshot in row order, as arrays for vectorised filters."""
 
-    position: dict[str, int]  # document id -> its index in the arrays below
+    ids: list[str]  # document ids, in row order
     starts: np.ndarray  # first passage row
     counts: np.ndarray  # passage rows
     source_codes: np.ndarray  # index into `sources`
@@ -45,11 +43,10 @@ class DocumentTable:
     story_codes: np.ndarray  # index into `stories`
     stories: dict[str, int]  # story id -> its code
 
-
-def concatenated_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """start, start + 1, ..., start + count - 1 for each (start, count), concatenated."""
-    shifts = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
-    return np.arange(int(counts.sum()), dtype=np.int64) + shifts
+    @cached_property
+    def position(self) -> dict[str, int]:
+        """Document id -> its index in the arrays (built when a filter names documents)."""
+        return {doc_id: n for n, doc_id in enumerate(self.ids)}
 
 
 # Past this many passage vectors dense search takes its passage candidates from
@@ -69,57 +66,128 @@ HNSW_EF_SEARCH = 2048
 
 @dataclass(frozen=True, eq=False)
 class Corpus:
-    """Documents in insertion order, their passages, and the vectors of both.
+    """Segments, oldest first; the documents of each that are dead (deleted, or replaced
+    by a newer copy in a later segment); the stories; the search structures.
 
-    `vectors` has one row per passage; `sentence_vectors` one row per sentence
-    of each passage, passage by passage, so passage `i` owns the sentence rows
+    `vectors` has one row per live passage; `sentence_vectors` one row per sentence of
+    each live passage, passage by passage, so passage `i` owns the sentence rows
     `sentence_offsets[i]:sentence_offsets[i + 1]`.
     """
 
-    documents: Mapping[str, Document]
-    passages: tuple[Passage, ...]
-    vectors: np.ndarray
-    sentence_vectors: np.ndarray
+    segments: tuple[Segment, ...]
     model: str
+    dim: int
     generation: int = 0
-    # BM25 tokens of each passage, carried over from the previous snapshot so a
-    # write tokenizes only its own passages (tokenizing is most of a BM25 build).
-    tokens: tuple[list[str], ...] | None = field(default=None, repr=False)
+    # Segment name -> ids of its documents that are no longer live (tombstones).
+    dead: Mapping[str, frozenset[str]] = field(default_factory=dict)
     # Which story each document belongs to (index/stories.py).
     stories: StoryTable = field(default_factory=StoryTable)
     # From this many passages on, dense search takes its candidates from HNSW.
     ann_threshold: int = field(default=ANN_THRESHOLD, repr=False)
-    _rows_by_doc: dict[str, range] = field(default_factory=dict, repr=False)
-
-    def __post_init__(self) -> None:
-        if len(self.passages) != self.vectors.shape[0]:
-            raise ValueError(f"{len(self.passages)} passages but {self.vectors.shape[0]} vectors")
-        if self.sentence_offsets[-1] != self.sentence_vectors.shape[0]:
-            raise ValueError(
-                f"{self.sentence_offsets[-1]} sentences but "
-                f"{self.sentence_vectors.shape[0]} sentence vectors"
-            )
-        start = 0
-        for doc_id in self.documents:
-            end = start
-            while end < len(self.passages) and self.passages[end].doc_id == doc_id:
-                end += 1
-            self._rows_by_doc[doc_id] = range(start, end)
-            start = end
-        if start != len(self.passages):
-            raise ValueError("passages are not grouped in document order")
+    # Each segment's documents' story ids, by segment name: a document keeps the story it
+    # was placed in, so snapshots share these rather than look every document up again.
+    story_columns: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @classmethod
     def empty(cls, model: str, dim: int) -> Corpus:
-        nothing = np.zeros((0, dim), dtype=np.float32)
-        return cls({}, (), nothing, nothing.copy(), model)
+        return cls((), model, dim)
 
-    @property
-    def dim(self) -> int:
-        return int(self.vectors.shape[1])
+    @classmethod
+    def of(
+        cls,
+        documents: Mapping[str, Document],
+        passages: Sequence[Passage],
+        vectors: np.ndarray,
+        sentence_vectors: np.ndarray,
+        model: str,
+        generation: int = 0,
+        stories: StoryTable | None = None,
+        ann_threshold: int = ANN_THRESHOLD,
+    ) -> Corpus:
+        """A snapshot of one segment holding the given documents, passages and vectors."""
+        segment = Segment(
+            segment_name(generation),
+            dict(documents),
+            tuple(passages),
+            vectors,
+            sentence_vectors,
+            Postings.build(tokenize_for_bm25([p.text for p in passages])),
+        )
+        segments = (segment,) if documents else ()
+        return cls(
+            segments,
+            model,
+            int(vectors.shape[1]),
+            generation,
+            stories=stories or StoryTable(),
+            ann_threshold=ann_threshold,
+        )
+
+    # --- the live rows ---------------------------------------------------------------
+
+    @cached_property
+    def _views(self) -> list[tuple[Segment, np.ndarray | None, np.ndarray | None]]:
+        """Each segment with its live passage rows and sentence rows (None: all)."""
+        views = []
+        for segment in self.segments:
+            dead = self.dead.get(segment.name)
+            if dead:
+                views.append((segment, *segment.live_rows(dead)))
+            else:
+                views.append((segment, None, None))
+        return views
+
+    @cached_property
+    def _bases(self) -> np.ndarray:
+        """The first row of each segment's live passages, and the total."""
+        sizes = [len(s.passages) if keep is None else len(keep) for s, keep, _ in self._views]
+        return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+
+    @cached_property
+    def documents(self) -> Mapping[str, Document]:
+        """The live documents, in the order they were written."""
+        return _LiveDocuments(self.segments, self.dead)
+
+    @cached_property
+    def passages(self) -> tuple[Passage, ...]:
+        """The live passages in row order."""
+        parts: list[Sequence[Passage]] = []
+        for segment, keep, _ in self._views:
+            parts.append(
+                segment.passages if keep is None else [segment.passages[i] for i in keep.tolist()]
+            )
+        return tuple(chain.from_iterable(parts))
+
+    @cached_property
+    def vectors(self) -> np.ndarray:
+        if not self.segments:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return stacked([s.vectors for s in self.segments], [k for _, k, _ in self._views])
+
+    @cached_property
+    def sentence_vectors(self) -> np.ndarray:
+        if not self.segments:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return stacked([s.sentence_vectors for s in self.segments], [k for *_, k in self._views])
+
+    def _segment_of(self, doc_id: str) -> int | None:
+        """The position of the segment where `doc_id` is live (newest first: a replaced
+        document's old copy is dead)."""
+        for n in range(len(self.segments) - 1, -1, -1):
+            segment = self.segments[n]
+            if doc_id in segment.documents and doc_id not in self.dead.get(segment.name, ()):
+                return n
+        return None
 
     def rows_of(self, doc_id: str) -> range:
-        return self._rows_by_doc.get(doc_id, range(0))
+        n = self._segment_of(doc_id)
+        if n is None:
+            return range(0)
+        segment, keep, _ = self._views[n]
+        local = segment.rows_by_doc[doc_id]
+        first = local.start if keep is None else int(np.searchsorted(keep, local.start))
+        start = int(self._bases[n]) + first
+        return range(start, start + len(local))
 
     def passages_of(self, doc_id: str) -> Sequence[Passage]:
         rows = self.rows_of(doc_id)
@@ -127,11 +195,13 @@ class Corpus:
 
     @cached_property
     def sentence_offsets(self) -> np.ndarray:
-        """Where each passage's sentence rows start, plus the total at the end."""
-        counts = np.fromiter(
-            (len(p.sentences) for p in self.passages), dtype=np.int64, count=len(self.passages)
-        )
-        return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        """Where each live passage's sentence rows start, plus the total at the end."""
+        counts = [
+            np.diff(s.sentence_offsets) if keep is None else np.diff(s.sentence_offsets)[keep]
+            for s, keep, _ in self._views
+        ]
+        every = np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64)
+        return np.concatenate([[0], np.cumsum(every)]).astype(np.int64)
 
     @cached_property
     def sentence_passages(self) -> np.ndarray:
@@ -143,66 +213,114 @@ class Corpus:
         starts = self.sentence_offsets[passage_rows]
         return concatenated_ranges(starts, self.sentence_offsets[passage_rows + 1] - starts)
 
+    # --- lexical search ----------------------------------------------------------------
+
+    @cached_property
+    def _bm25_totals(self) -> tuple[int, int]:
+        """Passages and their terms over every segment (dead ones too, as Lucene counts
+        them until a merge: `index.postings`)."""
+        passages = sum(len(s.passages) for s in self.segments)
+        return int(sum(int(s.postings.lengths.sum()) for s in self.segments)), passages
+
+    def lexical_scores(self, tokens: Sequence[str]) -> np.ndarray:
+        """The BM25 score of every live passage for a query's tokens, in row order."""
+        total_length, passages = self._bm25_totals
+        scores = bm25_scores([s.postings for s in self.segments], tokens, total_length, passages)
+        parts = [
+            part if keep is None else part[keep]
+            for part, (_, keep, _) in zip(scores, self._views, strict=True)
+        ]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+
+    # --- documents and stories ---------------------------------------------------------
+
     @cached_property
     def document_table(self) -> DocumentTable:
-        """Each document's passage rows, outlet and date as arrays, for vectorised filters."""
-        rows = list(self._rows_by_doc.values())
-        docs = [self.documents[i] for i in self._rows_by_doc]
-        sources, codes = np.unique(
-            np.array([(d.source or "").casefold() for d in docs], dtype=str), return_inverse=True
-        )
-        story_codes: dict[str, int] = {}
-        of = self.stories.story_of
-        per_document = [story_codes.setdefault(of.get(d.id, ""), len(story_codes)) for d in docs]
+        """Each live document's passage rows, outlet, date and story as arrays, for
+        vectorised filters."""
+        ids: list[str] = []
+        counts, sources, published, stories = [], [], [], []
+        for segment, keep, _ in self._views:
+            doc_ids, doc_counts, doc_sources, doc_published = segment.document_columns
+            doc_stories = self._story_column(segment)
+            if keep is None:
+                ids.extend(doc_ids)
+                alive = slice(None)
+            else:
+                dead = self.dead[segment.name]
+                alive = np.array([d not in dead for d in doc_ids], dtype=bool)
+                ids.extend(d for d in doc_ids if d not in dead)
+            counts.append(doc_counts[alive])
+            sources.append(doc_sources[alive])
+            published.append(doc_published[alive])
+            stories.append(doc_stories[alive])
+        count = np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64)
+        names, codes = _codes(sources)
+        story_names, story_codes = _codes(stories)
         return DocumentTable(
-            position={doc_id: n for n, doc_id in enumerate(self._rows_by_doc)},
-            starts=np.array([r.start for r in rows], dtype=np.int64),
-            counts=np.array([len(r) for r in rows], dtype=np.int64),
-            source_codes=codes.astype(np.int64),
-            sources=sources.tolist(),
+            ids=ids,
+            starts=(np.cumsum(count) - count).astype(np.int64),
+            counts=count.astype(np.int64),
+            source_codes=codes,
+            sources=names,
             # Fixed-width strings compare in C; "" sorts before every date.
-            published=np.array([d.published or "" for d in docs], dtype="U10"),
-            story_codes=np.array(per_document, dtype=np.int64),
-            stories=story_codes,
+            published=np.concatenate(published) if published else np.zeros(0, dtype="U10"),
+            story_codes=story_codes,
+            stories={story: n for n, story in enumerate(story_names)},
         )
+
+    def _story_column(self, segment: Segment) -> np.ndarray:
+        """The story id of each document of `segment` ("" for none), kept for later
+        snapshots (a document never changes story while it lives)."""
+        column = self.story_columns.get(segment.name)
+        if column is None:
+            of = self.stories.story_of
+            column = np.array([of.get(i, "") for i in segment.documents], dtype=str)
+            self.story_columns[segment.name] = column
+        return column
 
     def story_id_of(self, doc_id: str) -> str | None:
         return self.stories.story_of.get(doc_id)
 
     @cached_property
-    def story_members(self) -> dict[str, tuple[str, ...]]:
-        """Each story's document ids, oldest first (undated last, then in insertion order)."""
+    def _members(self) -> Mapping[str, tuple[str, ...]]:
+        """Each story's live document ids in the order they joined it."""
+        if self.stories.members is not None:
+            return self.stories.members
         members: dict[str, list[str]] = {}
         for doc_id in self.documents:
             story = self.stories.story_of.get(doc_id)
             if story is not None:
                 members.setdefault(story, []).append(doc_id)
-        position = {doc_id: n for n, doc_id in enumerate(self.documents)}
-        return {
-            story: tuple(sorted(ids, key=lambda i: publication_key(self.documents[i], position[i])))
-            for story, ids in members.items()
-        }
+        return {story: tuple(ids) for story, ids in members.items()}
+
+    def story_documents(self, story_id: str) -> tuple[Document, ...]:
+        """A story's documents, oldest first (undated last, then in the order they came)."""
+        documents = self.documents
+        members = [documents[i] for i in self._members.get(story_id, ()) if i in documents]
+        order = sorted(range(len(members)), key=lambda n: publication_key(members[n], n))
+        return tuple(members[n] for n in order)
 
     def story(self, story_id: str) -> Story | None:
         """A story of this snapshot with its documents, or None when there is no such story."""
-        members = self.story_members.get(story_id)
+        members = self.story_documents(story_id)
         if not members:
             return None
         headline = self.stories.headline.get(story_id)
-        return Story.of(
-            story_id,
-            tuple(self.documents[i] for i in members),
-            self.documents.get(headline) if headline else None,
-        )
+        return Story.of(story_id, members, self.documents.get(headline) if headline else None)
 
     @cached_property
     def stories_newest_first(self) -> tuple[str, ...]:
         """Story ids, the story with the latest document first (undated stories last)."""
-        latest = {
-            story: max((self.documents[i].published or "" for i in ids), default="")
-            for story, ids in self.story_members.items()
-        }
+        latest: dict[str, str] = {}
+        of = self.stories.story_of
+        for doc in self.documents.values():
+            story = of.get(doc.id)
+            if story is not None:
+                latest[story] = max(latest.get(story, ""), doc.published or "")
         return tuple(sorted(latest, key=lambda story: (latest[story], story), reverse=True))
+
+    # --- dense search ------------------------------------------------------------------
 
     @property
     def approximate(self) -> bool:
@@ -212,24 +330,10 @@ class Corpus:
     @cached_property
     def faiss_index(self) -> faiss.Index:
         """Inner-product search over the passage vectors (cosine similarity)."""
-        return _search_index(self.vectors, "hnsw" if self.approximate else "exact")
+        vectors = np.ascontiguousarray(np.asarray(self.vectors), dtype=np.float32)
+        return _search_index(vectors, "hnsw" if self.approximate else "exact")
 
-    @cached_property
-    def bm25(self) -> bm25s.BM25:
-        from index.bm25 import BM25
-
-        retriever = BM25()
-        # bm25s cannot index an empty corpus, nor one whose passages have no words (it
-        # divides by their mean length); neither is searched lexically, so a stand-in does.
-        tokens = list(self.bm25_tokens) if any(self.bm25_tokens) else [["\x00empty"]]
-        retriever.index(tokens, show_progress=False)
-        return retriever
-
-    @cached_property
-    def bm25_tokens(self) -> tuple[list[str], ...]:
-        if self.tokens is not None:
-            return self.tokens
-        return tuple(tokenize_for_bm25([p.text for p in self.passages]))
+    # --- new snapshots -------------------------------------------------------------------
 
     def with_changes(
         self,
@@ -238,66 +342,110 @@ class Corpus:
         generation: int,
         stories: StoryTable | None = None,
     ) -> Corpus:
-        """A new snapshot without the documents in `remove` and with `add` appended;
-        `stories` places its documents (by default the current table, less `remove`)."""
-        removed = set(remove)
-        documents = {i: d for i, d in self.documents.items() if i not in removed}
-        keep = [rows for doc_id, rows in self._rows_by_doc.items() if doc_id not in removed]
-        keep_rows = np.concatenate(
-            [np.arange(r.start, r.stop, dtype=np.int64) for r in keep]
-            or [np.zeros(0, dtype=np.int64)]
-        )
-        passages = [self.passages[row] for row in keep_rows]
-        blocks = [self.vectors[keep_rows]]
-        sentence_blocks = [self.sentence_vectors[self.sentence_rows(keep_rows)]]
-        for embedded in add:
-            documents[embedded.document.id] = embedded.document
-            passages.extend(embedded.passages)
-            blocks.append(embedded.vectors.reshape(-1, self.dim))
-            sentence_blocks.append(embedded.sentence_vectors.reshape(-1, self.dim))
-        tokens = None
-        if "bm25_tokens" in self.__dict__:  # computed for this snapshot: reuse the kept rows'
-            new_texts = [p.text for embedded in add for p in embedded.passages]
-            kept = [self.bm25_tokens[row] for row in keep_rows.tolist()]
-            tokens = tuple(kept + (tokenize_for_bm25(new_texts) if new_texts else []))
+        """A new snapshot with the documents in `remove` dead and `add` in a new segment
+        (named after `generation`); `stories` places its documents (by default the current
+        table, less `remove`)."""
+        dead = {name: set(ids) for name, ids in self.dead.items()}
+        removed = set(remove) | {item.document.id for item in add}
+        for doc_id in removed:
+            n = self._segment_of(doc_id)
+            if n is not None:
+                dead.setdefault(self.segments[n].name, set()).add(doc_id)
+        segments = list(self.segments)
+        if add:
+            segments.append(Segment.build(segment_name(generation), add, self.dim))
+        # A segment with no live document left is dropped whole.
+        segments = [s for s in segments if len(dead.get(s.name, ())) < len(s.documents)]
+        names = {s.name for s in segments}
         if stories is None:
-            kept = {i: s for i, s in self.stories.story_of.items() if i in documents}
+            live = set(remove) - {item.document.id for item in add}
+            kept = {i: s for i, s in self.stories.story_of.items() if i not in live}
             stories = StoryTable(kept, self.stories.headline, self.stories.next_number)
-        return Corpus(
-            documents,
-            tuple(passages),
-            _stack(blocks),
-            _stack(sentence_blocks),
-            self.model,
-            generation,
-            tokens,
-            stories,
-            self.ann_threshold,
+        return replace(
+            self,
+            segments=tuple(segments),
+            generation=generation,
+            dead={name: frozenset(ids) for name, ids in dead.items() if name in names and ids},
+            stories=stories,
+            story_columns={n: c for n, c in self.story_columns.items() if n in names},
+        )
+
+    def with_merged(self, merged: Segment, folded: Sequence[str], generation: int) -> Corpus:
+        """This snapshot with the segments named in `folded` (adjacent, oldest first)
+        replaced by `merged`, which holds their documents that were live when the merge
+        began. A document of theirs that died since is dead in `merged` too."""
+        position = [s.name for s in self.segments].index(folded[0])
+        dead_since = set().union(*(self.dead.get(name, frozenset()) for name in folded))
+        dead = {n: ids for n, ids in self.dead.items() if n not in folded}
+        died = frozenset(d for d in merged.documents if d in dead_since)
+        if died:
+            dead[merged.name] = died
+        segments = [s for s in self.segments if s.name not in folded]
+        segments.insert(position, merged)
+        names = {s.name for s in segments}
+        columns = {n: c for n, c in self.story_columns.items() if n in names}
+        return replace(
+            self, segments=tuple(segments), generation=generation, dead=dead, story_columns=columns
         )
 
     def with_stories(self, stories: StoryTable) -> Corpus:
         """The same snapshot with another story table (an older index's stories found at load)."""
-        corpus = Corpus(
-            self.documents,
-            self.passages,
-            self.vectors,
-            self.sentence_vectors,
-            self.model,
-            self.generation,
-            self.tokens,
-            stories,
-            self.ann_threshold,
-        )
-        if "bm25" in self.__dict__:
-            corpus.__dict__["bm25"] = self.bm25
-        return corpus
+        return replace(self, stories=stories, story_columns={})
 
     def warm(self) -> None:
         """Build the search structures now rather than on the first query."""
-        _ = self.bm25, self.sentence_offsets, self.sentence_passages, self.document_table
-        _ = self.story_members
+        _ = self.passages, self.vectors, self.sentence_vectors, self.sentence_offsets
+        _ = self.sentence_passages, self.document_table, self._bm25_totals
         if self.approximate:
             _ = self.faiss_index
+
+
+def _codes(columns: list[np.ndarray]) -> tuple[list[str], np.ndarray]:
+    """The distinct strings of the concatenated columns, and each entry's index among them."""
+    every = np.concatenate(columns) if columns else np.zeros(0, dtype=str)
+    names, codes = np.unique(every, return_inverse=True)
+    return names.tolist(), codes.astype(np.int64)
+
+
+def segment_name(generation: int) -> str:
+    """The name of the segment a write of `generation` makes (its folder on disk)."""
+    return f"segment-{generation:06d}"
+
+
+class _LiveDocuments(Mapping[str, Document]):
+    """The live documents of a snapshot's segments, oldest segment first; a lookup checks
+    the newest segments first, where a replaced document's live copy is."""
+
+    def __init__(self, segments: Sequence[Segment], dead: Mapping[str, frozenset[str]]) -> None:
+        self._segments = segments
+        self._dead = dead
+        self._count = sum(len(s.documents) - len(dead.get(s.name, ())) for s in segments)
+
+    def __getitem__(self, doc_id: str) -> Document:
+        for segment in reversed(self._segments):
+            doc = segment.documents.get(doc_id)
+            if doc is not None and doc_id not in self._dead.get(segment.name, ()):
+                return doc
+        raise KeyError(doc_id)
+
+    def __iter__(self) -> Iterator[str]:
+        for segment in self._segments:
+            dead = self._dead.get(segment.name, frozenset())
+            if not dead:
+                yield from segment.documents
+            else:
+                yield from (d for d in segment.documents if d not in dead)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def values(self) -> list[Document]:  # type: ignore[override]
+        """The live documents in order (a list: read at once, not looked up one by one)."""
+        out: list[Document] = []
+        for segment in self._segments:
+            dead = self._dead.get(segment.name, frozenset())
+            out.extend(d for i, d in segment.documents.items() if i not in dead)
+        return out
 
 
 def vector_index(vectors: np.ndarray, kind: str = "auto") -> faiss.Index:
@@ -326,7 +474,3 @@ def _search_index(vectors: np.ndarray, kind: str = "auto") -> faiss.Index:
     # (PERF-NOTES: 11.6 vs 15.0 ms at 100k vectors); concurrency comes from requests.
     faiss.omp_set_num_threads(1)
     return vector_index(vectors, kind)
-
-
-def _stack(blocks: list[np.ndarray]) -> np.ndarray:
-    return np.ascontiguousarray(np.concatenate(blocks), dtype=np.float32)

@@ -1,8 +1,10 @@
 """The live index: the current `Corpus`, and the one writer that replaces it.
 
 Searches read `LiveIndex.corpus` (a reference swap, no lock). Writes take a
-lock, build the next snapshot, save it crash-safely, and only then publish it,
-so a write that returns has reached the disk.
+lock, build the next snapshot (the previous one's segments plus one new segment),
+save it crash-safely, and only then publish it, so a write that returns has
+reached the disk. Merges fold small segments together (`index.merge`): the folded
+segment is built and written outside the lock, then published under it like a write.
 """
 
 from __future__ import annotations
@@ -24,6 +26,14 @@ from index.corpus import Corpus, EmbeddedDocument
 from index.documents import Document
 from index.embed import Embedder, embed_passages
 from index.errors import BadRequest, DataDirLocked, NotFound
+from index.merge import (
+    MERGES,
+    MergePolicy,
+    merge_segments,
+    merged_name,
+    pick_merge,
+    segment_generation,
+)
 from index.store import IndexStore
 from index.stories import StoryMatcher, StoryOptions, StoryTable, publication_order
 
@@ -68,13 +78,21 @@ class LiveIndex:
         chunking: Chunking,
         stories: StoryOptions | None = None,
         matcher: StoryMatcher | None = None,
+        merges: MergePolicy | None = MERGES,
+        background_merges: bool = False,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.chunking = chunking
         self.story_options = stories or StoryOptions()
+        # How segments are merged (None: never, as a read-only tool wants).
+        self.merge_policy = merges
         self._corpus = corpus
         self._write_lock = threading.Lock()
+        self._merge_lock = threading.Lock()
+        # A server merges in a thread after its writes; tools merge when they choose.
+        self.background_merges = background_merges
+        self._merger: threading.Thread | None = None
         # The story matcher's working state, built from the snapshot on the first write and
         # kept while writes succeed (a failed write drops it, to be rebuilt from the snapshot).
         self._matcher: StoryMatcher | None = matcher
@@ -119,7 +137,8 @@ class LiveIndex:
             report.story_ids = {doc.id: after.story_of[doc.id] for doc in documents}
             before = current.stories.story_of.values()
             report.new_stories = len(set(report.story_ids.values()) - set(before))
-            return report
+        self._after_write()
+        return report
 
     def delete(self, doc_id: str) -> None:
         """Remove a document and its passages; unknown ids raise `NotFound`."""
@@ -131,6 +150,7 @@ class LiveIndex:
             self._publish(
                 current.with_changes([doc_id], [], self._next_generation(), table), matcher
             )
+        self._after_write()
 
     def replace_all(self, documents: Sequence[Document], progress: bool = False) -> IngestReport:
         """Rebuild from scratch: the index then holds exactly `documents`."""
@@ -144,7 +164,9 @@ class LiveIndex:
             matcher, table = self._place(empty, [], additions, fresh=True)
             seconds = time.perf_counter() - started
             self._publish(
-                empty.with_changes([], additions, self._next_generation(), table), matcher
+                empty.with_changes([], additions, self._next_generation(), table),
+                matcher,
+                save_matcher=True,
             )
             return IngestReport(
                 added=[doc.id for doc in documents],
@@ -193,19 +215,96 @@ class LiveIndex:
         return time.perf_counter() - started
 
     def _load_matcher(self, corpus: Corpus) -> StoryMatcher:
-        """The matcher restored from the state saved with the snapshot, else rebuilt."""
-        state = self.store.load_matcher_state(corpus)
-        if state is not None:
+        """The matcher restored from the state saved with an earlier snapshot (describing
+        only the documents written since), else rebuilt from every document."""
+        saved = self.store.load_matcher_state(corpus)
+        if saved is not None:
+            state, generation = saved
+            fresh = {
+                doc_id
+                for segment in corpus.segments
+                if segment_generation(segment.name) > generation
+                for doc_id in segment.documents
+            }
             matcher = StoryMatcher.restore(
                 list(corpus.documents.values()),
                 corpus.stories,
                 state,
                 self.story_options,
                 corpus.dim,
+                fresh,
+                lambda doc_id: _vectors_of(corpus, doc_id),
             )
             if matcher is not None:
                 return matcher
         return story_matcher(corpus, self.story_options)
+
+    # --- merges --------------------------------------------------------------------------
+
+    def merge(self) -> bool:
+        """Fold the segments the merge policy picks into one; False when none need it.
+
+        The folded segment is built and written without the write lock, so writes go on
+        meanwhile; it is published under the lock with what those writes did to the
+        documents it holds. A crash before the publish leaves an unnamed folder that the
+        next save removes.
+        """
+        if self.merge_policy is None:
+            return False
+        with self._merge_lock:
+            snapshot = self._corpus
+            names = pick_merge(snapshot.segments, snapshot.dead, self.merge_policy)
+            if not names:
+                return False
+            started = time.perf_counter()
+            folded = [s for s in snapshot.segments if s.name in names]
+            merged = merge_segments(folded, snapshot.dead, merged_name(names))
+            self.store.write_segment(merged, snapshot.stories.story_of)
+            with self._write_lock:
+                current = self._corpus
+                if not set(names) <= {s.name for s in current.segments}:
+                    return False  # rebuilt meanwhile; the folder goes with the next save
+                corpus = current.with_merged(merged, names, self._next_generation())
+                self._publish(corpus, self._matcher, save_matcher=True)
+            log.info(
+                "merged %d segments into %s (%d passages) in %.2f s",
+                len(names),
+                merged.name,
+                len(merged.passages),
+                time.perf_counter() - started,
+            )
+            return True
+
+    def _after_write(self) -> None:
+        """Start merging in the background when the policy asks for it (and a thread is
+        not merging already)."""
+        if not self.background_merges or self.merge_policy is None:
+            return
+        snapshot = self._corpus
+        if not pick_merge(snapshot.segments, snapshot.dead, self.merge_policy):
+            return
+        if self._merger is not None and self._merger.is_alive():
+            return
+        self._merger = threading.Thread(target=self._merge_quietly, name="merge", daemon=True)
+        self._merger.start()
+
+    def _merge_quietly(self) -> None:
+        try:
+            self.merge_all()
+        except Exception:  # noqa: BLE001 - a failed merge loses nothing; the next write retries
+            log.exception("merging segments failed; the index is unchanged")
+
+    def wait_for_merges(self) -> None:
+        """Wait for a background merge to finish (tests, shutdown)."""
+        if self._merger is not None:
+            self._merger.join()
+
+    def merge_all(self) -> int:
+        """Merge until the policy asks for nothing more; how many merges ran."""
+        merges = 0
+        while self.merge():
+            merges += 1
+        return merges
 
     def _embed(self, documents: Iterable[Document], progress: bool) -> list[EmbeddedDocument]:
         """Chunk and embed documents: each passage and each of its sentences."""
@@ -239,17 +338,25 @@ class LiveIndex:
         """
         return max(self._corpus.generation, self.store.committed_generation()) + 1
 
-    def _publish(self, corpus: Corpus, matcher: StoryMatcher) -> None:
+    def _publish(
+        self, corpus: Corpus, matcher: StoryMatcher | None, save_matcher: bool = False
+    ) -> None:
         corpus.warm()
-        self.store.save(corpus, self.chunking.as_dict())
+        self.store.save(corpus, self.chunking.as_dict(), matcher=save_matcher)
         self._corpus = corpus
         self._matcher = matcher
         log.info(
-            "index generation %d: %d documents, %d passages",
+            "index generation %d: %d documents, %d passages in %d segments",
             corpus.generation,
             len(corpus.documents),
             len(corpus.passages),
+            len(corpus.segments),
         )
+
+
+def _vectors_of(corpus: Corpus, doc_id: str) -> np.ndarray:
+    rows = corpus.rows_of(doc_id)
+    return corpus.vectors[rows.start : rows.stop]
 
 
 def _refuse_duplicates(documents: Sequence[Document]) -> None:
@@ -304,12 +411,10 @@ def story_matcher(
     default the corpus's, which is the order they were placed in); documents with no
     story yet are matched as they come."""
 
-    def passage_vectors(doc_id: str) -> np.ndarray:
-        rows = corpus.rows_of(doc_id)
-        return corpus.vectors[rows.start : rows.stop]
-
     documents = corpus.documents.values() if order is None else order
-    return StoryMatcher.rebuild(documents, passage_vectors, corpus.stories, options, corpus.dim)
+    return StoryMatcher.rebuild(
+        documents, lambda doc_id: _vectors_of(corpus, doc_id), corpus.stories, options, corpus.dim
+    )
 
 
 def open_index(
@@ -319,8 +424,10 @@ def open_index(
     seed: Sequence[Document] | None = None,
     progress: bool = False,
     stories: StoryOptions | None = None,
+    background_merges: bool = False,
 ) -> LiveIndex:
-    """Load the index in `directory`, or build it from `seed` when there is none yet."""
+    """Load the index in `directory`, or build it from `seed` when there is none yet.
+    With `background_merges` (a server) segments are merged in a thread after writes."""
     store = IndexStore(directory)
     if store.exists():
         corpus = store.load(embedder.name, embedder.dim)
@@ -335,8 +442,17 @@ def open_index(
             matcher = story_matcher(corpus, stories or StoryOptions(), oldest_first)
             corpus = corpus.with_stories(matcher.table(corpus.documents))
         corpus.warm()
-        return LiveIndex(store, embedder, corpus, chunking, stories, matcher)
-    live = LiveIndex(store, embedder, Corpus.empty(embedder.name, embedder.dim), chunking, stories)
+        return LiveIndex(
+            store,
+            embedder,
+            corpus,
+            chunking,
+            stories,
+            matcher,
+            background_merges=background_merges,
+        )
+    empty = Corpus.empty(embedder.name, embedder.dim)
+    live = LiveIndex(store, embedder, empty, chunking, stories, background_merges=background_merges)
     if seed:
         log.info("no index in %s yet: building it from %d documents", directory, len(seed))
         live.replace_all(seed, progress=progress)

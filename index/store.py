@@ -1,26 +1,28 @@
-"""The index on disk: one directory, one manifest, files named by generation.
+"""The index on disk: one directory, one manifest naming the live segments.
 
-    DIR/manifest.json            format version, model, dimension, counts, generation, files
-    DIR/vectors-000007.npy       float32 (passages, dim), unit rows, in passage order
-    DIR/sentences-000007.npy     float32 (sentences, dim), each passage's sentences in order
-    DIR/documents-000007.jsonl   one document a line with its story id and its passages, in
-                                 row order: each passage is [start, end, [[sentence start,
-                                 end], ...]]
-    DIR/stories-000007.json      the next story number, each story's headline document, and
-                                 the story matcher's vocabulary
-    DIR/matcher-000007.npz       the story matcher's word statistics and each document's
-                                 features, so a restart restores it without reading every
-                                 document again (derived: a missing one is rebuilt)
-    DIR/bm25-000007/             the BM25 index of the passages (bm25s's own format)
+    DIR/manifest.json            format version, model, dimension, counts, generation, the
+                                 live segments (each with its dead document ids), files
+    DIR/segment-000007/          one segment, written once and never changed:
+        vectors.npy              float32 (passages, dim), unit rows, in passage order
+        sentences.npy            float32 (sentences, dim), each passage's sentences in order
+        documents.jsonl          one document a line with its story id and its passages:
+                                 each passage is [start, end, [[sentence start, end], ...]]
+        postings.npz             the BM25 term frequencies of its passages (index/postings.py)
+    DIR/stories-000009.json      the next story number and each story's headline document
+    DIR/matcher-000008.npz       the story matcher's word statistics and each document's
+                                 features at some generation, so a restart restores it and
+                                 describes only the documents written since (derived: a
+                                 missing one is rebuilt); saved by full builds and merges
 
-A save writes the new generation's files, fsyncs them, then replaces
-`manifest.json` by an atomic rename (and fsyncs the directory). The manifest
-is the commit point: a crash before the rename leaves the previous
-generation whole, a crash after it leaves the new one whole, never a mix.
-Files of older generations are removed after the commit.
+A write adds one segment: it writes the segment's folder (each file fsynced, the folder
+renamed into place), the stories file, then replaces `manifest.json` by an atomic rename
+(and fsyncs the directory). The manifest is the commit point: a crash before the rename
+leaves the previous set of segments whole, a crash after it the new one, never a mix.
+A delete writes only a manifest, whose segment entry lists the dead document (a
+tombstone). Files and folders the manifest does not name are removed after the commit.
 
-Format 2 added stories; a format 1 index loads with no stories placed, and
-`index.live.open_index` places them (saved with the next write).
+Formats 1 (before stories) and 2 (one set of files per generation) load as one segment,
+and the next write saves that segment in this layout.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import Iterator
-from dataclasses import dataclass
+import zipfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,20 +46,25 @@ from index.chunk import Passage
 from index.corpus import Corpus
 from index.documents import Document
 from index.errors import IndexMismatch, NotReady
+from index.postings import Postings
+from index.segment import Segment
 from index.stories import BAG_SIZES, MatcherState, Packed, StoryTable, document_vector
+from index.words import tokenize_for_bm25
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
-READABLE_FORMATS = (1, 2)
+FORMAT_VERSION = 3
+READABLE_FORMATS = (1, 2, 3)
 MANIFEST = "manifest.json"
-_GENERATION_FILE = re.compile(
-    r"^(?:(vectors|sentences|documents|stories|matcher)-(\d+)\.(npy|jsonl|json|npz)|bm25-(\d+))"
-    r"(\.tmp)?$"
+_OWN_FILE = re.compile(
+    r"^(?:(vectors|sentences|documents|stories|matcher)-(\d+)\.(npy|jsonl|json|npz)"
+    r"|bm25-(\d+)|segment-\d+(?:-\d+)?)(\.tmp)?$"
 )
 
 
 class IndexCorrupt(NotReady):
+    """The index on disk cannot be read as its manifest describes it."""
+
     code = "index_corrupt"
 
 
@@ -73,10 +81,13 @@ class Manifest:
     built_at: str
     files: dict[str, str]
     chunking: dict[str, int]
+    # Format 3: each live segment, oldest first: name, counts, and its dead documents.
+    segments: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Manifest:
-        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+        fields = cls.__dataclass_fields__
+        return cls(**{name: data[name] for name in fields if name in data or name != "segments"})
 
 
 class IndexStore:
@@ -84,6 +95,11 @@ class IndexStore:
 
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
+        # Segment folders known to be whole: named by a manifest this store read or wrote,
+        # or written by this store. Any other folder of that name is a crash's leftover.
+        self._whole: set[str] = set()
+        # The matcher state the committed manifest names (None: not known yet).
+        self._matcher: dict[str, Any] | None = None
 
     @property
     def manifest_path(self) -> Path:
@@ -118,75 +134,91 @@ class IndexStore:
                 "set PARALLAX_MODEL to the index's model, or rebuild with `parallax build`"
             )
         try:
-            vectors = np.load(self.directory / manifest.files["vectors"], allow_pickle=False)
-            sentences = np.load(self.directory / manifest.files["sentences"], allow_pickle=False)
-            documents, passages, story_of = _read_documents(
-                self.directory / manifest.files["documents"]
-            )
-            stories = _read_stories(self.directory, manifest.files.get("stories"), story_of)
+            if manifest.format_version < 3:
+                corpus = self._load_generation(manifest, model)
+            else:
+                corpus = self._load_segments(manifest, model)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexCorrupt(
                 f"index generation {manifest.generation} in {self.directory} is damaged ({exc}); "
                 "delete the directory to rebuild it from the source documents"
             ) from exc
-        for name, array, rows in (
-            ("vectors", vectors, manifest.passages),
-            ("sentence vectors", sentences, manifest.sentences),
-        ):
-            if array.shape != (rows, manifest.dim) or array.dtype != np.float32:
-                raise IndexCorrupt(
-                    f"{name} in {self.directory} have shape {array.shape} ({array.dtype}), the "
-                    f"manifest says {(rows, manifest.dim)} float32; delete the directory to rebuild"
-                )
-        spans = sum(len(p.sentences) for p in passages)
-        found = (len(documents), len(passages), spans)
+        spans = int(corpus.sentence_offsets[-1])
+        found = (len(corpus.documents), len(corpus.passages), spans)
         if found != (manifest.documents, manifest.passages, manifest.sentences):
             raise IndexCorrupt(
                 f"{self.directory} holds {found[0]} documents, {found[1]} passages and {found[2]} "
                 f"sentences, the manifest says {manifest.documents}, {manifest.passages} and "
                 f"{manifest.sentences}; delete the directory to rebuild"
             )
-        corpus = Corpus(
-            documents,
-            tuple(passages),
-            vectors,
-            sentences,
-            model,
-            manifest.generation,
-            stories=stories,
-        )
-        if "bm25" in manifest.files:
-            _prime_bm25(corpus, self.directory / manifest.files["bm25"])
         return corpus
 
-    def save(self, corpus: Corpus, chunking: dict[str, int]) -> Manifest:
-        """Write `corpus` as generation `corpus.generation`, crash-safely."""
+    def _load_segments(self, manifest: Manifest, model: str) -> Corpus:
+        segments, dead, story_of = [], {}, {}
+        for entry in manifest.segments:
+            segment, stories = self._read_segment(entry["name"], manifest.dim)
+            if (len(segment.documents), len(segment.passages)) != (
+                entry["documents"],
+                entry["passages"],
+            ):
+                raise ValueError(f"segment {entry['name']} does not hold what the manifest says")
+            segments.append(segment)
+            gone = frozenset(entry.get("dead", ()))
+            if gone:
+                dead[segment.name] = gone
+            story_of.update((i, s) for i, s in stories.items() if i not in gone)
+        table = _read_stories(self.directory, manifest.files.get("stories"), story_of)
+        self._whole.update(s.name for s in segments)
+        return Corpus(tuple(segments), model, manifest.dim, manifest.generation, dead, table)
+
+    def _read_segment(self, name: str, dim: int) -> tuple[Segment, dict[str, str]]:
+        folder = self.directory / name
+        vectors = _read_matrix(folder / "vectors.npy", dim)
+        sentences = _read_matrix(folder / "sentences.npy", dim)
+        documents, passages, story_of = _read_documents(folder / "documents.jsonl")
+        try:
+            postings = Postings.load(folder / "postings.npz")
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+            # Derived from the passages: a damaged copy loses nothing.
+            log.warning("rebuilding the BM25 postings of %s: they are unreadable (%s)", name, exc)
+            postings = Postings.build(tokenize_for_bm25([p.text for p in passages]))
+        return Segment(name, documents, tuple(passages), vectors, sentences, postings), story_of
+
+    def _load_generation(self, manifest: Manifest, model: str) -> Corpus:
+        """A format 1 or 2 index (one set of files per generation) as one segment."""
+        vectors = _read_matrix(self.directory / manifest.files["vectors"], manifest.dim)
+        sentences = _read_matrix(self.directory / manifest.files["sentences"], manifest.dim)
+        documents, passages, story_of = _read_documents(
+            self.directory / manifest.files["documents"]
+        )
+        stories = _read_stories(self.directory, manifest.files.get("stories"), story_of)
+        return Corpus.of(
+            documents, passages, vectors, sentences, model, manifest.generation, stories
+        )
+
+    def save(self, corpus: Corpus, chunking: dict[str, int], matcher: bool = False) -> Manifest:
+        """Commit `corpus` as generation `corpus.generation`, crash-safely: write the segments
+        not on disk yet, the stories, and (with `matcher`) the story matcher's state."""
         self.directory.mkdir(parents=True, exist_ok=True)
         generation = corpus.generation
-        files = {
-            "vectors": f"vectors-{generation:06d}.npy",
-            "sentences": f"sentences-{generation:06d}.npy",
-            "documents": f"documents-{generation:06d}.jsonl",
-            "stories": f"stories-{generation:06d}.json",
-        }
-        with _atomic_file(self.directory / files["vectors"]) as handle:
-            np.save(handle, corpus.vectors, allow_pickle=False)
-        with _atomic_file(self.directory / files["sentences"]) as handle:
-            np.save(handle, corpus.sentence_vectors, allow_pickle=False)
-        with _atomic_file(self.directory / files["documents"]) as handle:
-            for line in _document_lines(corpus):
-                handle.write(line)
+        previous = self._matcher if self._matcher is not None else self._previous_files()
+        for segment in corpus.segments:
+            if segment.name not in self._whole:
+                self.write_segment(segment, corpus.stories.story_of)
+        files = {"stories": f"stories-{generation:06d}.json"}
         table = corpus.stories
         stories: dict[str, Any] = {"next_number": table.next_number, "headlines": table.headline}
-        if table.state is not None and set(table.state.features) == set(corpus.documents):
+        state = table.state
+        if matcher and state is not None and set(state.features) == set(corpus.documents):
             files["matcher"] = f"matcher-{generation:06d}.npz"
             with _atomic_file(self.directory / files["matcher"]) as handle:
-                np.savez(handle, **_matcher_arrays(table.state, list(corpus.documents)))
-            stories["vocabulary"] = table.state.vocabulary
-            stories["matcher_documents"] = table.state.documents
+                np.savez(handle, **_matcher_arrays(state, list(state.features)))
+            stories["matcher"] = _matcher_header(state, generation)
+        elif "matcher" in previous:
+            files["matcher"] = previous["matcher"]
+            stories["matcher"] = previous["matcher_header"]
         with _atomic_file(self.directory / files["stories"]) as handle:
             handle.write(orjson.dumps(stories))
-        files["bm25"] = _save_bm25(corpus, self.directory, generation)
         manifest = Manifest(
             format_version=FORMAT_VERSION,
             model=corpus.model,
@@ -194,31 +226,91 @@ class IndexStore:
             normalized=True,
             documents=len(corpus.documents),
             passages=len(corpus.passages),
-            sentences=int(corpus.sentence_vectors.shape[0]),
+            sentences=int(corpus.sentence_offsets[-1]),
             generation=generation,
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             files=files,
             chunking=dict(chunking),
+            segments=[
+                {
+                    "name": s.name,
+                    "documents": len(s.documents),
+                    "passages": len(s.passages),
+                    "sentences": len(s.sentence_vectors),
+                    "dead": sorted(corpus.dead.get(s.name, ())),
+                }
+                for s in corpus.segments
+            ],
         )
         with _atomic_file(self.manifest_path) as handle:
-            handle.write(json.dumps(manifest.__dict__, indent=2).encode())
-        self._remove_stale(keep=set(files.values()))
+            handle.write(json.dumps(manifest.__dict__, indent=1).encode())
+        self._whole = {s.name for s in corpus.segments}
+        self._matcher = (
+            {"matcher": files["matcher"], "matcher_header": stories["matcher"]}
+            if "matcher" in files
+            else {}
+        )
+        self._remove_stale(keep={*files.values(), *self._whole})
         return manifest
 
-    def load_matcher_state(self, corpus: Corpus) -> MatcherState | None:
-        """The story matcher's saved state for `corpus` (the committed generation), or None
-        when there is none or it does not fit: the matcher is then rebuilt from the
-        documents, which only costs time."""
+    def _previous_files(self) -> dict[str, Any]:
+        """The matcher state the committed manifest names (kept until a newer one is saved)."""
+        try:
+            manifest = self.read_manifest()
+        except (FileNotFoundError, NotReady):
+            return {}
+        name, stories = manifest.files.get("matcher"), manifest.files.get("stories")
+        if name is None or stories is None:
+            return {}
+        try:
+            header = orjson.loads((self.directory / stories).read_bytes()).get("matcher")
+        except (OSError, ValueError):
+            return {}
+        return {"matcher": name, "matcher_header": header} if header else {}
+
+    def write_segment(self, segment: Segment, story_of: Mapping[str, str]) -> None:
+        """Write a segment's folder: each file fsynced, then the folder renamed into place
+        (a merge writes its segment before the manifest that names it)."""
+        final = self.directory / segment.name
+        partial = self.directory / f"{segment.name}.tmp"
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir()
+        try:
+            with _synced(partial / "vectors.npy") as handle:
+                np.save(handle, segment.vectors, allow_pickle=False)
+            with _synced(partial / "sentences.npy") as handle:
+                np.save(handle, segment.sentence_vectors, allow_pickle=False)
+            with _synced(partial / "documents.jsonl") as handle:
+                for line in _document_lines(segment, story_of):
+                    handle.write(line)
+            with _synced(partial / "postings.npz") as handle:
+                segment.postings.save_to(handle)
+            _fsync_dir(partial)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+        shutil.rmtree(final, ignore_errors=True)  # a crash's leftover of the same name
+        os.replace(partial, final)
+        _fsync_dir(self.directory)
+        self._whole.add(segment.name)
+
+    def load_matcher_state(self, corpus: Corpus) -> tuple[MatcherState, int] | None:
+        """The story matcher's saved state and the generation it was saved at, or None when
+        there is none or it is unreadable: the matcher is then rebuilt from the documents,
+        which only costs time."""
         if not corpus.documents or not self.exists():
             return None
         try:
             manifest = self.read_manifest()
-            if manifest.generation != corpus.generation or "matcher" not in manifest.files:
+            if "matcher" not in manifest.files or "stories" not in manifest.files:
                 return None
-            stories = orjson.loads((self.directory / manifest.files["stories"]).read_bytes())
+            header = orjson.loads((self.directory / manifest.files["stories"]).read_bytes())
+            header = header.get("matcher") or header
             with np.load(self.directory / manifest.files["matcher"], allow_pickle=False) as data:
                 arrays = {name: data[name] for name in data.files}
-            return _matcher_state(corpus, stories, arrays)
+            state = _matcher_state(corpus, header, arrays)
+            generation = int(header.get("generation", manifest.generation))
+            return None if state is None else (state, generation)
         except (OSError, ValueError, KeyError, TypeError, IndexError, FileNotFoundError) as exc:
             log.warning("rebuilding story matching: its saved state is unreadable (%s)", exc)
             return None
@@ -234,7 +326,7 @@ class IndexStore:
         # After the commit a failure here must not fail the write: old files only waste space.
         try:
             for path in self.directory.iterdir():
-                if _GENERATION_FILE.match(path.name) and path.name not in keep:
+                if _OWN_FILE.match(path.name) and path.name not in keep:
                     if path.is_dir():
                         shutil.rmtree(path)
                     else:
@@ -268,39 +360,30 @@ class _atomic_file:
         _fsync_dir(self.path.parent)
 
 
-def _save_bm25(corpus: Corpus, directory: Path, generation: int) -> str:
-    """The snapshot's BM25 index in its own folder (written, fsynced, then renamed), so a
-    start loads it instead of tokenizing every passage again (seconds at 30k passages)."""
-    name = f"bm25-{generation:06d}"
-    partial = directory / f"{name}.tmp"
-    shutil.rmtree(partial, ignore_errors=True)
-    corpus.bm25.save(str(partial), show_progress=False)
-    for path in partial.iterdir():
-        with path.open("rb") as handle:
-            os.fsync(handle.fileno())
-    _fsync_dir(partial)
-    target = directory / name
-    shutil.rmtree(target, ignore_errors=True)
-    os.replace(partial, target)
-    _fsync_dir(directory)
-    return name
+class _synced:
+    """Write a new file and fsync it (inside a folder that is renamed into place later)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> Any:
+        self.handle = self.path.open("wb")
+        return self.handle
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        try:
+            if exc_type is None:
+                self.handle.flush()
+                os.fsync(self.handle.fileno())
+        finally:
+            self.handle.close()
 
 
-def _prime_bm25(corpus: Corpus, path: Path) -> None:
-    """Use the saved BM25 index; if it is missing or does not fit, it is rebuilt on first use
-    (it is derived from the passages, so a damaged copy never loses anything)."""
-    import bm25s
-
-    try:
-        retriever = bm25s.BM25.load(str(path), show_progress=False, verbosity=0)
-        indexed = int(retriever.scores["num_docs"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        log.warning("rebuilding the BM25 index: %s is unreadable (%s)", path, exc)
-        return
-    if indexed != max(len(corpus.passages), 1):
-        log.warning("rebuilding the BM25 index: %s holds %d passages", path, indexed)
-        return
-    corpus.__dict__["bm25"] = retriever  # what the cached property would have computed
+def _read_matrix(path: Path, dim: int) -> np.ndarray:
+    array = np.load(path, allow_pickle=False)
+    if array.ndim != 2 or array.shape[1] != dim or array.dtype != np.float32:
+        raise ValueError(f"{path.name} has shape {array.shape} ({array.dtype}), not (n, {dim})")
+    return array
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -311,14 +394,14 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def _document_lines(corpus: Corpus) -> Iterator[bytes]:
-    story_of = corpus.stories.story_of
-    for doc in corpus.documents.values():
+def _document_lines(segment: Segment, story_of: Mapping[str, str]) -> Iterator[bytes]:
+    for doc in segment.documents.values():
         record = doc.to_dict()
         record["story"] = story_of.get(doc.id)
+        rows = segment.rows_by_doc[doc.id]
         record["passages"] = [
             [p.char_start, p.char_end, [list(span) for span in p.sentences]]
-            for p in corpus.passages_of(doc.id)
+            for p in segment.passages[rows.start : rows.stop]
         ]
         yield orjson.dumps(record) + b"\n"  # UTF-8, as json.dumps(ensure_ascii=False); 5x faster
 
@@ -360,11 +443,16 @@ def _read_documents(path: Path) -> tuple[dict[str, Document], list[Passage], dic
 _BAGS = len(BAG_SIZES)
 
 
+def _matcher_header(state: MatcherState, generation: int) -> dict[str, Any]:
+    return {"vocabulary": state.vocabulary, "documents": state.documents, "generation": generation}
+
+
 def _matcher_arrays(state: MatcherState, order: list[str]) -> dict[str, np.ndarray]:
     """The matcher state as flat arrays, documents in `order` (their vectors are not
     saved: they are their passages' mean, recomputed on load)."""
     features = [state.features[doc_id] for doc_id in order]
     arrays = {
+        "ids": np.array(order, dtype=str),
         "df": state.df,
         "background": state.background,
         "days": np.array([-1 if f.day is None else f.day for f in features], dtype=np.int64),
@@ -379,10 +467,13 @@ def _matcher_arrays(state: MatcherState, order: list[str]) -> dict[str, np.ndarr
 
 
 def _matcher_state(
-    corpus: Corpus, stories: dict[str, Any], arrays: dict[str, np.ndarray]
+    corpus: Corpus, header: dict[str, Any], arrays: dict[str, np.ndarray]
 ) -> MatcherState | None:
-    order = list(corpus.documents)
-    if len(arrays["days"]) != len(order) or len(stories["vocabulary"]) != len(arrays["df"]):
+    """The saved state; a document no longer live keeps its words (to be taken out of the
+    statistics) but no vector. A format 2 file lists no ids: it is in the corpus's order."""
+    order = arrays["ids"].tolist() if "ids" in arrays else list(corpus.documents)
+    vocabulary = header["vocabulary"]
+    if len(arrays["days"]) != len(order) or len(vocabulary) != len(arrays["df"]):
         return None
     words = np.split(arrays["words"], np.cumsum(arrays["word_counts"])[:-1])
     bags = [
@@ -396,20 +487,21 @@ def _matcher_state(
         for n in range(_BAGS)
     ]
     features = {}
+    empty = np.zeros(0, dtype=np.float32)
     for i, doc_id in enumerate(order):
         rows = corpus.rows_of(doc_id)
         day = int(arrays["days"][i])
         features[doc_id] = Packed(
-            document_vector(corpus.vectors[rows.start : rows.stop]),
+            document_vector(corpus.vectors[rows.start : rows.stop]) if len(rows) else empty,
             tuple(bags[n][i] for n in range(_BAGS)),
             None if day < 0 else day,
             words[i],
         )
     return MatcherState(
-        tuple(stories["vocabulary"]),
+        tuple(vocabulary),
         arrays["df"],
         arrays["background"],
-        int(stories["matcher_documents"]),
+        int(header.get("documents", header.get("matcher_documents", 0))),
         features,
     )
 

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -125,6 +125,8 @@ class StoryTable:
     story_of: Mapping[str, str] = field(default_factory=dict)  # document id -> story id
     headline: Mapping[str, str] = field(default_factory=dict)  # story id -> document id
     next_number: int = 1  # the number the next new story takes
+    # Each story's document ids in the order they joined it (None: derive from `story_of`).
+    members: Mapping[str, tuple[str, ...]] | None = field(default=None, compare=False, repr=False)
     # The matcher's word statistics and each document's features, saved with the snapshot
     # so that a restart restores the matcher instead of reading every document again.
     state: MatcherState | None = field(default=None, compare=False, repr=False)
@@ -272,6 +274,8 @@ class StoryMatcher:
         self._rows = 0
         self._by_row: list[_Story | None] = []
         self._touched: set[str] = set()
+        # Each story's members as a tuple, for snapshots; refreshed for touched stories.
+        self._member_tuples: dict[str, tuple[str, ...]] | None = None
 
     # --- building ------------------------------------------------------------------------
 
@@ -311,23 +315,44 @@ class StoryMatcher:
         state: MatcherState,
         options: StoryOptions,
         dim: int,
+        fresh: Collection[str] = frozenset(),
+        vectors_of: Callable[[str], np.ndarray] | None = None,
     ) -> StoryMatcher | None:
-        """The matcher that placed `documents` (in their order), from its saved state; None
-        when the state is not of exactly these documents."""
-        if len(state.features) != len(documents) or len(state.vocabulary) != len(state.df):
+        """The matcher that placed `documents` (in their order), from a saved state; None
+        when the state does not fit them.
+
+        The state may be older than the documents: those in `fresh` (written since it was
+        saved) and those it does not hold are described again and counted (`vectors_of`
+        gives their passage vectors), and what it counted of documents gone since is taken
+        out of the word statistics, as `remove` would have done.
+        """
+        if len(state.vocabulary) != len(state.df):
             return None
-        if any(d.id not in state.features or d.id not in table.story_of for d in documents):
+        if any(d.id not in table.story_of for d in documents):
+            return None
+        catch_up = [d for d in documents if d.id in fresh or d.id not in state.features]
+        if catch_up and vectors_of is None:
             return None
         matcher = cls(options, dim, table.next_number)
         matcher._vocabulary = {stem: word for word, stem in enumerate(state.vocabulary)}
         matcher._df = state.df.tolist()
         matcher._background = state.background.tolist()
+        matcher.documents = state.documents
+        live = {d.id for d in documents} - set(fresh)
+        for doc_id, packed in state.features.items():
+            if doc_id not in live:  # deleted or replaced since the state was saved
+                matcher.documents -= 1
+                for word in packed.words.tolist():
+                    matcher._df[word] -= 1
         for doc in documents:
             sid = table.story_of[doc.id]
             story = matcher.stories.get(sid) or matcher._new(sid)
-            packed = state.features[doc.id]
-            matcher._join(doc.id, packed.unpacked(), story, count=False, packed=packed)
-        matcher.documents = state.documents
+            packed = state.features.get(doc.id)
+            if packed is not None and doc.id in live:
+                matcher._join(doc.id, packed.unpacked(), story, count=False, packed=packed)
+            else:
+                assert vectors_of is not None
+                matcher._join(doc.id, matcher._describe(doc, vectors_of(doc.id)), story)
         matcher._adopt_headlines(table)
         return matcher
 
@@ -353,6 +378,8 @@ class StoryMatcher:
             del self.stories[sid]
             self.headline.pop(sid, None)
             self._touched.discard(sid)
+            if self._member_tuples is not None:
+                self._member_tuples.pop(sid, None)
             self._sums[story.row] = 0
             self._norms[story.row] = 0
             self._by_row[story.row] = None
@@ -413,11 +440,22 @@ class StoryMatcher:
 
     def table(self, documents: Mapping[str, Document]) -> StoryTable:
         """An immutable copy for a snapshot, headlines chosen for the stories that changed."""
+        if self._member_tuples is None:
+            self._member_tuples = {sid: tuple(s.members) for sid, s in self.stories.items()}
         for sid in self._touched:
             if sid in self.stories:
                 self.headline[sid] = self._headline(self.stories[sid], documents)
+                self._member_tuples[sid] = tuple(self.stories[sid].members)
+            else:
+                self._member_tuples.pop(sid, None)
         self._touched.clear()
-        return StoryTable(dict(self.story_of), dict(self.headline), self.next_number, self.state())
+        return StoryTable(
+            dict(self.story_of),
+            dict(self.headline),
+            self.next_number,
+            members=dict(self._member_tuples),
+            state=self.state(),
+        )
 
     def state(self) -> MatcherState:
         """A copy of what this matcher learned, for the snapshot to save."""

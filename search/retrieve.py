@@ -191,9 +191,7 @@ def lexical_ranking(
     tokens = tokenize_for_bm25([query])[0]
     if not tokens:
         return Ranking.empty()
-    scores = corpus.bm25.get_scores(tokens)
-    if len(scores) != len(corpus.passages):  # the stand-in index of a corpus without words
-        return Ranking.empty()
+    scores = corpus.lexical_scores(tokens)
     if rows is not None:
         masked = np.zeros_like(scores)
         masked[rows] = scores[rows]

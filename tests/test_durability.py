@@ -4,7 +4,7 @@ generation whole; leftovers of a crash are ignored, then cleaned by the next sav
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from index.corpus import Corpus
 from index.documents import Document
 from index.embed import HashingEmbedder
 from index.live import Chunking, LiveIndex, open_index
+from index.segment import Segment
 from index.store import MANIFEST
 
 NEW_DOC = Document(
@@ -27,6 +28,7 @@ NEW_DOC = Document(
     title="Wombats",
     published="2020-01-02",
 )
+OTHER_DOC = Document(id="durable-2", text="A second report of the parade, filed later.")
 
 
 @pytest.mark.slow
@@ -65,7 +67,7 @@ def _fail_saving_sentences(monkeypatch: pytest.MonkeyPatch) -> None:
     real_save = np.save
 
     def save(file: Any, array: np.ndarray, *args: Any, **kwargs: Any) -> None:
-        if "sentences-" in str(getattr(file, "name", file)):
+        if "sentences" in str(getattr(file, "name", file)):
             file.write(b"\x93NUMPY half a header")
             raise OSError("simulated failure while writing the sentence vectors")
         real_save(file, array, *args, **kwargs)
@@ -76,9 +78,9 @@ def _fail_saving_sentences(monkeypatch: pytest.MonkeyPatch) -> None:
 def _fail_writing_documents(monkeypatch: pytest.MonkeyPatch) -> None:
     real_lines = index.store._document_lines
 
-    def lines(corpus: Corpus) -> Iterator[bytes]:
-        for number, line in enumerate(real_lines(corpus)):
-            if number == 2:
+    def lines(segment: Segment, story_of: Mapping[str, str]) -> Iterator[bytes]:
+        for number, line in enumerate(real_lines(segment, story_of)):
+            if number == 1:  # the second document of the batch
                 raise OSError("simulated failure while writing the passage store")
             yield line
 
@@ -95,7 +97,7 @@ def test_a_save_that_fails_midway_leaves_the_previous_generation_whole(
     before = hashing_index.corpus
     fail(monkeypatch)
     with pytest.raises(OSError, match="simulated failure"):
-        hashing_index.upsert([NEW_DOC])
+        hashing_index.upsert([NEW_DOC, OTHER_DOC])
     monkeypatch.undo()
 
     # Nothing was published: not in memory, and on disk the manifest still names generation 1.
@@ -104,17 +106,16 @@ def test_a_save_that_fails_midway_leaves_the_previous_generation_whole(
     reopened = open_index(directory, HashingEmbedder(), Chunking())
     _assert_whole(reopened.corpus, before)
     assert NEW_DOC.id not in reopened.corpus.documents
+    assert OTHER_DOC.id not in reopened.corpus.documents
 
     # The next write succeeds over whatever the failed one left, and only its files remain.
     reopened.upsert([NEW_DOC])
     assert sorted(os.listdir(directory)) == [
-        "bm25-000002",
-        "documents-000002.jsonl",
         MANIFEST,
-        "matcher-000002.npz",
-        "sentences-000002.npy",
+        "matcher-000001.npz",
+        "segment-000001",
+        "segment-000002",
         "stories-000002.json",
-        "vectors-000002.npy",
     ]
     again = open_index(directory, HashingEmbedder(), Chunking())
     _assert_whole(again.corpus, reopened.corpus)
@@ -126,26 +127,25 @@ def test_files_left_by_a_crash_are_ignored_then_cleaned_by_the_next_save(
 ) -> None:
     directory = hashing_index.store.directory
     before = hashing_index.corpus
-    # What SIGKILL leaves in the middle of saving generation 2: one data file already renamed
-    # into place, one half written, a manifest never committed, and an old generation's stray.
-    (directory / "vectors-000002.npy").write_bytes(b"\x93NUMPY garbage of generation 2")
-    (directory / "sentences-000002.npy.tmp").write_bytes(b"\x93NUMPY half")
-    (directory / "documents-000001.jsonl.tmp").write_text('{"id": "half a line')
-    (directory / "bm25-000002.tmp").mkdir()
-    (directory / f"{MANIFEST}.tmp").write_text('{"format_version": 1, "generation": 2, "mo')
+    # What SIGKILL leaves in the middle of saving generation 2: its segment folder renamed
+    # into place but never named by a manifest (with garbage in it), a merge's half-written
+    # folder, a stories file and a manifest never committed.
+    (directory / "segment-000002").mkdir()
+    (directory / "segment-000002" / "vectors.npy").write_bytes(b"\x93NUMPY garbage")
+    (directory / "segment-000001-000002.tmp").mkdir()
+    (directory / "stories-000002.json.tmp").write_text('{"next_number": ')
+    (directory / f"{MANIFEST}.tmp").write_text('{"format_version": 3, "generation": 2, "mo')
 
     reopened = open_index(directory, HashingEmbedder(), Chunking())
     _assert_whole(reopened.corpus, before)
 
     reopened.upsert([NEW_DOC])
     assert sorted(os.listdir(directory)) == [
-        "bm25-000002",
-        "documents-000002.jsonl",
         MANIFEST,
-        "matcher-000002.npz",
-        "sentences-000002.npy",
+        "matcher-000001.npz",
+        "segment-000001",
+        "segment-000002",
         "stories-000002.json",
-        "vectors-000002.npy",
     ]
     again = open_index(directory, HashingEmbedder(), Chunking())
     assert again.corpus.generation == 2
@@ -172,7 +172,7 @@ def test_a_failure_after_the_commit_never_lets_a_later_write_reuse_its_files(
     def failing_fsync(directory: Path) -> None:
         calls["n"] += 1
         real_fsync(directory)
-        if calls["n"] == 4:  # vectors, sentences, documents, then the manifest's
+        if calls["n"] == 4:  # the segment's folder, the directory, the stories, the manifest
             raise OSError("disk went away after the manifest rename")
 
     monkeypatch.setattr(store_module, "_fsync_dir", failing_fsync)

@@ -195,14 +195,14 @@ def test_a_damaged_index_leaves_the_service_not_ready_with_the_reason(
     tmp_path: Path, damage: str
 ) -> None:
     settings = _built(tmp_path)
-    files = _manifest(settings)["files"]
-    vectors = settings.index_dir / files["vectors"]
+    segment = settings.index_dir / _manifest(settings)["segments"][0]["name"]
+    vectors = segment / "vectors.npy"
     if damage == "truncate vectors":
         vectors.write_bytes(vectors.read_bytes()[:1000])
     elif damage == "garbage vectors":
         vectors.write_bytes(np.random.default_rng(0).bytes(4096))
     else:
-        (settings.index_dir / files["documents"]).unlink()
+        (segment / "documents.jsonl").unlink()
     response = _health_after_start(settings)
     assert response.status_code == 503
     body = response.json()

@@ -300,7 +300,8 @@ def test_hnsw_finds_what_exact_search_finds_on_a_small_index() -> None:
 def test_past_the_ann_threshold_dense_search_ranks_as_exact_search_does(
     hashing_index: LiveIndex,
 ) -> None:
-    from index.corpus import Corpus
+    from dataclasses import replace
+
     from search.retrieve import dense_ranking
 
     corpus = hashing_index.corpus
@@ -308,14 +309,7 @@ def test_past_the_ann_threshold_dense_search_ranks_as_exact_search_does(
     exact = dense_ranking(corpus, query, depth=5)
     assert not corpus.approximate
     # A snapshot of the same data past a lower threshold takes HNSW candidates instead.
-    copy = Corpus(
-        corpus.documents,
-        corpus.passages,
-        corpus.vectors,
-        corpus.sentence_vectors,
-        corpus.model,
-        ann_threshold=10,
-    )
+    copy = replace(corpus, ann_threshold=10)
     assert copy.approximate and copy.faiss_index.ntotal == len(corpus.vectors)
     approximate = dense_ranking(copy, query, depth=5)
     assert approximate.rows.tolist() == exact.rows.tolist()

@@ -13,15 +13,24 @@ import numpy as np
 import pytest
 
 from api.errors import status_of
+from index.corpus import Corpus
 from index.documents import Document
 from index.embed import HashingEmbedder
 from index.errors import BadRequest, IndexMismatch, NotFound
 from index.live import Chunking, LiveIndex, open_index
 from index.store import FORMAT_VERSION, MANIFEST, IndexCorrupt, IndexStore
+from index.words import tokenize_for_bm25
 from search.engine import SearchOptions, search
 from search.retrieve import lexical_ranking
 
 NBC_000 = "000_487d20731cd06fa7"
+AFTER_ONE_WRITE = [
+    MANIFEST,
+    "matcher-000001.npz",
+    "segment-000001",
+    "segment-000002",
+    "stories-000002.json",
+]
 UNKNOWN_003 = "003_ec9ad3d51fc008de"
 
 NEW_DOC = Document(
@@ -81,38 +90,51 @@ def test_manifest_describes_the_index(hashing_index: LiveIndex) -> None:
     assert manifest["sentences"] == len(corpus.sentence_vectors) >= manifest["passages"]
     built_at = datetime.fromisoformat(manifest["built_at"])
     assert built_at.tzinfo is not None
-    assert manifest["files"] == {
-        "vectors": "vectors-000001.npy",
-        "sentences": "sentences-000001.npy",
-        "documents": "documents-000001.jsonl",
-        "stories": "stories-000001.json",
-        "matcher": "matcher-000001.npz",
-        "bm25": "bm25-000001",
-    }
+    assert manifest["files"] == {"stories": "stories-000001.json", "matcher": "matcher-000001.npz"}
     for name in manifest["files"].values():
         assert (_directory(hashing_index) / name).exists()
+    assert manifest["segments"] == [
+        {
+            "name": "segment-000001",
+            "documents": 5,
+            "passages": manifest["passages"],
+            "sentences": manifest["sentences"],
+            "dead": [],
+        }
+    ]
+    assert sorted(os.listdir(_directory(hashing_index) / "segment-000001")) == [
+        "documents.jsonl",
+        "postings.npz",
+        "sentences.npy",
+        "vectors.npy",
+    ]
 
 
-def test_a_start_loads_the_saved_bm25_index_instead_of_tokenizing_again(
+def test_lexical_search_over_several_segments_scores_as_one_index_would(
     hashing_index: LiveIndex,
 ) -> None:
-    directory = _directory(hashing_index)
-    reopened = IndexStore(directory).load("hashing", 384)
-    assert "bm25" in reopened.__dict__ and "bm25_tokens" not in reopened.__dict__
-    query = "embassy"
-    expected = lexical_ranking(hashing_index.corpus, query, 10)
-    found = lexical_ranking(reopened, query, 10)
+    hashing_index.upsert([NEW_DOC])
+    corpus = hashing_index.corpus
+    assert [s.name for s in corpus.segments] == ["segment-000001", "segment-000002"]
+    whole = Corpus.of(
+        corpus.documents, corpus.passages, corpus.vectors, corpus.sentence_vectors, "x"
+    )
+    for query in ("embassy protesters", "quokka record", "killed in the airstrikes"):
+        tokens = tokenize_for_bm25([query])[0]
+        assert np.allclose(corpus.lexical_scores(tokens), whole.lexical_scores(tokens), atol=1e-5)
+    reopened = IndexStore(_directory(hashing_index)).load("hashing", 384)
+    expected = lexical_ranking(corpus, "embassy", 10)
     assert len(expected.rows) > 0
-    assert found.rows.tolist() == expected.rows.tolist()
+    assert lexical_ranking(reopened, "embassy", 10).rows.tolist() == expected.rows.tolist()
 
 
-def test_a_damaged_bm25_index_is_rebuilt_and_lexical_search_still_works(
+def test_a_damaged_postings_file_is_rebuilt_and_lexical_search_still_works(
     hashing_index: LiveIndex, caplog: pytest.LogCaptureFixture
 ) -> None:
     directory = _directory(hashing_index)
-    (directory / "bm25-000001" / "params.index.json").write_text("{not json")
+    (directory / "segment-000001" / "postings.npz").write_bytes(b"not a zip file")
     reopened = IndexStore(directory).load("hashing", 384)
-    assert "rebuilding the BM25 index" in caplog.text
+    assert "rebuilding the BM25 postings" in caplog.text
     expected = lexical_ranking(hashing_index.corpus, "embassy", 10)
     assert lexical_ranking(reopened, "embassy", 10).rows.tolist() == expected.rows.tolist()
 
@@ -133,7 +155,7 @@ def test_loading_with_another_dimension_names_both_dimensions(hashing_index: Liv
 
 
 def test_a_truncated_vectors_file_is_reported_as_corrupt(hashing_index: LiveIndex) -> None:
-    vectors = _directory(hashing_index) / _manifest(hashing_index)["files"]["vectors"]
+    vectors = _directory(hashing_index) / "segment-000001" / "vectors.npy"
     data = vectors.read_bytes()
     vectors.write_bytes(data[: len(data) // 2])
     with pytest.raises(IndexCorrupt) as caught:
@@ -143,7 +165,7 @@ def test_a_truncated_vectors_file_is_reported_as_corrupt(hashing_index: LiveInde
 
 
 def test_a_missing_documents_file_is_reported_as_corrupt(hashing_index: LiveIndex) -> None:
-    (_directory(hashing_index) / _manifest(hashing_index)["files"]["documents"]).unlink()
+    (_directory(hashing_index) / "segment-000001" / "documents.jsonl").unlink()
     with pytest.raises(IndexCorrupt) as caught:
         IndexStore(_directory(hashing_index)).load("hashing", 384)
     assert status_of(caught.value) == 503
@@ -171,15 +193,9 @@ def test_an_unreadable_manifest_is_reported_as_corrupt(hashing_index: LiveIndex)
 
 def test_a_new_generation_removes_the_old_generations_files(hashing_index: LiveIndex) -> None:
     hashing_index.upsert([NEW_DOC])
-    assert sorted(os.listdir(_directory(hashing_index))) == [
-        "bm25-000002",
-        "documents-000002.jsonl",
-        MANIFEST,
-        "matcher-000002.npz",
-        "sentences-000002.npy",
-        "stories-000002.json",
-        "vectors-000002.npy",
-    ]
+    # The write added a segment; the first segment and the matcher state saved with the
+    # build stay (the matcher describes the new document again when it is restored).
+    assert sorted(os.listdir(_directory(hashing_index))) == AFTER_ONE_WRITE
     assert _manifest(hashing_index)["generation"] == 2
 
 
@@ -193,8 +209,8 @@ def test_a_crash_before_the_manifest_commit_keeps_the_previous_generation(
     def crash_at_manifest(src: str | Path, dst: str | Path) -> None:
         if Path(dst).name == MANIFEST:
             # The new generation's data files are on disk; the commit never happens.
-            assert (directory / "vectors-000002.npy").is_file()
-            assert (directory / "documents-000002.jsonl").is_file()
+            assert (directory / "segment-000002" / "vectors.npy").is_file()
+            assert (directory / "segment-000002" / "documents.jsonl").is_file()
             raise OSError("simulated crash while committing the manifest")
         real_replace(src, dst)
 
@@ -216,15 +232,7 @@ def test_a_crash_before_the_manifest_commit_keeps_the_previous_generation(
 
     # The next write succeeds and leaves only its own generation behind.
     reopened.upsert([NEW_DOC])
-    assert sorted(os.listdir(directory)) == [
-        "bm25-000002",
-        "documents-000002.jsonl",
-        MANIFEST,
-        "matcher-000002.npz",
-        "sentences-000002.npy",
-        "stories-000002.json",
-        "vectors-000002.npy",
-    ]
+    assert sorted(os.listdir(directory)) == AFTER_ONE_WRITE
 
 
 # LiveIndex
@@ -333,14 +341,21 @@ def test_a_reopened_index_sees_every_change(hashing_index: LiveIndex) -> None:
     assert reopened.corpus.generation == 3
 
 
-def test_a_write_reuses_bm25_tokens_and_they_match_a_fresh_tokenization(
-    hashing_index: LiveIndex,
-) -> None:
-    from index.words import tokenize_for_bm25
-
+def test_a_write_tokenizes_and_saves_only_its_own_documents(hashing_index: LiveIndex) -> None:
+    before = hashing_index.corpus
     hashing_index.upsert([NEW_DOC])
-    hashing_index.delete("000_487d20731cd06fa7")
+    hashing_index.delete(NBC_000)
     corpus = hashing_index.corpus
-    assert corpus.tokens is not None  # carried over, not recomputed from scratch
-    fresh = tokenize_for_bm25([p.text for p in corpus.passages])
-    assert list(corpus.bm25_tokens) == fresh
+    # The first segment is the same object: nothing of it was rebuilt or copied ...
+    assert corpus.segments[0] is before.segments[0]
+    assert list(corpus.segments[1].documents) == [NEW_DOC.id]
+    # ... the delete is a tombstone in the manifest ...
+    entries = {e["name"]: e for e in _manifest(hashing_index)["segments"]}
+    assert entries["segment-000001"]["dead"] == [NBC_000]
+    assert corpus.dead == {"segment-000001": frozenset({NBC_000})}
+    # ... and the rows the search code sees are the live passages only.
+    assert all(p.doc_id != NBC_000 for p in corpus.passages)
+    assert len(corpus.vectors) == len(corpus.passages)
+    for doc_id in corpus.documents:
+        rows = corpus.rows_of(doc_id)
+        assert [p.doc_id for p in corpus.passages[rows.start : rows.stop]] == [doc_id] * len(rows)

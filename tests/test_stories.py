@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -176,14 +177,24 @@ def test_an_index_from_before_stories_gets_them_when_loaded(tmp_path: Path) -> N
     directory = tmp_path / "index"
     live = _open(directory, _documents())
     expected = _partition(dict(live.corpus.stories.story_of))
-    # Turn the saved generation into format 1: no story fields, no stories file.
+    # Turn the saved index into format 1: one set of files per generation, no story
+    # fields, no stories file.
     manifest = json.loads((directory / "manifest.json").read_text())
-    documents = directory / manifest["files"]["documents"]
-    lines = [json.loads(line) for line in documents.read_text().splitlines()]
-    documents.write_text(
+    segment = directory / manifest.pop("segments")[0]["name"]
+    lines = [json.loads(line) for line in (segment / "documents.jsonl").read_text().splitlines()]
+    (directory / "documents-000001.jsonl").write_text(
         "".join(json.dumps({k: v for k, v in r.items() if k != "story"}) + "\n" for r in lines)
     )
-    (directory / manifest["files"].pop("stories")).unlink()
+    (segment / "vectors.npy").rename(directory / "vectors-000001.npy")
+    (segment / "sentences.npy").rename(directory / "sentences-000001.npy")
+    shutil.rmtree(segment)
+    for name in manifest["files"].values():
+        (directory / name).unlink()
+    manifest["files"] = {
+        "vectors": "vectors-000001.npy",
+        "sentences": "sentences-000001.npy",
+        "documents": "documents-000001.jsonl",
+    }
     manifest["format_version"] = 1
     (directory / "manifest.json").write_text(json.dumps(manifest))
 
@@ -192,6 +203,9 @@ def test_an_index_from_before_stories_gets_them_when_loaded(tmp_path: Path) -> N
     reopened.upsert([Document(id="note", text="A short unrelated note about gardening.")])
     saved = IndexStore(directory).load("hashing", 384)
     assert set(saved.stories.story_of) == {d.id for d in _documents()} | {"note"}
+    # The first write saved the old index as a segment of the current format.
+    assert json.loads((directory / "manifest.json").read_text())["format_version"] == 3
+    assert not (directory / "vectors-000001.npy").exists()
 
 
 def test_matching_prefers_the_story_that_shares_names_figures_and_words() -> None:
@@ -229,8 +243,10 @@ def test_a_restart_restores_the_story_matcher_it_saved(tmp_path: Path) -> None:
     running = _open(tmp_path / "running", documents[:6])
     _open(tmp_path / "restarted", documents[:6])
     restarted = _open(tmp_path / "restarted")
-    state = restarted.store.load_matcher_state(restarted.corpus)
-    assert state is not None and set(state.features) == {d.id for d in documents[:6]}
+    saved = restarted.store.load_matcher_state(restarted.corpus)
+    assert saved is not None
+    state, generation = saved
+    assert set(state.features) == {d.id for d in documents[:6]} and generation == 1
     restored = StoryMatcher.restore(
         list(restarted.corpus.documents.values()), restarted.corpus.stories, state, OPTIONS, 384
     )
@@ -245,9 +261,19 @@ def test_a_restart_restores_the_story_matcher_it_saved(tmp_path: Path) -> None:
             assert sums == pytest.approx(expected)
         assert again.norms == pytest.approx(story.norms)
     # Both place the next documents alike.
-    running.upsert(documents[6:])
-    restarted.upsert(documents[6:])
+    running.upsert(documents[6:8])
+    restarted.upsert(documents[6:8])
     assert dict(restarted.corpus.stories.story_of) == dict(running.corpus.stories.story_of)
+    # A write saves no matcher state: a restart after it restores the one saved with the
+    # build and describes the documents written since, and still places the rest alike.
+    running.delete(documents[0].id)
+    restarted.delete(documents[0].id)
+    again = _open(tmp_path / "restarted")
+    running.upsert(documents[8:])
+    again.upsert(documents[8:])
+    assert dict(again.corpus.stories.story_of) == dict(running.corpus.stories.story_of)
+    assert again._matcher is not None and running._matcher is not None
+    assert again._matcher._df == running._matcher._df
 
 
 def test_a_damaged_matcher_state_is_rebuilt_from_the_documents(

@@ -1,0 +1,190 @@
+"""Segments: the immutable pieces an index snapshot is made of.
+
+A write embeds its documents into one new segment; a merge folds several segments into
+one (index/merge.py). A segment never changes after it is made: a document deleted or
+replaced later is marked dead in the snapshot (a tombstone), not removed from the
+segment. A snapshot (`index.corpus.Corpus`) numbers the live passages of its segments
+in order, so the rest of the code sees one run of rows and never a dead one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import NamedTuple
+
+import numpy as np
+
+from index.chunk import Passage
+from index.documents import Document
+from index.postings import Postings
+from index.words import tokenize_for_bm25
+
+
+class EmbeddedDocument(NamedTuple):
+    """A document ready to join a segment: its passages and their vectors."""
+
+    document: Document
+    passages: Sequence[Passage]
+    vectors: np.ndarray  # one row per passage
+    sentence_vectors: np.ndarray  # one row per sentence of each passage, in passage order
+
+
+def concatenated_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """start, start + 1, ..., start + count - 1 for each (start, count), concatenated."""
+    starts, counts = np.asarray(starts, dtype=np.int64), np.asarray(counts, dtype=np.int64)
+    shifts = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+    return np.arange(int(counts.sum()), dtype=np.int64) + shifts
+
+
+@dataclass(frozen=True, eq=False)
+class Segment:
+    """Documents in the order they were written, their passages (grouped by document),
+    one vector per passage, one per sentence of each passage, and the BM25 postings."""
+
+    name: str
+    documents: dict[str, Document]
+    passages: tuple[Passage, ...]
+    vectors: np.ndarray
+    sentence_vectors: np.ndarray
+    postings: Postings
+
+    def __post_init__(self) -> None:
+        if len(self.passages) != len(self.vectors):
+            raise ValueError(f"{len(self.passages)} passages but {len(self.vectors)} vectors")
+        if self.sentence_offsets[-1] != len(self.sentence_vectors):
+            raise ValueError(
+                f"{self.sentence_offsets[-1]} sentences but {len(self.sentence_vectors)} "
+                "sentence vectors"
+            )
+        if len(self.postings.lengths) != len(self.passages):
+            raise ValueError(
+                f"{len(self.passages)} passages but postings of {len(self.postings.lengths)}"
+            )
+        if sum(len(r) for r in self.rows_by_doc.values()) != len(self.passages):
+            raise ValueError("passages are not grouped in document order")
+
+    @classmethod
+    def build(cls, name: str, embedded: Sequence[EmbeddedDocument], dim: int) -> Segment:
+        """A segment of freshly embedded documents, in the order given."""
+        passages = tuple(p for item in embedded for p in item.passages)
+        return cls(
+            name,
+            {item.document.id: item.document for item in embedded},
+            passages,
+            stack_rows([item.vectors.reshape(-1, dim) for item in embedded], dim),
+            stack_rows([item.sentence_vectors.reshape(-1, dim) for item in embedded], dim),
+            Postings.build(tokenize_for_bm25([p.text for p in passages])),
+        )
+
+    @cached_property
+    def rows_by_doc(self) -> dict[str, range]:
+        """Each document's passage rows in this segment."""
+        rows: dict[str, range] = {}
+        start = 0
+        for doc_id in self.documents:
+            end = start
+            while end < len(self.passages) and self.passages[end].doc_id == doc_id:
+                end += 1
+            rows[doc_id] = range(start, end)
+            start = end
+        return rows
+
+    @cached_property
+    def sentence_offsets(self) -> np.ndarray:
+        """Where each passage's sentence rows start, plus the total at the end."""
+        counts = np.fromiter(
+            (len(p.sentences) for p in self.passages), dtype=np.int64, count=len(self.passages)
+        )
+        return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+    def live_rows(self, dead: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The passage rows and the sentence rows of the documents not in `dead`."""
+        ranges = [r for doc_id, r in self.rows_by_doc.items() if doc_id not in dead]
+        starts = np.array([r.start for r in ranges], dtype=np.int64)
+        counts = np.array([len(r) for r in ranges], dtype=np.int64)
+        passages = concatenated_ranges(starts, counts)
+        first = self.sentence_offsets[passages]
+        sentences = concatenated_ranges(first, self.sentence_offsets[passages + 1] - first)
+        return passages, sentences
+
+    @cached_property
+    def document_columns(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+        """Each document's id, passage count, casefolded outlet and date, in order."""
+        docs = list(self.documents.values())
+        return (
+            [d.id for d in docs],
+            np.array([len(self.rows_by_doc[d.id]) for d in docs], dtype=np.int64),
+            np.array([(d.source or "").casefold() for d in docs], dtype=str),
+            np.array([d.published or "" for d in docs], dtype="U10"),
+        )
+
+
+class Stacked:
+    """The rows of several matrices, each cut to the rows `keep` names (None: all of them),
+    as one matrix: what a snapshot's vectors are across its segments.
+
+    It does what the search code asks of the vectors, without copying them into one array
+    on every write: a product with a query, rows by index or by slice, and the whole as
+    an array (`np.asarray`) where something needs one."""
+
+    def __init__(self, blocks: Sequence[np.ndarray], keep: Sequence[np.ndarray | None]) -> None:
+        self.blocks = list(blocks)
+        self.keep = list(keep)
+        pairs = zip(self.blocks, self.keep, strict=True)
+        sizes = [len(b) if k is None else len(k) for b, k in pairs]
+        self.bases = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self.dim = int(self.blocks[0].shape[1]) if self.blocks else 0
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return int(self.bases[-1]), self.dim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.blocks[0].dtype if self.blocks else np.dtype(np.float32)
+
+    def __len__(self) -> int:
+        return int(self.bases[-1])
+
+    def __matmul__(self, query: np.ndarray) -> np.ndarray:
+        parts = [
+            (block @ query) if keep is None else (block @ query)[keep]
+            for block, keep in zip(self.blocks, self.keep, strict=True)
+        ]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+
+    def __getitem__(self, rows: object) -> np.ndarray:
+        if isinstance(rows, slice):
+            rows = np.arange(*rows.indices(len(self)), dtype=np.int64)
+        elif isinstance(rows, int | np.integer):
+            return self[np.array([rows])][0]
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.empty((len(rows), self.dim), dtype=self.dtype)
+        which = np.searchsorted(self.bases, rows, side="right") - 1
+        for n in np.unique(which).tolist():
+            picked = which == n
+            local = rows[picked] - self.bases[n]
+            if self.keep[n] is not None:
+                local = self.keep[n][local]
+            out[picked] = self.blocks[n][local]
+        return out
+
+    def __array__(self, dtype: object = None, copy: object = None) -> np.ndarray:
+        whole = self[np.arange(len(self))] if len(self) else np.zeros((0, self.dim), np.float32)
+        return whole if dtype is None else whole.astype(dtype)
+
+
+def stacked(blocks: Sequence[np.ndarray], keep: Sequence[np.ndarray | None]) -> np.ndarray:
+    """One block with all of its rows is itself (the common case after a build or a merge);
+    anything else is a `Stacked` view."""
+    if len(blocks) == 1 and keep[0] is None:
+        return blocks[0]
+    return Stacked(blocks, keep)  # type: ignore[return-value]
+
+
+def stack_rows(blocks: list[np.ndarray], dim: int) -> np.ndarray:
+    if not blocks:
+        return np.zeros((0, dim), dtype=np.float32)
+    return np.ascontiguousarray(np.concatenate(blocks), dtype=np.float32)
