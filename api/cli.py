@@ -164,6 +164,7 @@ def ingest(
     documents = list(load_jsonl(file))
     with _open(settings) as live:
         report = live.upsert(documents, progress=True)
+        live.merge_all()  # fold the small segments that repeated ingests leave
     console.print(
         f"{len(report.added)} added, {len(report.replaced)} replaced, "
         f"{len(report.unchanged)} unchanged, {report.passages} passages embedded; "

@@ -41,6 +41,8 @@ class AppState:
             self._thread.join(timeout)
 
     def stop(self) -> None:
+        if self.live is not None:
+            self.live.wait_for_merges()  # a merge in flight finishes before the lock goes
         if self._lock is not None:
             self._lock.release()
 
@@ -49,7 +51,7 @@ class AppState:
         try:
             # Held until stop(), which may come while the index is still loading.
             self._lock = lock_data_dir(settings)
-            self.live = open_from_settings(settings, self.embedder)
+            self.live = open_from_settings(settings, self.embedder, background_merges=True)
             self.embedder = self.live.embedder
             corpus = self.live.corpus
             log.info(
@@ -103,9 +105,13 @@ def lock_data_dir(settings: Settings) -> DataDirLock:
 
 
 def open_from_settings(
-    settings: Settings, embedder: Embedder | None = None, progress: bool = False
+    settings: Settings,
+    embedder: Embedder | None = None,
+    progress: bool = False,
+    background_merges: bool = False,
 ) -> LiveIndex:
-    """Load the index the settings name, building it from the seed folder on first use."""
+    """Load the index the settings name, building it from the seed folder on first use.
+    A server merges segments in the background after its writes (`index.merge`)."""
     embedder = embedder or embedder_from_settings(settings, settings.models_dir)
     fresh = not (settings.index_dir / "manifest.json").exists()
     return open_index(
@@ -115,6 +121,7 @@ def open_from_settings(
         load_seeds(settings.seeds_dir) if fresh else None,
         progress=progress,
         stories=settings.story_options(),
+        background_merges=background_merges,
     )
 
 

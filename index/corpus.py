@@ -370,20 +370,31 @@ class Corpus:
             story_columns={n: c for n, c in self.story_columns.items() if n in names},
         )
 
-    def with_merged(self, merged: Segment, folded: Sequence[str], generation: int) -> Corpus:
-        """This snapshot with the segments named in `folded` (adjacent, oldest first)
+    def with_merged(self, merged: Segment, folded: Sequence[str], generation: int) -> Corpus | None:
+        """This snapshot with the segments named in `folded` (neighbours, oldest first)
         replaced by `merged`, which holds their documents that were live when the merge
-        began. A document of theirs that died since is dead in `merged` too."""
-        position = [s.name for s in self.segments].index(folded[0])
-        dead_since = set().union(*(self.dead.get(name, frozenset()) for name in folded))
-        dead = {n: ids for n, ids in self.dead.items() if n not in folded}
-        died = frozenset(d for d in merged.documents if d in dead_since)
+        began. A document of theirs that died since (deleted, replaced, or its whole segment
+        dropped) is dead in `merged` too. None when none of `folded` is left."""
+        names = [s.name for s in self.segments]
+        present = [name for name in folded if name in names]
+        if not present:
+            return None
+        alive: set[str] = set()
+        for segment in self.segments:
+            if segment.name in present:
+                gone = self.dead.get(segment.name, frozenset())
+                alive.update(d for d in segment.documents if d not in gone)
+        died = frozenset(d for d in merged.documents if d not in alive)
+        dead = {n: ids for n, ids in self.dead.items() if n not in present}
         if died:
             dead[merged.name] = died
-        segments = [s for s in self.segments if s.name not in folded]
-        segments.insert(position, merged)
-        names = {s.name for s in segments}
-        columns = {n: c for n, c in self.story_columns.items() if n in names}
+        position = names.index(present[0])
+        segments = [s for s in self.segments if s.name not in present]
+        if len(died) < len(merged.documents):
+            segments.insert(position, merged)
+        kept = {s.name for s in segments}
+        columns = {n: c for n, c in self.story_columns.items() if n in kept}
+        dead = {n: ids for n, ids in dead.items() if n in kept}
         return replace(
             self, segments=tuple(segments), generation=generation, dead=dead, story_columns=columns
         )

@@ -93,6 +93,7 @@ class LiveIndex:
         # A server merges in a thread after its writes; tools merge when they choose.
         self.background_merges = background_merges
         self._merger: threading.Thread | None = None
+        self._rebuilds = 0  # full rebuilds (`replace_all`), so a merge never outlives one
         # The story matcher's working state, built from the snapshot on the first write and
         # kept while writes succeed (a failed write drops it, to be rebuilt from the snapshot).
         self._matcher: StoryMatcher | None = matcher
@@ -157,6 +158,7 @@ class LiveIndex:
         _refuse_duplicates(documents)
         with self._write_lock:
             current = self._corpus
+            self._rebuilds += 1
             empty = Corpus.empty(current.model, current.dim)
             ordered = [documents[i] for i in publication_order(documents)]
             additions = self._embed(ordered, progress)
@@ -252,7 +254,7 @@ class LiveIndex:
         if self.merge_policy is None:
             return False
         with self._merge_lock:
-            snapshot = self._corpus
+            snapshot, rebuilds = self._corpus, self._rebuilds
             names = pick_merge(snapshot.segments, snapshot.dead, self.merge_policy)
             if not names:
                 return False
@@ -262,9 +264,11 @@ class LiveIndex:
             self.store.write_segment(merged, snapshot.stories.story_of)
             with self._write_lock:
                 current = self._corpus
-                if not set(names) <= {s.name for s in current.segments}:
-                    return False  # rebuilt meanwhile; the folder goes with the next save
-                corpus = current.with_merged(merged, names, self._next_generation())
+                corpus = None
+                if self._rebuilds == rebuilds:  # not rebuilt from scratch meanwhile
+                    corpus = current.with_merged(merged, names, self._next_generation())
+                if corpus is None:
+                    return False  # the merged folder goes with the next save
                 self._publish(corpus, self._matcher, save_matcher=True)
             log.info(
                 "merged %d segments into %s (%d passages) in %.2f s",
