@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, create_model, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.embed import EmbedderOptions
+from index.merge import MergePolicy
 from index.stories import StoryOptions
 
 
@@ -106,6 +107,12 @@ class Settings(_StorySettings):  # type: ignore[misc,valid-type]
         description="Encoder precision; auto is bf16 where the CPU has native bf16 and a "
         "probe finds it faster than fp32, else fp32.",
     )
+    merge_factor: int = Field(
+        10, ge=2, description="Neighbouring segments of one size level merged at once."
+    )
+    merge_floor: int = Field(
+        1000, ge=1, description="Live passages under which a segment is of the smallest level."
+    )
     threads: int = Field(0, ge=0, description="Threads for the encoder (0: one per CPU core).")
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Server log level."
@@ -133,6 +140,10 @@ class Settings(_StorySettings):  # type: ignore[misc,valid-type]
             ingest=self.ingest_encoder,
             sentences=self.sentence_vectors,
         )
+
+    def merge_policy(self) -> MergePolicy:
+        """How the server merges segments (index/merge.py) from the merge_* settings."""
+        return MergePolicy(factor=self.merge_factor, floor=self.merge_floor)
 
     def story_options(self) -> StoryOptions:
         """The story matcher's options (index/stories.py) from the story_* settings."""

@@ -121,6 +121,7 @@ def open_from_settings(
         load_seeds(settings.seeds_dir) if fresh else None,
         progress=progress,
         stories=settings.story_options(),
+        merges=settings.merge_policy(),
         background_merges=background_merges,
     )
 

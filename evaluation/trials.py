@@ -4,8 +4,9 @@
 
 Each trial starts `parallax serve` (hashing embedder) on a fresh copy of the seeds' index,
 posts small batches of new documents from a client thread (with an occasional
-replacement or delete of an acknowledged one), sends SIGKILL after a random
-delay, restarts the server on the same directory and checks:
+replacement or delete of an acknowledged one) while the server merges its segments
+in the background (a small merge policy, so merges are frequent), sends SIGKILL after
+a random delay, restarts the server on the same directory and checks:
 
 - every acknowledged document is there, with the text last acknowledged for it,
   and a lexical search for its distinctive word finds it; an acknowledged
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -57,6 +59,7 @@ START_TIMEOUT = 30.0  # seconds for a server to answer /health 200
 REQUEST_TIMEOUT = 10.0
 MAX_REQUESTS = 500  # per trial, a bound on the writer loop besides the kill
 MIN_DELAY, MAX_DELAY = 0.05, 1.5  # seconds of ingest before the kill
+MERGE_FACTOR, MERGE_FLOOR = 3, 40  # the servers' merge policy: a merge every few writes
 # Consonants only, without s, y or l: a stemmer leaves these words whole.
 _LETTERS = "bcdfghjkmnpqrtvwxz"
 
@@ -71,6 +74,8 @@ class TrialReport:
     mismatches: int
     cut_requests: int = 0  # requests in flight when the server was killed
     mid_write_kills: int = 0  # kills that left a half-written *.tmp file behind
+    mid_merge_kills: int = 0  # kills that left a merge's segment written but not published
+    merged_trials: int = 0  # trials whose index holds a merged segment at the end
     seconds: float = 0.0
     problems: tuple[str, ...] = ()
 
@@ -82,7 +87,8 @@ class TrialReport:
         return (
             f"trials={self.trials} acknowledged={self.acknowledged} lost={self.lost} "
             f"mismatches={self.mismatches} cut_requests={self.cut_requests} "
-            f"mid_write_kills={self.mid_write_kills} seconds={self.seconds:.1f}"
+            f"mid_write_kills={self.mid_write_kills} mid_merge_kills={self.mid_merge_kills} "
+            f"merged_trials={self.merged_trials} seconds={self.seconds:.1f}"
         )
 
 
@@ -134,6 +140,8 @@ def run_trials(trials: int, seed: int, workdir: Path, *, workers: int = 1) -> Tr
         mismatches=sum(r.mismatches for r in results),
         cut_requests=sum(r.cut_requests for r in results),
         mid_write_kills=sum(r.mid_write_kills for r in results),
+        mid_merge_kills=sum(r.mid_merge_kills for r in results),
+        merged_trials=sum(r.merged_trials for r in results),
         seconds=time.monotonic() - started,
         problems=tuple(
             f"trial {number}: {problem}"
@@ -166,6 +174,7 @@ def _run_trial(trial: int, writer_seed: int, delay: float, directory: Path) -> T
     if writer.is_alive():
         expected.problems.append("the writer thread did not stop after the kill")
     mid_write = int(any((data_dir / "index").glob("*.tmp")))
+    mid_merge = int(bool(_unpublished_merges(data_dir / "index")))
     try:
         with _server(data_dir, log_path) as url:
             lost, lost_messages, problems = _verify(url, data_dir / "index", expected, seed_ids)
@@ -183,8 +192,30 @@ def _run_trial(trial: int, writer_seed: int, delay: float, directory: Path) -> T
         mismatches=len(problems),
         cut_requests=expected.cut_requests,
         mid_write_kills=mid_write,
+        mid_merge_kills=mid_merge,
+        merged_trials=int(_has_merged_segment(data_dir / "index")),
         problems=tuple(lost_messages + problems),
     )
+
+
+_MERGED = re.compile(r"^segment-\d+-\d+(\.tmp)?$")
+
+
+def _unpublished_merges(index_dir: Path) -> list[str]:
+    """Merged segment folders (whole or half written) that the manifest does not name."""
+    try:
+        named = {s["name"] for s in IndexStore(index_dir).read_manifest().segments}
+    except (OSError, ValueError, ParallaxError):
+        return []
+    return [p.name for p in index_dir.iterdir() if _MERGED.match(p.name) and p.name not in named]
+
+
+def _has_merged_segment(index_dir: Path) -> bool:
+    try:
+        segments = IndexStore(index_dir).read_manifest().segments
+    except (OSError, ValueError, ParallaxError):
+        return False
+    return any(_MERGED.match(s["name"]) for s in segments)
 
 
 class ServerNotReady(RuntimeError):
@@ -227,6 +258,11 @@ def _spawn(port: int, data_dir: Path, log_path: Path) -> subprocess.Popen[bytes]
         str(ROOT / "seeds"),
         "--log-level",
         "warning",
+        # Small merges, often: most trials merge, and some are killed in the middle of one.
+        "--merge-factor",
+        str(MERGE_FACTOR),
+        "--merge-floor",
+        str(MERGE_FLOOR),
     )
     # Only the flags configure the child, not PARALLAX_* variables of whoever runs this.
     env = {name: value for name, value in os.environ.items() if not name.startswith("PARALLAX_")}

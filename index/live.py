@@ -428,6 +428,7 @@ def open_index(
     seed: Sequence[Document] | None = None,
     progress: bool = False,
     stories: StoryOptions | None = None,
+    merges: MergePolicy | None = MERGES,
     background_merges: bool = False,
 ) -> LiveIndex:
     """Load the index in `directory`, or build it from `seed` when there is none yet.
@@ -453,6 +454,7 @@ def open_index(
             chunking,
             stories,
             matcher,
+            merges=merges,
             background_merges=background_merges,
         )
     empty = Corpus.empty(embedder.name, embedder.dim)
