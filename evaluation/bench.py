@@ -21,6 +21,7 @@ import json
 import os
 import re
 import resource
+import shutil
 import signal
 import statistics
 import subprocess
@@ -414,8 +415,9 @@ def _load(httpx: Any, url: str, payload: Callable[[str], dict], clients: int, to
 class _server:
     """`parallax serve` on the benchmark's data dir, in a child process on 127.0.0.1."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, key: str | None = None) -> None:
         self.directory = directory
+        self.key = key  # writes need one
 
     def __enter__(self) -> tuple[str, float]:
         import httpx
@@ -423,6 +425,8 @@ class _server:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         flags = ("--data-dir", str(self.directory), "--log-level", "warning")
+        if self.key:
+            flags += ("--api-key", self.key)
         command = serve_command(port, *flags, "--max-in-flight", "64")
         started = time.perf_counter()
         self.process = subprocess.Popen(command, env=os.environ.copy())
@@ -456,6 +460,7 @@ def run_bench(
     ann_sizes: Sequence[int] = (),
     quality_sets: tuple[Path, Path] | None = None,
     serve_limit: int = 0,
+    archive_copies: int = 10,
 ) -> dict:
     """The whole benchmark; returns the result (also printed by the CLI).
 
@@ -473,6 +478,7 @@ def run_bench(
         http = bench_http(directory, clients, requests)
         stages = breakdown(settings, directory)
         agreement = sentence_candidate_agreement(settings, directory)
+        archive = bench_archive(settings, directory, embedder.dim, archive_copies)
         backends = []
         if quality_sets:
             passages = IndexStore(directory / "index").load(settings.model, embedder.dim).passages
@@ -485,10 +491,30 @@ def run_bench(
         "breakdown_ms": stages,
         "sentence_candidates": agreement,
         "http": http,
+        "archive": archive,
         "backends": backends,
         "ann": ann,
         "limit": limit,
     }
+
+
+def bench_archive(settings: Settings, directory: Path, dim: int, copies: int) -> dict:
+    """Writes at the served index's size and at `copies` times it, the merges they leave,
+    and /search while documents stream in (`evaluation.scale`)."""
+    from evaluation.scale import replicate, search_while_ingesting, write_latency
+
+    key = "bench-key"
+    with _server(directory, key=key) as (url, _):
+        time.sleep(STORY_WARM_UP_S)
+        streaming = search_while_ingesting(url, key, QUERIES)
+    rows = [write_latency(settings, directory / "index", "small")]
+    if copies > 1:
+        archive = directory / "archive"
+        replicate(directory / "index", archive / "index", copies, settings.model, dim)
+        (archive / "models").symlink_to(directory / "models")
+        rows.append(write_latency(settings, archive / "index", "large"))
+        shutil.rmtree(archive, ignore_errors=True)
+    return {"writes": rows, "search_while_ingesting": streaming, "copies": copies}
 
 
 def structured_vectors(count: int, dim: int, seed: int) -> np.ndarray:

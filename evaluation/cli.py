@@ -259,6 +259,10 @@ def bench_command(
     questions: Annotated[
         Path, typer.Option(help="Question set for the backends' top-10 overlap.")
     ] = Path("../shared/eval/questions.jsonl"),
+    archive_copies: Annotated[
+        int,
+        typer.Option(help="Copies of the served index for the large-archive write row (0 skips)."),
+    ] = 10,
     json_out: JsonOut = None,
 ) -> None:
     """Ingest and query speed, each as a ratio to a baseline measured in the same run."""
@@ -267,7 +271,9 @@ def bench_command(
     counts = [int(c) for c in clients.split(",") if c.strip()]
     sizes = [int(n) for n in ann_sizes.split(",") if n.strip()]
     quality = (xquad, questions) if str(xquad) not in ("", ".") else None
-    result = run_bench(settings, reuters, limit, counts, requests, sizes, quality, serve_limit)
+    result = run_bench(
+        settings, reuters, limit, counts, requests, sizes, quality, serve_limit, archive_copies
+    )
     _show(*tables.bench_output(result))
     _write_json(json_out, result)
 

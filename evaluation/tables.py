@@ -136,6 +136,8 @@ def bench_output(result: Mapping[str, Any]) -> list[Table | str]:
     shown: list[Table | str] = [*_ingest(result["ingest"]), *_http(result)]
     shown.append(f"one query in process, medians (ms): {result['breakdown_ms']}")
     shown.append(_CANDIDATES_LINE.format_map(result["sentence_candidates"]))
+    if result.get("archive"):
+        shown.extend(_archive(result["archive"]))
     if result["backends"]:
         shown.append(_backends(result["backends"]))
     if result["ann"]:
@@ -200,6 +202,37 @@ _CANDIDATES_LINE = (
     "top 200 {top200_overlap:.2%}, over {queries} queries; {p50_ms} ms against "
     "{all_sentences_p50_ms} ms"
 )
+
+
+_WRITE_COLUMNS = (
+    "passages",
+    "write_p50_ms",
+    "write_p95_ms",
+    "segments_after_writes",
+    "merges",
+    "merge_s",
+    "segments_after_merges",
+    "open_s",
+)
+
+_STREAMING_LINE = (
+    "/search at 1 client: p50 {idle_p50_ms} ms idle, {ingesting_p50_ms} ms while another "
+    "client posts one document at a time ({ratio_p50}x; p95 {idle_p95_ms} -> "
+    "{ingesting_p95_ms} ms; {writes_per_s} writes/s)"
+)
+
+
+def _archive(archive: Mapping[str, Any]) -> list[Table | str]:
+    rows = ([row[c] for c in _WRITE_COLUMNS] for row in archive["writes"])
+    title = (
+        "one-document writes, then the merges they leave (the larger archive is the served "
+        f"index {archive['copies']} times: evaluation/scale.py)"
+    )
+    columns = [c.replace("_", " ") for c in _WRITE_COLUMNS]
+    return [
+        table(title, columns, rows),
+        _STREAMING_LINE.format_map(archive["search_while_ingesting"]),
+    ]
 
 
 def _backends(backends: Sequence[Mapping[str, Any]]) -> Table:

@@ -136,8 +136,7 @@ class LiveIndex:
                 )
             after = self._corpus.stories
             report.story_ids = {doc.id: after.story_of[doc.id] for doc in documents}
-            before = current.stories.story_of.values()
-            report.new_stories = len(set(report.story_ids.values()) - set(before))
+            report.new_stories = len(_new_stories(current, set(report.story_ids.values())))
         self._after_write()
         return report
 
@@ -356,6 +355,14 @@ class LiveIndex:
             len(corpus.passages),
             len(corpus.segments),
         )
+
+
+def _new_stories(before: Corpus, stories: set[str]) -> set[str]:
+    """Which of `stories` the snapshot `before` did not have."""
+    known = before.stories.members
+    if known is None:  # a table read from disk: look the story ids up
+        return stories - set(before.stories.story_of.values())
+    return {story for story in stories if story not in known}
 
 
 def _vectors_of(corpus: Corpus, doc_id: str) -> np.ndarray:

@@ -55,10 +55,19 @@ def allowed_rows(corpus: Corpus, filters: Filters) -> np.ndarray | None:
     """The passage rows the filters allow, or None when every row is allowed.
 
     Vectorised over the corpus's document table: a loop over documents took
-    19 ms for an outlet filter on 19k documents.
+    19 ms for an outlet filter on 19k documents. A story filter starts from the
+    stories' members instead, which are few whatever the size of the archive.
     """
     if filters.is_empty():
         return None
+    if filters.story_ids is not None:
+        rows = _story_rows(corpus, filters)
+    else:
+        rows = _table_rows(corpus, filters)
+    return None if len(rows) == len(corpus.passages) else rows
+
+
+def _table_rows(corpus: Corpus, filters: Filters) -> np.ndarray:
     table = corpus.document_table
     keep = np.ones(len(table.starts), dtype=bool)
     if filters.doc_ids:
@@ -73,12 +82,34 @@ def allowed_rows(corpus: Corpus, filters: Filters) -> np.ndarray | None:
         keep &= (table.published != "") & (table.published >= filters.published_from)
     if filters.published_to:
         keep &= (table.published != "") & (table.published <= filters.published_to)
-    if filters.story_ids is not None:
-        codes = [table.stories[i] for i in filters.story_ids if i in table.stories]
-        keep &= np.isin(table.story_codes, codes)
-    if keep.all() and int(table.counts.sum()) == len(corpus.passages):
-        return None
     return concatenated_ranges(table.starts[keep], table.counts[keep])
+
+
+def _story_rows(corpus: Corpus, filters: Filters) -> np.ndarray:
+    """The rows of the named stories' documents that the other filters allow too."""
+    assert filters.story_ids is not None
+    named = set(filters.doc_ids) if filters.doc_ids else None
+    outlets = {s.casefold() for s in filters.sources} if filters.sources else None
+    start, end = filters.published_from, filters.published_to
+    ranges = []
+    for story in dict.fromkeys(filters.story_ids):
+        for doc_id in corpus.story_member_ids(story):
+            doc = corpus.documents.get(doc_id)
+            if doc is None or (named is not None and doc_id not in named):
+                continue
+            if outlets is not None and (doc.source or "").casefold() not in outlets:
+                continue
+            published = doc.published or ""
+            if (start and not (published and published >= start)) or (
+                end and not (published and published <= end)
+            ):
+                continue
+            ranges.append(corpus.rows_of(doc_id))
+    ranges.sort(key=lambda r: r.start)
+    return concatenated_ranges(
+        np.array([r.start for r in ranges], dtype=np.int64),
+        np.array([len(r) for r in ranges], dtype=np.int64),
+    )
 
 
 def dense_ranking(

@@ -82,3 +82,27 @@ def test_breakdown_times_each_stage_and_a_one_document_write(tmp_path, hashing_i
     saved = IndexStore(tmp_path / "index").load(hashing_index.corpus.model, 384)
     assert {f"bench-write-{n}" for n in range(3)} <= set(saved.documents)
     assert {f"bench-write-{n}" for n in range(3)} <= set(saved.stories.story_of)
+
+
+def test_a_replicated_archive_holds_renamed_copies_and_takes_writes(
+    tmp_path, hashing_index
+) -> None:  # type: ignore[no-untyped-def]
+    from api.settings import Settings
+    from evaluation.scale import replicate, write_latency
+    from index.store import IndexStore
+
+    source = hashing_index.store.directory
+    passages = replicate(source, tmp_path / "archive" / "index", 3, "hashing", 384)
+    assert passages == 3 * len(hashing_index.corpus.passages)
+    copy = IndexStore(tmp_path / "archive" / "index").load("hashing", 384)
+    seed_ids = list(hashing_index.corpus.documents)
+    assert list(copy.documents) == seed_ids + [f"{i}~{n}" for n in (1, 2) for i in seed_ids]
+    # Each copy is in stories of its own, and its texts are the originals'.
+    first, third = copy.stories.story_of[seed_ids[0]], copy.stories.story_of[f"{seed_ids[0]}~2"]
+    assert first != third
+    assert copy.documents[f"{seed_ids[0]}~2"].text == copy.documents[seed_ids[0]].text
+    settings = Settings(embedder="hashing", data_dir=tmp_path / "archive")
+    row = write_latency(settings, tmp_path / "archive" / "index", "w")
+    assert row["passages"] == passages and row["write_p50_ms"] > 0
+    assert row["segments_after_writes"] == 3 + 15
+    assert row["merges"] >= 1 and row["segments_after_merges"] < row["segments_after_writes"]

@@ -48,6 +48,30 @@ BENCH: dict[str, Any] = {
         "p50_ms": 4.5,
         "all_sentences_p50_ms": 13.0,
     },
+    "archive": {
+        "copies": 10,
+        "writes": [
+            {
+                "passages": 28470,
+                "write_p50_ms": 31.0,
+                "write_p95_ms": 40.0,
+                "segments_after_writes": 16,
+                "merges": 1,
+                "merge_s": 0.1,
+                "segments_after_merges": 7,
+                "open_s": 2.0,
+            }
+        ],
+        "search_while_ingesting": {
+            "idle_p50_ms": 12.0,
+            "idle_p95_ms": 15.0,
+            "ingesting_p50_ms": 15.0,
+            "ingesting_p95_ms": 30.0,
+            "ratio_p50": 1.25,
+            "documents_written": 200,
+            "writes_per_s": 20.0,
+        },
+    },
     "backends": [],
     "ann": [
         {
@@ -68,6 +92,8 @@ def test_the_bench_prints_each_speed_beside_its_baseline() -> None:
     # /search against the plain script over the same (served) passages: 12 / 16.
     assert "/search p50 at 1 client is 0.75x" in text
     assert "100000" in text and "0.97" in text  # the HNSW sweep row
+    assert "28470" in text and "31.0" in text  # a one-document write at 28k passages
+    assert "(1.25x;" in text  # /search while documents stream in, against idle
 
 
 def test_squad_tables_show_each_mode_and_the_first_mode_by_type() -> None:

@@ -1,0 +1,208 @@
+"""Archive scale for `parallax bench`: one-document writes at 28k and at 280k passages, the
+merge that folds the larger archive, and query latency while documents stream in.
+
+The 280k-passage archive is the benchmark's Reuters index repeated: each copy is the same
+articles under new ids (`r123~3`), with their vectors nudged by a little noise and their
+stories renumbered, so that nothing is embedded again (embedding 280k passages here takes
+an hour). It is the same text ten times, which is what it is said to be: a test of how
+the write and merge costs grow with the archive, not of retrieval quality.
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from api.settings import Settings
+from index.chunk import Passage
+from index.corpus import Corpus
+from index.documents import parse_document
+from index.live import Chunking, LiveIndex, open_index
+from index.merge import merge_segments
+from index.segment import Segment
+from index.store import IndexStore
+from index.stories import MatcherState, StoryTable, story_id, story_number
+
+WRITES = 15  # one-document writes timed per archive size
+NOISE = 0.01  # scale of the noise added to a copy's vectors (before renormalising)
+
+
+def replicate(source: Path, target: Path, copies: int, model: str, dim: int) -> int:
+    """Write an index of `copies` copies of the index in `source` (one segment each) to
+    `target`; returns its passages."""
+    store = IndexStore(source)
+    corpus = store.load(model, dim)
+    saved = store.load_matcher_state(corpus)
+    base = merge_segments(corpus.segments, corpus.dead, "base")  # one segment, live only
+    rng = np.random.default_rng(0)
+    stories = _story_span(corpus.stories)
+    segments, story_of, headline = [], {}, {}
+    for copy in range(copies):
+        segments.append(_copy(base, copy, rng))
+        for doc_id, sid in corpus.stories.story_of.items():
+            story_of[_renamed(doc_id, copy)] = _restoried(sid, copy, stories)
+        for sid, doc_id in corpus.stories.headline.items():
+            headline[_restoried(sid, copy, stories)] = _renamed(doc_id, copy)
+    # The matcher's saved state, copied, so writes to the copy restore it rather than
+    # read 190k documents again (without one they rebuild it, which only costs time).
+    state = _copied_state(saved[0], copies) if saved else None
+    table = StoryTable(story_of, headline, stories * copies + 1, state=state)
+    replicated = Corpus(tuple(segments), model, dim, 1, stories=table)
+    IndexStore(target).save(replicated, Chunking().as_dict(), matcher=state is not None)
+    return len(replicated.passages)
+
+
+def write_latency(settings: Settings, directory: Path, label: str) -> dict[str, Any]:
+    """Median and p95 of one-document writes to the index in `directory`, story matching
+    ready (as a server has it after its warm-up), then the merges they leave."""
+    from api.state import embedder_from_settings
+
+    embedder = embedder_from_settings(settings, directory.parent / "models")
+    started = time.perf_counter()
+    live = open_index(directory, embedder, Chunking(), stories=settings.story_options())
+    opened = time.perf_counter() - started
+    matcher = live.warm_stories()
+    passages = len(live.corpus.passages)
+    times = [_one_write(live, f"{label}-{n}") for n in range(WRITES)]
+    segments = len(live.corpus.segments)
+    merge_started = time.perf_counter()
+    merged = live.merge_all()
+    return {
+        "passages": passages,
+        "open_s": round(opened, 1),
+        "story_matcher_s": round(matcher, 1),
+        "write_p50_ms": round(statistics.median(times), 1),
+        "write_p95_ms": round(float(np.percentile(times, 95)), 1),
+        "segments_after_writes": segments,
+        "merges": merged,
+        "merge_s": round(time.perf_counter() - merge_started, 2),
+        "segments_after_merges": len(live.corpus.segments),
+    }
+
+
+def _one_write(live: LiveIndex, doc_id: str) -> float:
+    article = parse_document(
+        {
+            "id": doc_id,
+            "text": f"Oil prices rose {len(doc_id)} percent on Tuesday after producers agreed "
+            "to cut output. Traders said the rally could last into next week.",
+            "source": "Bench",
+        }
+    )
+    began = time.perf_counter()
+    live.upsert([article])
+    return (time.perf_counter() - began) * 1000
+
+
+def search_while_ingesting(
+    url: str, key: str, queries: Sequence[str], seconds: float = 20.0
+) -> dict[str, Any]:
+    """/search latency at one client, idle and then while a second client posts one
+    document at a time; the ratio is what a newsroom feeding the archive costs readers."""
+    import httpx
+
+    def measure(until: float) -> list[float]:
+        latencies = []
+        with httpx.Client(base_url=url, timeout=30) as client:
+            n = 0
+            while time.perf_counter() < until:
+                began = time.perf_counter()
+                client.post("/search", json={"query": queries[n % len(queries)]})
+                latencies.append((time.perf_counter() - began) * 1000)
+                n += 1
+        return latencies
+
+    idle = measure(time.perf_counter() + seconds / 2)
+    stop = threading.Event()
+    written = [0]
+
+    def ingest() -> None:
+        headers = {"Authorization": f"Bearer {key}"}
+        with httpx.Client(base_url=url, timeout=60, headers=headers) as client:
+            while not stop.is_set():
+                n = written[0]
+                text = f"Wire update {n}: shipping rates rose {n % 17} percent this week."
+                document = {"id": f"stream-{n}", "text": text, "source": "Stream"}
+                client.post("/documents", json={"documents": [document]})
+                written[0] += 1
+
+    writer = threading.Thread(target=ingest, daemon=True)
+    writer.start()
+    busy = measure(time.perf_counter() + seconds / 2)
+    stop.set()
+    writer.join(60)
+    return {
+        "idle_p50_ms": round(statistics.median(idle), 2),
+        "idle_p95_ms": round(float(np.percentile(idle, 95)), 2),
+        "ingesting_p50_ms": round(statistics.median(busy), 2),
+        "ingesting_p95_ms": round(float(np.percentile(busy, 95)), 2),
+        "ratio_p50": round(statistics.median(busy) / statistics.median(idle), 2),
+        "documents_written": written[0],
+        "writes_per_s": round(written[0] / (seconds / 2), 1),
+    }
+
+
+def _copy(base: Segment, copy: int, rng: np.random.Generator) -> Segment:
+    documents = {
+        _renamed(doc_id, copy): replace(doc, id=_renamed(doc_id, copy))
+        for doc_id, doc in base.documents.items()
+    }
+    passages = tuple(
+        Passage(
+            f"{_renamed(p.doc_id, copy)}#{p.passage_id.rsplit('#', 1)[1]}",
+            _renamed(p.doc_id, copy),
+            p.text,
+            p.char_start,
+            p.char_end,
+            p.sentences,
+        )
+        for p in base.passages
+    )
+    return Segment(
+        f"segment-{copy + 1:06d}",
+        documents,
+        passages,
+        _nudged(base.vectors, rng) if copy else base.vectors,
+        _nudged(base.sentence_vectors, rng) if copy else base.sentence_vectors,
+        base.postings,
+    )
+
+
+def _nudged(vectors: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    noisy = vectors + rng.normal(0, NOISE / np.sqrt(vectors.shape[1]), vectors.shape)
+    norms = np.linalg.norm(noisy, axis=1, keepdims=True)
+    return (noisy / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def _renamed(doc_id: str, copy: int) -> str:
+    return doc_id if copy == 0 else f"{doc_id}~{copy}"
+
+
+def _story_span(table: StoryTable) -> int:
+    numbers = [story_number(s) or 0 for s in set(table.story_of.values())]
+    return max([table.next_number - 1, *numbers])
+
+
+def _restoried(sid: str, copy: int, span: int) -> str:
+    number = story_number(sid)
+    return sid if number is None or copy == 0 else story_id(number + copy * span)
+
+
+def _copied_state(state: MatcherState, copies: int) -> MatcherState:
+    features = {}
+    for copy in range(copies):
+        features.update((_renamed(d, copy), packed) for d, packed in state.features.items())
+    return MatcherState(
+        state.vocabulary,
+        state.df * copies,
+        state.background,
+        state.documents * copies,
+        features,
+    )
