@@ -102,51 +102,74 @@ def _one_write(live: LiveIndex, doc_id: str) -> float:
 
 
 def search_while_ingesting(
-    url: str, key: str, queries: Sequence[str], seconds: float = 20.0
-) -> dict[str, Any]:
+    url: str, key: str, queries: Sequence[str], rates: Sequence[float | None] = (5.0, None)
+) -> list[dict[str, Any]]:
     """/search latency at one client, idle and then while a second client posts one
-    document at a time; the ratio is what a newsroom feeding the archive costs readers."""
+    document at a time, at each rate of writes per second (None: as fast as the server
+    takes them): what a newsroom feeding the archive costs its readers."""
+    rows = []
+    for rate in rates:
+        idle = _search_latencies(url, queries, SECONDS)
+        busy, written = _while_writing(url, key, queries, rate)
+        rows.append(
+            {
+                "rate": "as fast as it takes them" if rate is None else f"{rate:g}/s",
+                "idle_p50_ms": round(statistics.median(idle), 2),
+                "idle_p95_ms": round(float(np.percentile(idle, 95)), 2),
+                "ingesting_p50_ms": round(statistics.median(busy), 2),
+                "ingesting_p95_ms": round(float(np.percentile(busy, 95)), 2),
+                "ratio_p50": round(statistics.median(busy) / statistics.median(idle), 2),
+                "writes_per_s": round(written / SECONDS, 1),
+            }
+        )
+    return rows
+
+
+SECONDS = 15.0  # of queries, idle and while writing, per rate
+
+
+def _search_latencies(url: str, queries: Sequence[str], seconds: float) -> list[float]:
     import httpx
 
-    def measure(until: float) -> list[float]:
-        latencies = []
-        with httpx.Client(base_url=url, timeout=30) as client:
-            n = 0
-            while time.perf_counter() < until:
-                began = time.perf_counter()
-                client.post("/search", json={"query": queries[n % len(queries)]})
-                latencies.append((time.perf_counter() - began) * 1000)
-                n += 1
-        return latencies
+    latencies = []
+    until = time.perf_counter() + seconds
+    with httpx.Client(base_url=url, timeout=30) as client:
+        n = 0
+        while time.perf_counter() < until:
+            began = time.perf_counter()
+            client.post("/search", json={"query": queries[n % len(queries)]})
+            latencies.append((time.perf_counter() - began) * 1000)
+            n += 1
+    return latencies
 
-    idle = measure(time.perf_counter() + seconds / 2)
+
+def _while_writing(
+    url: str, key: str, queries: Sequence[str], rate: float | None
+) -> tuple[list[float], int]:
+    import httpx
+
     stop = threading.Event()
     written = [0]
 
     def ingest() -> None:
         headers = {"Authorization": f"Bearer {key}"}
+        began = time.perf_counter()
         with httpx.Client(base_url=url, timeout=60, headers=headers) as client:
             while not stop.is_set():
                 n = written[0]
                 text = f"Wire update {n}: shipping rates rose {n % 17} percent this week."
-                document = {"id": f"stream-{n}", "text": text, "source": "Stream"}
+                document = {"id": f"stream-{time.time_ns()}", "text": text, "source": "Wire"}
                 client.post("/documents", json={"documents": [document]})
                 written[0] += 1
+                if rate is not None:  # paced: the next write when it is due
+                    stop.wait(max(0.0, began + written[0] / rate - time.perf_counter()))
 
     writer = threading.Thread(target=ingest, daemon=True)
     writer.start()
-    busy = measure(time.perf_counter() + seconds / 2)
+    busy = _search_latencies(url, queries, SECONDS)
     stop.set()
     writer.join(60)
-    return {
-        "idle_p50_ms": round(statistics.median(idle), 2),
-        "idle_p95_ms": round(float(np.percentile(idle, 95)), 2),
-        "ingesting_p50_ms": round(statistics.median(busy), 2),
-        "ingesting_p95_ms": round(float(np.percentile(busy, 95)), 2),
-        "ratio_p50": round(statistics.median(busy) / statistics.median(idle), 2),
-        "documents_written": written[0],
-        "writes_per_s": round(written[0] / (seconds / 2), 1),
-    }
+    return busy, written[0]
 
 
 def _copy(base: Segment, copy: int, rng: np.random.Generator) -> Segment:
@@ -165,8 +188,11 @@ def _copy(base: Segment, copy: int, rng: np.random.Generator) -> Segment:
         )
         for p in base.passages
     )
+    # Named as folded writes up to generation 1 (the copy's own number first, so names
+    # differ): the matcher state saved with the copy is of generation 1, and a segment of
+    # a later generation would have its documents described again on restore.
     return Segment(
-        f"segment-{copy + 1:06d}",
+        f"segment-{copy:06d}-000001",
         documents,
         passages,
         _nudged(base.vectors, rng) if copy else base.vectors,

@@ -216,9 +216,9 @@ _WRITE_COLUMNS = (
 )
 
 _STREAMING_LINE = (
-    "/search at 1 client: p50 {idle_p50_ms} ms idle, {ingesting_p50_ms} ms while another "
-    "client posts one document at a time ({ratio_p50}x; p95 {idle_p95_ms} -> "
-    "{ingesting_p95_ms} ms; {writes_per_s} writes/s)"
+    "/search at 1 client while another client posts one document at a time, {rate}: p50 "
+    "{ingesting_p50_ms} ms against {idle_p50_ms} ms idle ({ratio_p50}x; p95 {idle_p95_ms} "
+    "-> {ingesting_p95_ms} ms; {writes_per_s} writes/s)"
 )
 
 
@@ -229,10 +229,8 @@ def _archive(archive: Mapping[str, Any]) -> list[Table | str]:
         f"index {archive['copies']} times: evaluation/scale.py)"
     )
     columns = [c.replace("_", " ") for c in _WRITE_COLUMNS]
-    return [
-        table(title, columns, rows),
-        _STREAMING_LINE.format_map(archive["search_while_ingesting"]),
-    ]
+    streaming = [_STREAMING_LINE.format_map(row) for row in archive["search_while_ingesting"]]
+    return [table(title, columns, rows), *streaming]
 
 
 def _backends(backends: Sequence[Mapping[str, Any]]) -> Table:
