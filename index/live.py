@@ -260,7 +260,7 @@ class LiveIndex:
             started = time.perf_counter()
             folded = [s for s in snapshot.segments if s.name in names]
             merged = merge_segments(folded, snapshot.dead, merged_name(names))
-            self.store.write_segment(merged, snapshot.stories.story_of)
+            merged = self.store.write_segment(merged, snapshot.stories.story_of)
             with self._write_lock:
                 current = self._corpus
                 corpus = None

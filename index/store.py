@@ -34,7 +34,7 @@ import re
 import shutil
 import zipfile
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -268,7 +268,7 @@ class IndexStore:
             return {}
         return {"matcher": name, "matcher_header": header} if header else {}
 
-    def write_segment(self, segment: Segment, story_of: Mapping[str, str]) -> None:
+    def write_segment(self, segment: Segment, story_of: Mapping[str, str]) -> Segment:
         """Write a segment's folder: each file fsynced, then the folder renamed into place
         (a merge writes its segment before the manifest that names it)."""
         final = self.directory / segment.name
@@ -293,6 +293,13 @@ class IndexStore:
         os.replace(partial, final)
         _fsync_dir(self.directory)
         self._whole.add(segment.name)
+        # The same segment with its vectors read from the files just written, mapped as a
+        # load maps them, so a large merged segment does not stay in memory twice over.
+        return replace(
+            segment,
+            vectors=_read_matrix(final / "vectors.npy", segment.vectors.shape[1]),
+            sentence_vectors=_read_matrix(final / "sentences.npy", segment.vectors.shape[1]),
+        )
 
     def load_matcher_state(self, corpus: Corpus) -> tuple[MatcherState, int] | None:
         """The story matcher's saved state and the generation it was saved at, or None when
@@ -380,7 +387,11 @@ class _synced:
 
 
 def _read_matrix(path: Path, dim: int) -> np.ndarray:
-    array = np.load(path, allow_pickle=False)
+    """A segment's vectors, memory-mapped: a start reads only the header, and the pages a
+    search touches are read then (and can be dropped again under memory pressure). A
+    segment's files never change, so the mapping stays valid; a file removed after a
+    merge stays readable while a snapshot maps it."""
+    array = np.load(path, allow_pickle=False, mmap_mode="r")
     if array.ndim != 2 or array.shape[1] != dim or array.dtype != np.float32:
         raise ValueError(f"{path.name} has shape {array.shape} ({array.dtype}), not (n, {dim})")
     return array

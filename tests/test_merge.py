@@ -102,11 +102,12 @@ def test_writes_during_a_merge_are_kept(live: LiveIndex, monkeypatch: pytest.Mon
     during = {"done": False}
 
     def write_then_change(segment, story_of):  # type: ignore[no-untyped-def]
-        real_write(segment, story_of)
+        written = real_write(segment, story_of)
         if not during["done"]:  # while the merged segment waits to be published
             during["done"] = True
             live.delete("note-1")
             live.upsert([_note(10)])
+        return written
 
     monkeypatch.setattr(live.store, "write_segment", write_then_change)
     assert live.merge()
