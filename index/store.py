@@ -342,31 +342,6 @@ class IndexStore:
             log.warning("could not remove old index files in %s: %s", self.directory, exc)
 
 
-class _atomic_file:
-    """Write to `NAME.tmp`, fsync, rename over `NAME`, fsync the directory."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.tmp = path.with_name(path.name + ".tmp")
-
-    def __enter__(self) -> Any:
-        self.handle = self.tmp.open("wb")
-        return self.handle
-
-    def __exit__(self, exc_type: Any, *_: Any) -> None:
-        try:
-            if exc_type is None:
-                self.handle.flush()
-                os.fsync(self.handle.fileno())
-        finally:
-            self.handle.close()
-        if exc_type is not None:
-            self.tmp.unlink(missing_ok=True)
-            return
-        os.replace(self.tmp, self.path)
-        _fsync_dir(self.path.parent)
-
-
 class _synced:
     """Write a new file and fsync it (inside a folder that is renamed into place later)."""
 
@@ -384,6 +359,22 @@ class _synced:
                 os.fsync(self.handle.fileno())
         finally:
             self.handle.close()
+
+
+class _atomic_file(_synced):
+    """Write to `NAME.tmp` (fsynced), rename it over `NAME`, fsync the directory."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path.with_name(path.name + ".tmp"))
+        self.final = path
+
+    def __exit__(self, exc_type: Any, *rest: Any) -> None:
+        super().__exit__(exc_type, *rest)
+        if exc_type is not None:
+            self.path.unlink(missing_ok=True)
+            return
+        os.replace(self.path, self.final)
+        _fsync_dir(self.final.parent)
 
 
 def _read_matrix(path: Path, dim: int) -> np.ndarray:
