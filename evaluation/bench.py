@@ -541,7 +541,7 @@ def bench_ann(
     """
     import faiss
 
-    from index.corpus import HNSW_EF_SEARCH, vector_index
+    from index.segment import HNSW_EF_SEARCH, vector_index
 
     faiss.omp_set_num_threads(1)
     rows = []

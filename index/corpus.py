@@ -19,7 +19,13 @@ import numpy as np
 from index.chunk import Passage
 from index.documents import Document
 from index.postings import Postings, bm25_scores
-from index.segment import EmbeddedDocument, Segment, concatenated_ranges, stacked
+from index.segment import (
+    ANN_THRESHOLD,
+    EmbeddedDocument,
+    Segment,
+    concatenated_ranges,
+    stacked,
+)
 from index.stories import Story, StoryTable, publication_key
 from index.words import tokenize_for_bm25
 
@@ -59,21 +65,6 @@ class DocumentTable:
     def position(self) -> dict[str, int]:
         """Document id -> its index in the arrays (built when a filter names documents)."""
         return {doc_id: n for n, doc_id in enumerate(self.ids)}
-
-
-# Past this many passage vectors dense search takes its passage candidates from
-# HNSW; below it every passage vector is scored exactly (one matrix-vector
-# product, memory-bound: 1.5 ms for 28k passages here, so about 25 ms at 500k).
-# HNSW (M 32, efConstruction 200), one query on clustered synthetic vectors
-# (`parallax bench --ann-sizes 100000,1000000`): at 100k, efSearch 512 gives
-# recall@10 0.97 in 1.3 ms (exact 7.6 ms); at 1M, efSearch 512 only 0.77 (2.8 ms),
-# 2048 gives 0.98 in 11 ms and 4096 0.994 in 25 ms, against 101 ms exact. The
-# 1M graph takes 9 minutes to build, and every write rebuilds the snapshot's
-# index, so HNSW only pays for a large, mostly static archive.
-ANN_THRESHOLD = 500_000
-HNSW_NEIGHBOURS = 32
-HNSW_EF_CONSTRUCTION = 200
-HNSW_EF_SEARCH = 2048
 
 
 @dataclass(frozen=True, eq=False)
@@ -316,14 +307,40 @@ class Corpus:
 
     @property
     def approximate(self) -> bool:
-        """Whether dense search takes its passage candidates from HNSW (`ann_threshold`)."""
-        return len(self.vectors) >= self.ann_threshold
+        """Whether dense search takes some candidates from HNSW: a segment of at least
+        `ann_threshold` passages is searched through its graph, smaller ones exactly."""
+        return any(len(s.passages) >= self.ann_threshold for s in self.segments)
 
-    @cached_property
-    def faiss_index(self) -> faiss.Index:
-        """Inner-product search over the passage vectors (cosine similarity)."""
-        vectors = np.ascontiguousarray(np.asarray(self.vectors), dtype=np.float32)
-        return _search_index(vectors, "hnsw" if self.approximate else "exact")
+    def nearest(
+        self, query: np.ndarray, count: int, rows: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Up to `count` live rows (among `rows`) most similar to `query`, sorted by row,
+        with their cosine: each segment of at least `ann_threshold` passages answers from
+        its HNSW graph (`Segment.graph`), each smaller one by scoring all its rows."""
+        found, scores = [], []
+        for n, (segment, keep, _) in enumerate(self._views):
+            base = int(self._bases[n])
+            local = _allowed_local(rows, base, int(self._bases[n + 1]), keep)
+            if local is not None and not len(local):
+                continue
+            if len(segment.passages) >= self.ann_threshold:
+                picked = _graph_top(segment.graph, query, count, local)
+            else:
+                if local is None:
+                    local = np.arange(len(segment.passages))
+                    similarity = segment.vectors @ query
+                else:
+                    similarity = segment.vectors[local] @ query
+                picked = local[_top(similarity, count)]
+            # Scored again from the stored vectors, so both kinds of segment give exact cosines.
+            scores.append(segment.vectors[picked] @ query)
+            found.append(base + (picked if keep is None else np.searchsorted(keep, picked)))
+        if not found:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        every, similarity = np.concatenate(found), np.concatenate(scores)
+        best = _top(similarity, count)
+        order = np.argsort(every[best], kind="stable")
+        return every[best][order].astype(np.int64), similarity[best][order]
 
     # --- new snapshots -------------------------------------------------------------------
 
@@ -395,8 +412,45 @@ class Corpus:
         """Build the search structures now rather than on the first query."""
         _ = self.passages, self.vectors, self.sentence_vectors, self.sentence_offsets
         _ = self.sentence_passages, self.document_table, self._bm25_totals
-        if self.approximate:
-            _ = self.faiss_index
+        for segment in self.segments:
+            if len(segment.passages) >= self.ann_threshold:
+                _ = segment.graph
+
+
+def _allowed_local(
+    rows: np.ndarray | None, base: int, end: int, keep: np.ndarray | None
+) -> np.ndarray | None:
+    """The local rows of one segment (live rows `base`..`end` of the snapshot, `keep` its
+    live local rows) that `rows` allows; None when every row of the segment may be
+    searched (no filter and no dead rows)."""
+    if rows is None:
+        return keep
+    live = rows[(rows >= base) & (rows < end)] - base
+    return live if keep is None else keep[live]
+
+
+def _graph_top(graph: faiss.Index, query: np.ndarray, count: int, local: np.ndarray | None):  # type: ignore[no-untyped-def]
+    """The local rows of a segment's HNSW graph nearest `query`, within `local` if given."""
+    import faiss
+
+    available = graph.ntotal if local is None else len(local)
+    count = min(count, available)
+    if count == 0:
+        return np.zeros(0, dtype=np.int64)
+    vector = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+    if local is None:
+        _, found = graph.search(vector, count)
+    else:
+        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(local.astype(np.int64)))
+        _, found = graph.search(vector, count, params=params)
+    return found[0][found[0] >= 0].astype(np.int64)
+
+
+def _top(values: np.ndarray, count: int) -> np.ndarray:
+    """Indexes of the `count` largest values (in no order)."""
+    if len(values) <= count:
+        return np.arange(len(values))
+    return np.argpartition(-values, count - 1)[:count]
 
 
 def segment_name(generation: int) -> str:
@@ -480,31 +534,3 @@ class _LiveDocuments(Mapping[str, Document]):
             dead = self._dead.get(segment.name, frozenset())
             out.extend(d for i, d in segment.documents.items() if i not in dead)
         return out
-
-
-def vector_index(vectors: np.ndarray, kind: str = "auto") -> faiss.Index:
-    """An inner-product index: "exact" (flat), "hnsw", or "auto" by size."""
-    import faiss
-
-    if kind == "auto":
-        kind = "hnsw" if len(vectors) >= ANN_THRESHOLD else "exact"
-    if kind == "hnsw":
-        index = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = HNSW_EF_SEARCH
-    elif kind == "exact":
-        index = faiss.IndexFlatIP(vectors.shape[1])
-    else:
-        raise ValueError(f"index kind must be auto, exact or hnsw, got {kind!r}")
-    if len(vectors):
-        index.add(vectors)
-    return index
-
-
-def _search_index(vectors: np.ndarray, kind: str = "auto") -> faiss.Index:
-    import faiss
-
-    # One query at a time searches faster on one OpenMP thread than on two here
-    # (PERF-NOTES: 11.6 vs 15.0 ms at 100k vectors); concurrency comes from requests.
-    faiss.omp_set_num_threads(1)
-    return vector_index(vectors, kind)

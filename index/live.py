@@ -260,6 +260,8 @@ class LiveIndex:
             started = time.perf_counter()
             folded = [s for s in snapshot.segments if s.name in names]
             merged = merge_segments(folded, snapshot.dead, merged_name(names))
+            if len(merged.passages) >= snapshot.ann_threshold:
+                _ = merged.graph  # built here, not under the write lock nor by a search
             merged = self.store.write_segment(merged, snapshot.stories.story_of)
             with self._write_lock:
                 current = self._corpus

@@ -47,7 +47,7 @@ from index.corpus import Corpus
 from index.documents import Document
 from index.errors import IndexMismatch, NotReady
 from index.postings import Postings
-from index.segment import Segment
+from index.segment import HNSW_EF_SEARCH, Segment
 from index.stories import BAG_SIZES, MatcherState, Packed, StoryTable, document_vector
 from index.words import tokenize_for_bm25
 
@@ -182,7 +182,10 @@ class IndexStore:
             # Derived from the passages: a damaged copy loses nothing.
             log.warning("rebuilding the BM25 postings of %s: they are unreadable (%s)", name, exc)
             postings = Postings.build(tokenize_for_bm25([p.text for p in passages]))
-        return Segment(name, documents, tuple(passages), vectors, sentences, postings), story_of
+        segment = Segment(name, documents, tuple(passages), vectors, sentences, postings)
+        if (folder / "graph.faiss").is_file():
+            segment.__dict__["graph"] = _read_graph(folder / "graph.faiss", len(passages))
+        return segment, story_of
 
     def _load_generation(self, manifest: Manifest, model: str) -> Corpus:
         """A format 1 or 2 index (one set of files per generation) as one segment."""
@@ -285,6 +288,8 @@ class IndexStore:
                     handle.write(line)
             with _synced(partial / "postings.npz") as handle:
                 segment.postings.save_to(handle)
+            if "graph" in segment.__dict__:  # built (a large segment): saved, never rebuilt
+                _write_graph(segment.graph, partial / "graph.faiss")
             _fsync_dir(partial)
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
@@ -295,11 +300,14 @@ class IndexStore:
         self._whole.add(segment.name)
         # The same segment with its vectors read from the files just written, mapped as a
         # load maps them, so a large merged segment does not stay in memory twice over.
-        return replace(
+        mapped = replace(
             segment,
             vectors=_read_matrix(final / "vectors.npy", segment.vectors.shape[1]),
             sentence_vectors=_read_matrix(final / "sentences.npy", segment.vectors.shape[1]),
         )
+        if "graph" in segment.__dict__:
+            mapped.__dict__["graph"] = segment.graph
+        return mapped
 
     def load_matcher_state(self, corpus: Corpus) -> tuple[MatcherState, int] | None:
         """The story matcher's saved state and the generation it was saved at, or None when
@@ -375,6 +383,26 @@ class _atomic_file(_synced):
             return
         os.replace(self.path, self.final)
         _fsync_dir(self.final.parent)
+
+
+def _write_graph(graph: Any, path: Path) -> None:
+    import faiss
+
+    faiss.write_index(graph, str(path))
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _read_graph(path: Path, passages: int) -> Any:
+    import faiss
+
+    faiss.omp_set_num_threads(1)  # as when it is built: one thread per query
+    graph = faiss.read_index(str(path))
+    if graph.ntotal != passages:
+        raise ValueError(f"{path} holds {graph.ntotal} vectors, the segment {passages}")
+    # The search setting is not saved with the graph.
+    graph.hnsw.efSearch = HNSW_EF_SEARCH
+    return graph
 
 
 def _read_matrix(path: Path, dim: int) -> np.ndarray:

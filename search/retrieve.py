@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -146,8 +145,7 @@ def dense_ranking(
     query = np.ascontiguousarray(query_vector.reshape(-1), dtype=np.float32)
     keep = sentence_candidates(depth) if candidates is None else candidates
     if corpus.approximate:
-        found = np.unique(_faiss_top(corpus.faiss_index, query.reshape(1, -1), keep, rows))
-        passage_scores = corpus.vectors[found] @ query
+        found, passage_scores = corpus.nearest(query, keep, rows)
     elif rows is None:
         found = np.arange(len(corpus.passages))
         # One product at a time: OpenBLAS runs each on every core, and several
@@ -195,22 +193,6 @@ def _with_best_sentence(
     # A passage without sentence vectors is scored by its own vector alone.
     best = np.where(counts > 0, best, passage_scores)
     return (passage_scores + best) / 2
-
-
-def _faiss_top(index: Any, query: np.ndarray, depth: int, rows: np.ndarray | None) -> np.ndarray:
-    """Row ids of the `depth` nearest vectors, restricted to `rows` when given."""
-    available = index.ntotal if rows is None else len(rows)
-    depth = min(depth, available)
-    if depth == 0:
-        return np.zeros(0, dtype=np.int64)
-    if rows is None:
-        _, found = index.search(query, depth)
-    else:
-        import faiss
-
-        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(rows))
-        _, found = index.search(query, depth, params=params)
-    return found[0][found[0] >= 0].astype(np.int64)
 
 
 def lexical_ranking(

@@ -280,7 +280,7 @@ def test_each_passage_owns_the_vectors_of_its_own_sentences(hashing_index: LiveI
 
 
 def test_hnsw_finds_what_exact_search_finds_on_a_small_index() -> None:
-    from index.corpus import vector_index
+    from index.segment import vector_index
 
     rng = np.random.default_rng(3)
     vectors = rng.standard_normal((2000, 32)).astype(np.float32)
@@ -310,10 +310,37 @@ def test_past_the_ann_threshold_dense_search_ranks_as_exact_search_does(
     assert not corpus.approximate
     # A snapshot of the same data past a lower threshold takes HNSW candidates instead.
     copy = replace(corpus, ann_threshold=10)
-    assert copy.approximate and copy.faiss_index.ntotal == len(corpus.vectors)
+    assert copy.approximate and copy.segments[0].graph.ntotal == len(corpus.vectors)
     approximate = dense_ranking(copy, query, depth=5)
     assert approximate.rows.tolist() == exact.rows.tolist()
     assert np.allclose(approximate.scores, exact.scores, atol=1e-6)
+
+
+def test_a_graph_searched_segment_and_exact_ones_rank_together_as_exact_search_does(
+    hashing_index: LiveIndex,
+) -> None:
+    from dataclasses import replace
+
+    from index.documents import Document
+    from search.retrieve import Filters, allowed_rows, dense_ranking
+
+    # The seed segment, a tombstone in it, and two small segments after it.
+    hashing_index.upsert([Document(id="n1", text="Tear gas was fired at the embassy gate.")])
+    hashing_index.upsert([Document(id="n2", text="Live bullets injured protesters near the wall.")])
+    hashing_index.delete("002_811ad477ead50ed2")
+    corpus = hashing_index.corpus
+    assert len(corpus.segments) == 3 and corpus.dead
+    graphed = replace(corpus, ann_threshold=20)  # the seed segment only is searched by graph
+    assert graphed.approximate
+    assert [len(s.passages) >= 20 for s in graphed.segments] == [True, False, False]
+    query = hashing_index.embedder.encode(["tear gas live bullets injured"])[0]
+    for filters in (Filters(), Filters(sources=("NBC News", "")), Filters(doc_ids=("n2", "n1"))):
+        rows = allowed_rows(corpus, filters)
+        exact = dense_ranking(corpus, query, depth=8, rows=rows)
+        approximate = dense_ranking(graphed, query, depth=8, rows=rows)
+        assert approximate.rows.tolist() == exact.rows.tolist()
+        assert np.allclose(approximate.scores, exact.scores, atol=1e-6)
+        assert all(corpus.passages[r].doc_id != "002_811ad477ead50ed2" for r in exact.rows)
 
 
 def test_scoring_sentences_of_the_best_passages_only_keeps_the_right_top_passage(

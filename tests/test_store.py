@@ -359,3 +359,17 @@ def test_a_write_tokenizes_and_saves_only_its_own_documents(hashing_index: LiveI
     for doc_id in corpus.documents:
         rows = corpus.rows_of(doc_id)
         assert [p.doc_id for p in corpus.passages[rows.start : rows.stop]] == [doc_id] * len(rows)
+
+
+def test_a_large_segments_graph_is_saved_with_it_and_read_back_not_rebuilt(
+    hashing_index: LiveIndex, tmp_path: Path
+) -> None:
+    corpus = replace(hashing_index.corpus, ann_threshold=20)  # the seed segment is "large"
+    corpus.warm()  # builds its HNSW graph, as a build or a merge does
+    store = IndexStore(tmp_path / "copy")
+    store.save(corpus, Chunking().as_dict())
+    assert (tmp_path / "copy" / "segment-000001" / "graph.faiss").is_file()
+    loaded = replace(store.load("hashing", 384), ann_threshold=20)
+    assert "graph" in loaded.segments[0].__dict__  # read with the segment
+    query = hashing_index.embedder.encode(["protesters stormed the embassy"])[0]
+    assert loaded.nearest(query, 5)[0].tolist() == corpus.nearest(query, 5)[0].tolist()
