@@ -461,6 +461,7 @@ def run_bench(
     quality_sets: tuple[Path, Path] | None = None,
     serve_limit: int = 0,
     archive_copies: int = 10,
+    million_passages: int = 0,
 ) -> dict:
     """The whole benchmark; returns the result (also printed by the CLI).
 
@@ -479,6 +480,13 @@ def run_bench(
         stages = breakdown(settings, directory)
         agreement = sentence_candidate_agreement(settings, directory)
         archive = bench_archive(settings, directory, embedder.dim, archive_copies)
+        if million_passages:
+            from evaluation.scale import million
+
+            target = directory / "million" / "index"
+            archive["million"] = million(
+                settings, directory / "index", target, QUERIES, million_passages
+            )
         backends = []
         if quality_sets:
             passages = IndexStore(directory / "index").load(settings.model, embedder.dim).passages

@@ -263,6 +263,13 @@ def bench_command(
         int,
         typer.Option(help="Copies of the served index for the large-archive write row (0 skips)."),
     ] = 10,
+    million: Annotated[
+        int,
+        typer.Option(
+            help="Also build a bulk archive of about this many passages (1000000: about 30 "
+            "minutes) and measure its start, RSS, search latency and recall (0 skips)."
+        ),
+    ] = 0,
     json_out: JsonOut = None,
 ) -> None:
     """Ingest and query speed, each as a ratio to a baseline measured in the same run."""
@@ -272,7 +279,16 @@ def bench_command(
     sizes = [int(n) for n in ann_sizes.split(",") if n.strip()]
     quality = (xquad, questions) if str(xquad) not in ("", ".") else None
     result = run_bench(
-        settings, reuters, limit, counts, requests, sizes, quality, serve_limit, archive_copies
+        settings,
+        reuters,
+        limit,
+        counts,
+        requests,
+        sizes,
+        quality,
+        serve_limit,
+        archive_copies,
+        million,
     )
     _show(*tables.bench_output(result))
     _write_json(json_out, result)

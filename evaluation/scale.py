@@ -59,6 +59,106 @@ def replicate(source: Path, target: Path, copies: int, model: str, dim: int) -> 
     return len(replicated.passages)
 
 
+def million(
+    settings: Settings,
+    source: Path,
+    target: Path,
+    queries: Sequence[str],
+    passages: int = 1_000_000,
+) -> dict:
+    """The index in `source` repeated to about `passages` passages as ONE segment (as a
+    bulk build makes it), its HNSW graph built and saved in `target`; then, in a fresh
+    process (`measure`), what a server starting on it would see.
+
+    The copies share one array of sentence vectors (the sentence step reads only a few
+    thousand rows a query) and nudge their passage vectors, which the graph indexes."""
+    import json
+    import subprocess
+    import sys
+
+    store = IndexStore(source)
+    corpus = store.load(settings.model, _dim(store))
+    base = merge_segments(corpus.segments, corpus.dead, "base")
+    copies = max(1, round(passages / len(base.passages)))
+    rng = np.random.default_rng(0)
+    started = time.perf_counter()
+    parts = [_copy(base, copy, rng, nudge_sentences=False) for copy in range(copies)]
+    whole = merge_segments(parts, {}, "segment-000000-000001")
+    del parts
+    graphed = time.perf_counter()
+    _ = whole.graph
+    graph_s = time.perf_counter() - graphed
+    span = _story_span(corpus.stories)
+    story_of = {
+        _renamed(d, c): _restoried(s, c, span)
+        for c in range(copies)
+        for d, s in corpus.stories.story_of.items()
+    }
+    table = StoryTable(story_of, {}, span * copies + 1)
+    built = Corpus((whole,), settings.model, whole.vectors.shape[1], 1, stories=table)
+    IndexStore(target).save(built, Chunking().as_dict())
+    build_s = time.perf_counter() - started
+    del whole, built, table, story_of
+    child = subprocess.run(
+        [sys.executable, "-m", "evaluation.scale", str(target), str(source.parent / "models")],
+        input=json.dumps(list(queries)),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    measured = json.loads(child.stdout.strip().splitlines()[-1])
+    return {"copies": copies, "build_s": round(build_s, 1), "graph_s": round(graph_s, 1)} | (
+        measured
+    )
+
+
+def measure(
+    settings: Settings, index: Path, models: Path, queries: Sequence[str]
+) -> dict[str, Any]:
+    """Open the index as a server would (the time, the peak RSS), then dense and hybrid
+    search over the benchmark's questions, and dense search's recall@10 against exact
+    search over the same vectors."""
+    import resource
+
+    from api.state import embedder_from_settings
+    from search.engine import SearchOptions, search
+    from search.retrieve import dense_ranking
+
+    embedder = embedder_from_settings(settings, models)
+    opened = time.perf_counter()
+    live = open_index(index, embedder, Chunking(), stories=settings.story_options())
+    open_s = time.perf_counter() - opened
+    rss_open = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    snapshot = live.corpus
+    exact = replace(snapshot, ann_threshold=len(snapshot.passages) + 1)
+    dense, hybrid, recall = [], [], []
+    for query in queries:
+        vector = embedder.encode([query])[0]
+        began = time.perf_counter()
+        found = dense_ranking(snapshot, vector, 10)
+        dense.append((time.perf_counter() - began) * 1000)
+        began = time.perf_counter()
+        search(snapshot, embedder, query, SearchOptions())
+        hybrid.append((time.perf_counter() - began) * 1000)
+        truth = dense_ranking(exact, vector, 10)
+        recall.append(len(set(found.rows.tolist()) & set(truth.rows.tolist())) / 10)
+    return {
+        "passages": len(snapshot.passages),
+        "open_s": round(open_s, 2),
+        "rss_after_open_mb": rss_open,
+        "rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+        "dense_p50_ms": round(statistics.median(dense), 2),
+        "dense_p95_ms": round(float(np.percentile(dense, 95)), 2),
+        "search_p50_ms": round(statistics.median(hybrid), 2),
+        "search_p95_ms": round(float(np.percentile(hybrid, 95)), 2),
+        "recall@10": round(float(np.mean(recall)), 3),
+    }
+
+
+def _dim(store: IndexStore) -> int:
+    return store.read_manifest().dim
+
+
 def write_latency(settings: Settings, directory: Path, label: str) -> dict[str, Any]:
     """Median and p95 of one-document writes to the index in `directory`, story matching
     ready (as a server has it after its warm-up), then the merges they leave."""
@@ -172,7 +272,9 @@ def _while_writing(
     return busy, written[0]
 
 
-def _copy(base: Segment, copy: int, rng: np.random.Generator) -> Segment:
+def _copy(
+    base: Segment, copy: int, rng: np.random.Generator, nudge_sentences: bool = True
+) -> Segment:
     documents = {
         _renamed(doc_id, copy): replace(doc, id=_renamed(doc_id, copy))
         for doc_id, doc in base.documents.items()
@@ -196,7 +298,7 @@ def _copy(base: Segment, copy: int, rng: np.random.Generator) -> Segment:
         documents,
         passages,
         _nudged(base.vectors, rng) if copy else base.vectors,
-        _nudged(base.sentence_vectors, rng) if copy else base.sentence_vectors,
+        _nudged(base.sentence_vectors, rng) if copy and nudge_sentences else base.sentence_vectors,
         base.postings,
     )
 
@@ -232,3 +334,11 @@ def _copied_state(state: MatcherState, copies: int) -> MatcherState:
         state.documents * copies,
         features,
     )
+
+
+if __name__ == "__main__":  # `million` measures in a fresh process: python -m evaluation.scale
+    import json
+    import sys
+
+    asked = json.loads(sys.stdin.read())
+    print(json.dumps(measure(Settings(), Path(sys.argv[1]), Path(sys.argv[2]), asked)))

@@ -222,6 +222,15 @@ _STREAMING_LINE = (
 )
 
 
+_MILLION_LINE = (
+    "bulk archive of {passages} passages ({copies} copies, one segment; graph built in "
+    "{graph_s} s): opened in {open_s} s, RSS {rss_after_open_mb} MB after opening and "
+    "{rss_peak_mb} MB at most; dense search p50 {dense_p50_ms} ms (p95 {dense_p95_ms}), "
+    "recall@10 {recall@10} against exact; hybrid /search in process p50 {search_p50_ms} ms "
+    "(p95 {search_p95_ms})"
+)
+
+
 def _archive(archive: Mapping[str, Any]) -> list[Table | str]:
     rows = ([row[c] for c in _WRITE_COLUMNS] for row in archive["writes"])
     title = (
@@ -230,7 +239,8 @@ def _archive(archive: Mapping[str, Any]) -> list[Table | str]:
     )
     columns = [c.replace("_", " ") for c in _WRITE_COLUMNS]
     streaming = [_STREAMING_LINE.format_map(row) for row in archive["search_while_ingesting"]]
-    return [table(title, columns, rows), *streaming]
+    million = [_MILLION_LINE.format_map(archive["million"])] if "million" in archive else []
+    return [table(title, columns, rows), *streaming, *million]
 
 
 def _backends(backends: Sequence[Mapping[str, Any]]) -> Table:
