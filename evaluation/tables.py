@@ -224,8 +224,9 @@ _STREAMING_LINE = (
 
 _MILLION_LINE = (
     "bulk archive of {passages} passages ({copies} copies, one segment; graph built in "
-    "{graph_s} s): opened in {open_s} s, RSS {rss_after_open_mb} MB after opening and "
-    "{rss_peak_mb} MB at most; dense search p50 {dense_p50_ms} ms (p95 {dense_p95_ms}), "
+    "{graph_s} s): opened in {open_s} s, RSS {rss_after_open_mb} MB after opening, "
+    "{rss_searching_mb} MB searching, {rss_peak_mb} MB at most; dense search p50 "
+    "{dense_p50_ms} ms (p95 {dense_p95_ms}), "
     "recall@10 {recall@10} against exact; hybrid /search in process p50 {search_p50_ms} ms "
     "(p95 {search_p95_ms})"
 )

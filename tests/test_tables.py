@@ -56,6 +56,7 @@ BENCH: dict[str, Any] = {
             "graph_s": 600.0,
             "open_s": 12.5,
             "rss_after_open_mb": 5000,
+            "rss_searching_mb": 5100,
             "rss_peak_mb": 5200,
             "dense_p50_ms": 14.0,
             "dense_p95_ms": 20.0,
