@@ -18,7 +18,7 @@ import numpy as np
 
 from index.chunk import Passage
 from index.documents import Document
-from index.postings import Postings, bm25_scores
+from index.postings import Postings, bm25_scores, length_norms
 from index.segment import (
     ANN_THRESHOLD,
     EmbeddedDocument,
@@ -218,10 +218,16 @@ class Corpus:
         passages = sum(len(s.passages) for s in self.segments)
         return int(sum(int(s.postings.lengths.sum()) for s in self.segments)), passages
 
+    @cached_property
+    def _bm25_norms(self) -> list[np.ndarray]:
+        total_length, passages = self._bm25_totals
+        return length_norms([s.postings for s in self.segments], total_length, passages)
+
     def lexical_scores(self, tokens: Sequence[str]) -> np.ndarray:
         """The BM25 score of every live passage for a query's tokens, in row order."""
         total_length, passages = self._bm25_totals
-        scores = bm25_scores([s.postings for s in self.segments], tokens, total_length, passages)
+        postings = [s.postings for s in self.segments]
+        scores = bm25_scores(postings, tokens, total_length, passages, self._bm25_norms)
         parts = [
             part if keep is None else part[keep]
             for part, (_, keep, _) in zip(scores, self._views, strict=True)
@@ -411,7 +417,7 @@ class Corpus:
     def warm(self) -> None:
         """Build the search structures now rather than on the first query."""
         _ = self.passages, self.vectors, self.sentence_vectors, self.sentence_offsets
-        _ = self.sentence_passages, self.document_table, self._bm25_totals
+        _ = self.sentence_passages, self.document_table, self._bm25_totals, self._bm25_norms
         for segment in self.segments:
             if len(segment.passages) >= self.ann_threshold:
                 _ = segment.graph

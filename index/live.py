@@ -259,7 +259,8 @@ class LiveIndex:
                 return False
             started = time.perf_counter()
             folded = [s for s in snapshot.segments if s.name in names]
-            merged = merge_segments(folded, snapshot.dead, merged_name(names))
+            name = merged_name(names, snapshot.generation)
+            merged = merge_segments(folded, snapshot.dead, name)
             if len(merged.passages) >= snapshot.ann_threshold:
                 _ = merged.graph  # built here, not under the write lock nor by a search
             merged = self.store.write_segment(merged, snapshot.stories.story_of)
@@ -269,8 +270,13 @@ class LiveIndex:
                 if self._rebuilds == rebuilds:  # not rebuilt from scratch meanwhile
                     corpus = current.with_merged(merged, names, self._next_generation())
                 if corpus is None:
-                    return False  # the merged folder goes with the next save
-                self._publish(corpus, self._matcher, save_matcher=True)
+                    self.store.abandon(merged.name)  # the next save removes its folder
+                    return False
+                try:
+                    self._publish(corpus, self._matcher, save_matcher=True)
+                except BaseException:
+                    self.store.abandon(merged.name)
+                    raise
             log.info(
                 "merged %d segments into %s (%d passages) in %.2f s",
                 len(names),

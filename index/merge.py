@@ -47,10 +47,14 @@ def pick_merge(
     return []
 
 
-def merged_name(names: Sequence[str]) -> str:
+def merged_name(names: Sequence[str], generation: int) -> str:
     """A folded segment is named by the first and last writes it holds, so a name is never
-    reused: "segment-000003" ... "segment-000012" fold into "segment-000003-000012"."""
-    first, last = names[0].split("-")[1], names[-1].split("-")[-1]
+    reused: "segment-000003" ... "segment-000012" fold into "segment-000003-000012". A
+    segment rewritten alone (to drop its dead passages) ends with the generation it was
+    picked at instead: a delete came after its last write, so that number is newer and
+    the name differs from the segment's own."""
+    first = names[0].split("-")[1]
+    last = names[-1].split("-")[-1] if len(names) > 1 else f"{generation:06d}"
     return f"segment-{first}-{last}"
 
 

@@ -129,29 +129,41 @@ class Postings:
             )
 
 
+def length_norms(segments: Sequence[Postings], total_length: int, passages: int) -> list:
+    """Each passage's length normalisation, k1 (1 - b + b length / average length), for
+    each segment: the same for every query of one snapshot, so computed once for it."""
+    average = total_length / passages if passages and total_length else 1.0
+    return [(K1 * (1 - B + B * p.lengths / average)).astype(np.float32) for p in segments]
+
+
 def bm25_scores(
-    segments: Sequence[Postings], tokens: Iterable[str], total_length: int, passages: int
+    segments: Sequence[Postings],
+    tokens: Iterable[str],
+    total_length: int,
+    passages: int,
+    norms: Sequence[np.ndarray] | None = None,
 ) -> list[np.ndarray]:
     """Each segment's BM25 scores (one per local passage row) for a query's tokens, with idf
-    and the average length taken over all `segments` (`passages`, `total_length`).
+    and the average length taken over all `segments` (`passages`, `total_length`);
+    `norms` are their `length_norms`, when the caller keeps them.
 
     A token repeated in the query counts again, as in bm25s."""
     tokens = list(tokens)
     scores = [np.zeros(len(p.lengths), dtype=np.float32) for p in segments]
     if not passages or not total_length or not tokens:
         return scores
-    average = total_length / passages
-    norms = [K1 * (1 - B + B * p.lengths / average) for p in segments]
+    if norms is None:
+        norms = length_norms(segments, total_length, passages)
     for token in tokens:
         df = sum(p.document_frequency(token) for p in segments)
         if not df:
             continue
-        idf = np.log(1 + (passages - df + 0.5) / (df + 0.5))
+        idf = np.float32(np.log(1 + (passages - df + 0.5) / (df + 0.5)))
         for p, norm, out in zip(segments, norms, scores, strict=True):
             t = p.vocabulary.get(token)
             if t is None:
                 continue
             rows = p.rows[p.indptr[t] : p.indptr[t + 1]]
             tf = p.counts[p.indptr[t] : p.indptr[t + 1]]
-            out[rows] += (idf * tf / (tf + norm[rows])).astype(np.float32)
+            out[rows] += idf * tf / (tf + norm[rows])
     return scores

@@ -100,6 +100,9 @@ class IndexStore:
         self._whole: set[str] = set()
         # The matcher state the committed manifest names (None: not known yet).
         self._matcher: dict[str, Any] | None = None
+        # Segments written (or being written) by a merge that no manifest names yet: a
+        # save meanwhile must neither remove their folders nor write them again.
+        self._pending: set[str] = set()
 
     @property
     def manifest_path(self) -> Path:
@@ -206,7 +209,7 @@ class IndexStore:
         generation = corpus.generation
         previous = self._matcher if self._matcher is not None else self._previous_files()
         for segment in corpus.segments:
-            if segment.name not in self._whole:
+            if segment.name not in self._whole and segment.name not in self._pending:
                 self.write_segment(segment, corpus.stories.story_of)
         files = {"stories": f"stories-{generation:06d}.json"}
         table = corpus.stories
@@ -248,6 +251,7 @@ class IndexStore:
         with _atomic_file(self.manifest_path) as handle:
             handle.write(json.dumps(manifest.__dict__, indent=1).encode())
         self._whole = {s.name for s in corpus.segments}
+        self._pending -= self._whole
         self._matcher = (
             {"matcher": files["matcher"], "matcher_header": stories["matcher"]}
             if "matcher" in files
@@ -271,11 +275,16 @@ class IndexStore:
             return {}
         return {"matcher": name, "matcher_header": header} if header else {}
 
+    def abandon(self, name: str) -> None:
+        """A merged segment that will not be published: the next save removes its folder."""
+        self._pending.discard(name)
+
     def write_segment(self, segment: Segment, story_of: Mapping[str, str]) -> Segment:
         """Write a segment's folder: each file fsynced, then the folder renamed into place
         (a merge writes its segment before the manifest that names it)."""
         final = self.directory / segment.name
         partial = self.directory / f"{segment.name}.tmp"
+        self._pending.add(segment.name)
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir()
         try:
@@ -293,6 +302,7 @@ class IndexStore:
             _fsync_dir(partial)
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
+            self._pending.discard(segment.name)
             raise
         shutil.rmtree(final, ignore_errors=True)  # a crash's leftover of the same name
         os.replace(partial, final)
@@ -341,6 +351,8 @@ class IndexStore:
         # After the commit a failure here must not fail the write: old files only waste space.
         try:
             for path in self.directory.iterdir():
+                if path.name.removesuffix(".tmp") in self._pending:
+                    continue  # a merge's segment, written before its manifest
                 if _OWN_FILE.match(path.name) and path.name not in keep:
                     if path.is_dir():
                         shutil.rmtree(path)

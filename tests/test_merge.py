@@ -172,3 +172,41 @@ def test_a_server_merges_in_the_background(tmp_path: Path, seed_documents: list)
     live.wait_for_merges()
     assert len(live.corpus.segments) <= 3
     assert {f"note-{n}" for n in range(6)} <= set(live.corpus.documents)
+
+
+def test_a_segment_rewritten_alone_takes_a_new_name_and_reloads(live: LiveIndex) -> None:
+    live.upsert([_note(n) for n in range(4)])  # one segment of four
+    live.merge_policy = MergePolicy(factor=50, floor=10)  # no neighbours fold: only rewrites
+    live.delete("note-0")
+    live.delete("note-1")  # half of it dead: over the 30% a segment is rewritten at
+    before = [s.name for s in live.corpus.segments]
+    assert live.merge()
+    after = [s.name for s in live.corpus.segments]
+    assert after[0] == before[0] and after[1] not in before
+    assert after[1].startswith("segment-000002-")
+    assert not live.corpus.dead
+    reopened = open_index(live.store.directory, HashingEmbedder(), Chunking())
+    assert list(reopened.corpus.documents) == list(live.corpus.documents)
+    assert {"note-2", "note-3"} <= set(reopened.corpus.documents)
+
+
+def test_a_write_during_a_merge_neither_removes_nor_rewrites_its_segment(
+    live: LiveIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _small_writes(live, 3)
+    store = live.store
+    real_write = store.write_segment
+    writes: list[str] = []
+
+    def counted(segment, story_of):  # type: ignore[no-untyped-def]
+        writes.append(segment.name)
+        written = real_write(segment, story_of)
+        if segment.name == "segment-000002-000004":
+            live.upsert([_note(30)])  # saves, and cleans the directory, meanwhile
+            assert (store.directory / segment.name / "vectors.npy").is_file()
+        return written
+
+    monkeypatch.setattr(store, "write_segment", counted)
+    assert live.merge()
+    assert writes.count("segment-000002-000004") == 1
+    assert (store.directory / "segment-000002-000004").is_dir()
