@@ -138,6 +138,14 @@ class Corpus:
         return views
 
     @cached_property
+    def _dead_rows(self) -> list[np.ndarray | None]:
+        """Each segment's dead local passage rows (None: none)."""
+        return [
+            None if keep is None else np.setdiff1d(np.arange(len(s.passages)), keep)
+            for s, keep, _ in self._views
+        ]
+
+    @cached_property
     def _bases(self) -> np.ndarray:
         """The first row of each segment's live passages, and the total."""
         sizes = [len(s.passages) if keep is None else len(keep) for s, keep, _ in self._views]
@@ -330,7 +338,10 @@ class Corpus:
             if local is not None and not len(local):
                 continue
             if len(segment.passages) >= self.ann_threshold:
-                picked = _graph_top(segment.graph, query, count, local)
+                if rows is None:  # all live rows: leave out the dead ones, few at most
+                    picked = _graph_top(segment.graph, query, count, exclude=self._dead_rows[n])
+                else:
+                    picked = _graph_top(segment.graph, query, count, include=local)
             else:
                 if local is None:
                     local = np.arange(len(segment.passages))
@@ -435,20 +446,31 @@ def _allowed_local(
     return live if keep is None else keep[live]
 
 
-def _graph_top(graph: faiss.Index, query: np.ndarray, count: int, local: np.ndarray | None):  # type: ignore[no-untyped-def]
-    """The local rows of a segment's HNSW graph nearest `query`, within `local` if given."""
+def _graph_top(
+    graph: faiss.Index,
+    query: np.ndarray,
+    count: int,
+    include: np.ndarray | None = None,
+    exclude: np.ndarray | None = None,
+) -> np.ndarray:
+    """The local rows of a segment's HNSW graph nearest `query`: among `include` when
+    given, leaving out `exclude` when given."""
     import faiss
 
-    available = graph.ntotal if local is None else len(local)
+    available = graph.ntotal if include is None else len(include)
     count = min(count, available)
     if count == 0:
         return np.zeros(0, dtype=np.int64)
     vector = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
-    if local is None:
+    # Each selector stays referenced here while faiss uses it.
+    chosen = None if include is None else faiss.IDSelectorBatch(include.astype(np.int64))
+    dropped = None if exclude is None else faiss.IDSelectorBatch(exclude.astype(np.int64))
+    inverted = None if dropped is None else faiss.IDSelectorNot(dropped)
+    selector = chosen if chosen is not None else inverted
+    if selector is None:
         _, found = graph.search(vector, count)
     else:
-        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(local.astype(np.int64)))
-        _, found = graph.search(vector, count, params=params)
+        _, found = graph.search(vector, count, params=faiss.SearchParameters(sel=selector))
     return found[0][found[0] >= 0].astype(np.int64)
 
 
