@@ -42,18 +42,11 @@ def replicate(source: Path, target: Path, copies: int, model: str, dim: int) -> 
     saved = store.load_matcher_state(corpus)
     base = merge_segments(corpus.segments, corpus.dead, "base")  # one segment, live only
     rng = np.random.default_rng(0)
-    stories = _story_span(corpus.stories)
-    segments, story_of, headline = [], {}, {}
-    for copy in range(copies):
-        segments.append(_copy(base, copy, rng))
-        for doc_id, sid in corpus.stories.story_of.items():
-            story_of[_renamed(doc_id, copy)] = _restoried(sid, copy, stories)
-        for sid, doc_id in corpus.stories.headline.items():
-            headline[_restoried(sid, copy, stories)] = _renamed(doc_id, copy)
+    segments = [_copy(base, copy, rng) for copy in range(copies)]
     # The matcher's saved state, copied, so writes to the copy restore it rather than
     # read 190k documents again (without one they rebuild it, which only costs time).
     state = _copied_state(saved[0], copies) if saved else None
-    table = StoryTable(story_of, headline, stories * copies + 1, state=state)
+    table = replace(_copied_stories(corpus.stories, copies), state=state)
     replicated = Corpus(tuple(segments), model, dim, 1, stories=table)
     IndexStore(target).save(replicated, Chunking().as_dict(), matcher=state is not None)
     return len(replicated.passages)
@@ -77,7 +70,7 @@ def million(
     import sys
 
     store = IndexStore(source)
-    corpus = store.load(settings.model, _dim(store))
+    corpus = store.load(settings.model, store.read_manifest().dim)
     base = merge_segments(corpus.segments, corpus.dead, "base")
     copies = max(1, round(passages / len(base.passages)))
     rng = np.random.default_rng(0)
@@ -88,17 +81,11 @@ def million(
     graphed = time.perf_counter()
     _ = whole.graph
     graph_s = time.perf_counter() - graphed
-    span = _story_span(corpus.stories)
-    story_of = {
-        _renamed(d, c): _restoried(s, c, span)
-        for c in range(copies)
-        for d, s in corpus.stories.story_of.items()
-    }
-    table = StoryTable(story_of, {}, span * copies + 1)
+    table = _copied_stories(corpus.stories, copies)
     built = Corpus((whole,), settings.model, whole.vectors.shape[1], 1, stories=table)
     IndexStore(target).save(built, Chunking().as_dict())
     build_s = time.perf_counter() - started
-    del whole, built, table, story_of
+    del whole, built, table
     child = subprocess.run(
         [sys.executable, "-m", "evaluation.scale", str(target), str(source.parent / "models")],
         input=json.dumps(list(queries)),
@@ -169,10 +156,6 @@ def _memory(field: str) -> int:
             if line.startswith(f"{field}:"):
                 return int(line.split()[1]) // 1024
     return 0
-
-
-def _dim(store: IndexStore) -> int:
-    return store.read_manifest().dim
 
 
 def write_latency(settings: Settings, directory: Path, label: str) -> dict[str, Any]:
@@ -327,6 +310,18 @@ def _nudged(vectors: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def _renamed(doc_id: str, copy: int) -> str:
     return doc_id if copy == 0 else f"{doc_id}~{copy}"
+
+
+def _copied_stories(table: StoryTable, copies: int) -> StoryTable:
+    """The story table of `copies` copies: each copy's documents in renumbered stories."""
+    span = _story_span(table)
+    story_of, headline = {}, {}
+    for copy in range(copies):
+        for doc_id, sid in table.story_of.items():
+            story_of[_renamed(doc_id, copy)] = _restoried(sid, copy, span)
+        for sid, doc_id in table.headline.items():
+            headline[_restoried(sid, copy, span)] = _renamed(doc_id, copy)
+    return StoryTable(story_of, headline, span * copies + 1)
 
 
 def _story_span(table: StoryTable) -> int:

@@ -342,15 +342,17 @@ class Corpus:
                     picked = _graph_top(segment.graph, query, count, exclude=self._dead_rows[n])
                 else:
                     picked = _graph_top(segment.graph, query, count, include=local)
+                # Scored from the stored vectors, so both kinds of segment give exact cosines.
+                similarity = segment.vectors[picked] @ query
             else:
                 if local is None:
                     local = np.arange(len(segment.passages))
                     similarity = segment.vectors @ query
                 else:
                     similarity = segment.vectors[local] @ query
-                picked = local[_top(similarity, count)]
-            # Scored again from the stored vectors, so both kinds of segment give exact cosines.
-            scores.append(segment.vectors[picked] @ query)
+                best = _top(similarity, count)
+                picked, similarity = local[best], similarity[best]
+            scores.append(similarity)
             found.append(base + (picked if keep is None else np.searchsorted(keep, picked)))
         if not found:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
@@ -366,11 +368,10 @@ class Corpus:
         remove: Iterable[str],
         add: Sequence[EmbeddedDocument],
         generation: int,
-        stories: StoryTable | None = None,
+        stories: StoryTable,
     ) -> Corpus:
         """A new snapshot with the documents in `remove` dead and `add` in a new segment
-        (named after `generation`); `stories` places its documents (by default the current
-        table, less `remove`)."""
+        (named after `generation`); `stories` places its documents."""
         dead = {name: set(ids) for name, ids in self.dead.items()}
         removed = set(remove) | {item.document.id for item in add}
         for doc_id in removed:
@@ -383,10 +384,6 @@ class Corpus:
         # A segment with no live document left is dropped whole.
         segments = [s for s in segments if len(dead.get(s.name, ())) < len(s.documents)]
         names = {s.name for s in segments}
-        if stories is None:
-            live = set(remove) - {item.document.id for item in add}
-            kept = {i: s for i, s in self.stories.story_of.items() if i not in live}
-            stories = StoryTable(kept, self.stories.headline, self.stories.next_number)
         return replace(
             self,
             segments=tuple(segments),

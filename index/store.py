@@ -86,8 +86,9 @@ class Manifest:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Manifest:
-        fields = cls.__dataclass_fields__
-        return cls(**{name: data[name] for name in fields if name in data or name != "segments"})
+        # A missing field is a TypeError here, reported as a corrupt manifest; `segments`
+        # has a default, for formats 1 and 2.
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
 
 
 class IndexStore:
