@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 
 from api.settings import Settings
-from index.chunk import Passage
 from index.corpus import Corpus
 from index.documents import parse_document
 from index.live import Chunking, LiveIndex, open_index
@@ -60,8 +59,10 @@ def million(
     passages: int = 1_000_000,
 ) -> dict:
     """The index in `source` repeated to about `passages` passages as ONE segment (as a
-    bulk build makes it), its HNSW graph built and saved in `target`; then, in a fresh
-    process (`measure`), what a server starting on it would see.
+    bulk build makes it), its HNSW graph built and saved in `target` with the story
+    matcher's state; then what a server starting on it sees: in a fresh process
+    (`measure`: opening, search in process, recall against exact), and as `parallax
+    serve` (`served`: first answer, /search over HTTP, memory with story matching ready).
 
     The copies share one array of sentence vectors (the sentence step reads only a few
     thousand rows a query) and nudge their passage vectors, which the graph indexes."""
@@ -71,6 +72,7 @@ def million(
 
     store = IndexStore(source)
     corpus = store.load(settings.model, store.read_manifest().dim)
+    saved = store.load_matcher_state(corpus)
     base = merge_segments(corpus.segments, corpus.dead, "base")
     copies = max(1, round(passages / len(base.passages)))
     rng = np.random.default_rng(0)
@@ -81,11 +83,15 @@ def million(
     graphed = time.perf_counter()
     _ = whole.graph
     graph_s = time.perf_counter() - graphed
-    table = _copied_stories(corpus.stories, copies)
+    state = _copied_state(saved[0], copies) if saved else None
+    table = replace(_copied_stories(corpus.stories, copies), state=state)
     built = Corpus((whole,), settings.model, whole.vectors.shape[1], 1, stories=table)
-    IndexStore(target).save(built, Chunking().as_dict())
+    IndexStore(target).save(built, Chunking().as_dict(), matcher=state is not None)
     build_s = time.perf_counter() - started
-    del whole, built, table
+    del whole, built, table, state, saved
+    models = target.parent / "models"
+    if not models.exists():
+        models.symlink_to((source.parent / "models").resolve(), target_is_directory=True)
     child = subprocess.run(
         [sys.executable, "-m", "evaluation.scale", str(target), str(source.parent / "models")],
         input=json.dumps(list(queries)),
@@ -94,9 +100,52 @@ def million(
         check=True,
     )
     measured = json.loads(child.stdout.strip().splitlines()[-1])
-    return {"copies": copies, "build_s": round(build_s, 1), "graph_s": round(graph_s, 1)} | (
-        measured
-    )
+    built_in = {"copies": copies, "build_s": round(build_s, 1), "graph_s": round(graph_s, 1)}
+    return built_in | measured | served(target.parent, queries)
+
+
+def served(directory: Path, queries: Sequence[str], rounds: int = 10) -> dict[str, Any]:
+    """`parallax serve` on the data dir `directory`: seconds from start to the first
+    /search answer; then one document written, which waits for story matching (restored
+    in the background); then /search at one client over HTTP, and the server's memory
+    (RSS, of it anonymous and file-backed pages, and its peak)."""
+    import httpx
+
+    from evaluation.bench import _server
+
+    key = "million-bench-key"
+    server = _server(directory, key)
+    with server as (url, first_answer_s):
+        with httpx.Client(timeout=600) as client:
+            began = time.perf_counter()
+            written = client.post(
+                f"{url}/documents",
+                json={"documents": [{"id": "million-bench-write", "text": queries[0]}]},
+                headers={"Authorization": f"Bearer {key}"},
+            )
+            written.raise_for_status()
+            stories_s = time.perf_counter() - began
+            for query in queries:  # a first pass maps the pages the queries read
+                client.post(f"{url}/search", json={"query": query}).raise_for_status()
+            latencies = []
+            for _ in range(rounds):
+                for query in queries:
+                    began = time.perf_counter()
+                    client.post(f"{url}/search", json={"query": query}).raise_for_status()
+                    latencies.append((time.perf_counter() - began) * 1000)
+        memory = {
+            f: _memory(f, server.process.pid) for f in ("VmRSS", "RssAnon", "RssFile", "VmHWM")
+        }
+    return {
+        "first_answer_s": round(first_answer_s, 2),
+        "first_write_s": round(stories_s, 1),
+        "http_p50_ms": round(statistics.median(latencies), 2),
+        "http_p95_ms": round(float(np.percentile(latencies, 95)), 2),
+        "served_rss_mb": memory["VmRSS"],
+        "served_anon_mb": memory["RssAnon"],
+        "served_file_mb": memory["RssFile"],
+        "served_peak_mb": memory["VmHWM"],
+    }
 
 
 def measure(
@@ -148,10 +197,11 @@ def measure(
     }
 
 
-def _memory(field: str) -> int:
-    """A line of /proc/self/status in MB: VmRSS now, VmHWM the most so far. (getrusage's
-    peak is kept across exec on Linux, so a child would report its parent's.)"""
-    with open("/proc/self/status", encoding="ascii") as status:
+def _memory(field: str, pid: int | str = "self") -> int:
+    """A line of /proc/PID/status in MB: VmRSS now, VmHWM the most so far, RssAnon and
+    RssFile the anonymous and the file-backed part of VmRSS. (getrusage's peak is kept
+    across exec on Linux, so a child would report its parent's.)"""
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
         for line in status:
             if line.startswith(f"{field}:"):
                 return int(line.split()[1]) // 1024
@@ -278,24 +328,13 @@ def _copy(
         _renamed(doc_id, copy): replace(doc, id=_renamed(doc_id, copy))
         for doc_id, doc in base.documents.items()
     }
-    passages = tuple(
-        Passage(
-            f"{_renamed(p.doc_id, copy)}#{p.passage_id.rsplit('#', 1)[1]}",
-            _renamed(p.doc_id, copy),
-            p.text,
-            p.char_start,
-            p.char_end,
-            p.sentences,
-        )
-        for p in base.passages
-    )
     # Named as folded writes up to generation 1 (the copy's own number first, so names
     # differ): the matcher state saved with the copy is of generation 1, and a segment of
     # a later generation would have its documents described again on restore.
     return Segment(
         f"segment-{copy:06d}-000001",
         documents,
-        passages,
+        replace(base.columns, ids=list(documents)),
         _nudged(base.vectors, rng) if copy else base.vectors,
         _nudged(base.sentence_vectors, rng) if copy and nudge_sentences else base.sentence_vectors,
         base.postings,
@@ -303,6 +342,7 @@ def _copy(
 
 
 def _nudged(vectors: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
     noisy = vectors + rng.normal(0, NOISE / np.sqrt(vectors.shape[1]), vectors.shape)
     norms = np.linalg.norm(noisy, axis=1, keepdims=True)
     return (noisy / np.maximum(norms, 1e-12)).astype(np.float32)

@@ -228,7 +228,10 @@ _MILLION_LINE = (
     "{rss_searching_mb} MB searching, {rss_peak_mb} MB at most; dense search p50 "
     "{dense_p50_ms} ms (p95 {dense_p95_ms}), "
     "recall@10 {recall@10} against exact; hybrid /search in process p50 {search_p50_ms} ms "
-    "(p95 {search_p95_ms})"
+    "(p95 {search_p95_ms}). Served: first answer {first_answer_s} s after start, story "
+    "matching ready {first_write_s} s after it (a first write waits for it); then /search "
+    "over HTTP p50 {http_p50_ms} ms (p95 {http_p95_ms}), RSS {served_rss_mb} MB "
+    "({served_anon_mb} anonymous, {served_file_mb} mapped files), peak {served_peak_mb} MB"
 )
 
 

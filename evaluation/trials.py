@@ -559,7 +559,8 @@ def _compare_with_disk(
         sentences = embedder.encode([s for p in corpus.passages for s in p.sentence_texts()])
         if not np.allclose(corpus.vectors, passages, atol=1e-6):
             problems.append("the passage vectors on disk are not those of the stored passages")
-        if not np.allclose(corpus.sentence_vectors, sentences, atol=1e-6):
+        # Sentence vectors are stored in 8 bits: components within 1/254 (index/quantize.py).
+        if not np.allclose(corpus.sentence_vectors, sentences, atol=4e-3):
             problems.append("the sentence vectors on disk are not those of the stored sentences")
     return problems
 

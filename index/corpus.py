@@ -17,17 +17,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from index.chunk import Passage
+from index.columns import concatenated_ranges
 from index.documents import Document
-from index.postings import Postings, bm25_scores, length_norms
-from index.segment import (
-    ANN_THRESHOLD,
-    EmbeddedDocument,
-    Segment,
-    concatenated_ranges,
-    stacked,
-)
+from index.postings import bm25_scores, length_norms
+from index.segment import ANN_THRESHOLD, EmbeddedDocument, Segment, stacked
 from index.stories import Story, StoryTable, publication_key
-from index.words import tokenize_for_bm25
 
 if TYPE_CHECKING:
     import faiss
@@ -43,23 +37,9 @@ class DocumentTable:
     ids: list[str]  # document ids, in row order
     starts: np.ndarray  # first passage row
     counts: np.ndarray  # passage rows
-    outlets: np.ndarray  # casefolded outlet of each document ("" for none)
+    sources: list[str]  # the distinct casefolded outlets ("" for none)
+    source_codes: np.ndarray  # each document's index into `sources`
     published: np.ndarray  # "YYYY-MM-DD", or "" for undated
-
-    @cached_property
-    def _outlet_codes(self) -> tuple[list[str], np.ndarray]:
-        names, codes = np.unique(self.outlets, return_inverse=True)
-        return names.tolist(), codes.astype(np.int64)
-
-    @property
-    def sources(self) -> list[str]:
-        """The distinct casefolded outlets (built when a filter names outlets)."""
-        return self._outlet_codes[0]
-
-    @property
-    def source_codes(self) -> np.ndarray:
-        """Each document's index into `sources`."""
-        return self._outlet_codes[1]
 
     @cached_property
     def position(self) -> dict[str, int]:
@@ -105,13 +85,8 @@ class Corpus:
         ann_threshold: int = ANN_THRESHOLD,
     ) -> Corpus:
         """A snapshot of one segment holding the given documents, passages and vectors."""
-        segment = Segment(
-            segment_name(generation),
-            dict(documents),
-            tuple(passages),
-            vectors,
-            sentence_vectors,
-            Postings.build(tokenize_for_bm25([p.text for p in passages])),
+        segment = Segment.of(
+            segment_name(generation), documents, passages, vectors, sentence_vectors
         )
         segments = (segment,) if documents else ()
         return cls(
@@ -188,7 +163,7 @@ class Corpus:
         if n is None:
             return range(0)
         segment, keep, _ = self._views[n]
-        local = segment.rows_by_doc[doc_id]
+        local = segment.rows_of(doc_id)
         first = local.start if keep is None else int(np.searchsorted(keep, local.start))
         start = int(self._bases[n]) + first
         return range(start, start + len(local))
@@ -240,6 +215,8 @@ class Corpus:
             part if keep is None else part[keep]
             for part, (_, keep, _) in zip(scores, self._views, strict=True)
         ]
+        if len(parts) == 1:
+            return parts[0]
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
 
     # --- documents and stories ---------------------------------------------------------
@@ -247,30 +224,45 @@ class Corpus:
     @cached_property
     def document_table(self) -> DocumentTable:
         """Each live document's passage rows, outlet and date as arrays, for vectorised
-        filters."""
+        filters (from the segments' columns: no document is read)."""
         ids: list[str] = []
-        counts, outlets, published = [], [], []
+        sources: dict[str, int] = {}
+        counts, codes, published = [], [], []
         for segment, keep, _ in self._views:
-            doc_ids, doc_counts, doc_outlets, doc_published = segment.document_columns
+            columns = segment.columns
+            alive = slice(None) if keep is None else columns.alive(self.dead[segment.name])
             if keep is None:
-                ids.extend(doc_ids)
-                alive: slice | np.ndarray = slice(None)
+                ids.extend(columns.ids)
             else:
-                dead = self.dead[segment.name]
-                alive = np.array([d not in dead for d in doc_ids], dtype=bool)
-                ids.extend(d for d in doc_ids if d not in dead)
-            counts.append(doc_counts[alive])
-            outlets.append(doc_outlets[alive])
-            published.append(doc_published[alive])
+                ids.extend(i for i, live in zip(columns.ids, alive.tolist(), strict=True) if live)
+            remap = np.array(
+                [sources.setdefault(o.casefold(), len(sources)) for o in columns.outlets],
+                dtype=np.int64,
+            )
+            codes.append(remap[columns.outlet_codes[alive]])
+            counts.append(columns.passage_counts[alive])
+            published.append(columns.published[alive])
         count = np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64)
         return DocumentTable(
             ids=ids,
             starts=(np.cumsum(count) - count).astype(np.int64),
             counts=count.astype(np.int64),
-            outlets=np.concatenate(outlets) if outlets else np.zeros(0, dtype=str),
+            sources=list(sources),
+            source_codes=np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64),
             # Fixed-width strings compare in C; "" sorts before every date.
             published=np.concatenate(published) if published else np.zeros(0, dtype="U10"),
         )
+
+    def document_ids_of(self, rows: np.ndarray) -> list[str]:
+        """The id of each row's document, read from the document table (no passage or
+        document is read)."""
+        table = self.document_table
+        if not len(rows):
+            return []
+        # The last document starting at or before the row (a document with no passages
+        # starts where the next one does, and comes before it).
+        which = np.searchsorted(table.starts, np.asarray(rows), side="right") - 1
+        return [table.ids[n] for n in which.tolist()]
 
     def story_id_of(self, doc_id: str) -> str | None:
         return self.stories.story_of.get(doc_id)
@@ -311,10 +303,11 @@ class Corpus:
         """Story ids, the story with the latest document first (undated stories last)."""
         latest: dict[str, str] = {}
         of = self.stories.story_of
-        for doc in self.documents.values():
-            story = of.get(doc.id)
+        table = self.document_table
+        for doc_id, published in zip(table.ids, table.published.tolist(), strict=True):
+            story = of.get(doc_id)
             if story is not None:
-                latest[story] = max(latest.get(story, ""), doc.published or "")
+                latest[story] = max(latest.get(story, ""), published)
         return tuple(sorted(latest, key=lambda story: (latest[story], story), reverse=True))
 
     # --- dense search ------------------------------------------------------------------

@@ -228,13 +228,14 @@ class LiveIndex:
                 for doc_id in segment.documents
             }
             matcher = StoryMatcher.restore(
-                list(corpus.documents.values()),
+                list(corpus.documents),
                 corpus.stories,
                 state,
                 self.story_options,
                 corpus.dim,
-                fresh,
                 lambda doc_id: _vectors_of(corpus, doc_id),
+                corpus.documents.__getitem__,
+                fresh,
             )
             if matcher is not None:
                 return matcher

@@ -15,7 +15,9 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from index.columns import Columns, JoinedDocuments
 from index.postings import Postings
+from index.quantize import Int8Rows, quantized_rows
 from index.segment import Segment, stack_rows
 
 
@@ -35,7 +37,7 @@ def pick_merge(
     policy: MergePolicy = MERGES,
 ) -> list[str]:
     """The names of the neighbouring segments to fold next (oldest first), or [] for none."""
-    live = [_live_passages(s, dead.get(s.name, frozenset())) for s in segments]
+    live = [s.live_passages(dead.get(s.name, frozenset())) for s in segments]
     levels = [_level(n, policy) for n in live]
     for start in range(len(segments) - policy.factor + 1):
         window = levels[start : start + policy.factor]
@@ -62,25 +64,26 @@ def merge_segments(
     segments: Sequence[Segment], dead: Mapping[str, frozenset[str]], name: str
 ) -> Segment:
     """One segment of the live documents of `segments` (neighbours, oldest first), in
-    order, with their vectors and postings; nothing is embedded or tokenized again."""
-    documents = {}
-    passages = []
-    vectors, sentences, postings = [], [], []
-    for segment in segments:
-        gone = dead.get(segment.name, frozenset())
-        keep, sentence_keep = segment.live_rows(gone)
-        documents.update((i, d) for i, d in segment.documents.items() if i not in gone)
-        passages.extend(segment.passages[i] for i in keep.tolist())
+    order, with their vectors and postings; nothing is embedded or tokenized again, and
+    no document is read (they are read as the merged segment is written)."""
+    owners: dict[str, int] = {}
+    columns, vectors, sentences, postings = [], [], [], []
+    for n, segment in enumerate(segments):
+        alive = segment.columns.alive(dead.get(segment.name, frozenset()))
+        keep, sentence_keep = segment.columns.rows_of_documents(alive)
+        ids = segment.columns.ids
+        owners.update((doc_id, n) for doc_id, live in zip(ids, alive.tolist(), strict=True) if live)
+        columns.append((segment.columns, alive))
         vectors.append(segment.vectors[keep])
-        sentences.append(segment.sentence_vectors[sentence_keep])
+        sentences.append(quantized_rows(segment.sentence_vectors, sentence_keep))
         postings.append((segment.postings, keep))
     dim = segments[0].vectors.shape[1]
     return Segment(
         name,
-        documents,
-        tuple(passages),
+        JoinedDocuments(owners, [s.documents for s in segments]),
+        Columns.concatenate(columns),
         stack_rows(vectors, dim),
-        stack_rows(sentences, dim),
+        Int8Rows.concatenate(sentences, dim),
         Postings.merge(postings),
     )
 
@@ -88,12 +91,6 @@ def merge_segments(
 def segment_generation(name: str) -> int:
     """The newest write a segment holds: "segment-000003-000012" -> 12."""
     return int(name.rsplit("-", 1)[1])
-
-
-def _live_passages(segment: Segment, dead: frozenset[str]) -> int:
-    if not dead:
-        return len(segment.passages)
-    return sum(len(r) for doc_id, r in segment.rows_by_doc.items() if doc_id not in dead)
 
 
 def _level(passages: int, policy: MergePolicy) -> int:

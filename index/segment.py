@@ -9,7 +9,8 @@ in order, so the rest of the code sees one run of rows and never a dead one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
@@ -17,8 +18,10 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from index.chunk import Passage
+from index.columns import Columns, SegmentPassages
 from index.documents import Document
 from index.postings import Postings
+from index.quantize import Int8Rows
 from index.words import tokenize_for_bm25
 
 if TYPE_CHECKING:
@@ -34,116 +37,129 @@ class EmbeddedDocument(NamedTuple):
     sentence_vectors: np.ndarray  # one row per sentence of each passage, in passage order
 
 
-def concatenated_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """start, start + 1, ..., start + count - 1 for each (start, count), concatenated."""
-    starts, counts = np.asarray(starts, dtype=np.int64), np.asarray(counts, dtype=np.int64)
-    shifts = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
-    return np.arange(int(counts.sum()), dtype=np.int64) + shifts
-
-
 # A segment of this many passages or more is searched through an HNSW graph of its
 # vectors; a smaller one by scoring every passage vector exactly (one matrix-vector
 # product, memory-bound: 1.5 ms for 28k passages here, so about 25 ms at 500k).
 # HNSW (M 32, efConstruction 200), one query on clustered synthetic vectors
 # (`parallax bench --ann-sizes 100000,1000000`): at 100k, efSearch 512 gives
-# recall@10 0.97 in 1.3 ms (exact 7.6 ms); at 1M, efSearch 512 only 0.77 (2.8 ms),
-# 2048 gives 0.98 in 11 ms and 4096 0.994 in 25 ms, against 101 ms exact. The
-# 1M graph takes 9 minutes to build: only a bulk build or a merge makes a segment
-# that large, and the graph is built then, saved with the segment, and reused by
-# every later snapshot (a write adds small segments, searched exactly).
+# recall@10 0.97 in 1.3 ms (exact 7.6 ms); at 1M, 2048 gives 0.98 in 11 ms, against
+# 101 ms exact. Dense search asks the graph for its 1,000 sentence candidates and
+# scores them again exactly, which needs less: over 997k Reuters passages (the index
+# repeated 35 times, `parallax bench --million`) and 60 headlines as queries, the top
+# 10 of `dense_ranking` matched exact search at recall 0.983 with efSearch 512, 1.000
+# with 1024 (5.9 ms) and 0.998 with 2048 (8.0 ms). The 1M graph takes 3 minutes to build
+# on two cores: only a bulk build or a merge makes a segment that large, and the graph
+# is built then, saved with the segment, and reused by every later snapshot (a write
+# adds small segments, searched exactly).
 ANN_THRESHOLD = 500_000
 HNSW_NEIGHBOURS = 32
 HNSW_EF_CONSTRUCTION = 200
-HNSW_EF_SEARCH = 2048
+HNSW_EF_SEARCH = 1024
 
 
 @dataclass(frozen=True, eq=False)
 class Segment:
-    """Documents in the order they were written, their passages (grouped by document),
-    one vector per passage, one per sentence of each passage, and the BM25 postings."""
+    """Documents in the order they were written, their passages (grouped by document) as
+    columns, one vector per passage, one per sentence of each passage, and the BM25
+    postings.
+
+    `documents` is a dict for a segment made in memory and a `DocumentFile` for one read
+    from disk; `passages` are made from the columns and the documents on access."""
 
     name: str
-    documents: dict[str, Document]
-    passages: tuple[Passage, ...]
+    documents: Mapping[str, Document]
+    columns: Columns
     vectors: np.ndarray
-    sentence_vectors: np.ndarray
+    # Int8Rows (index/quantize.py); a float32 matrix in a segment of format 3 or older.
+    sentence_vectors: Int8Rows | np.ndarray
     postings: Postings
 
     def __post_init__(self) -> None:
-        if len(self.passages) != len(self.vectors):
-            raise ValueError(f"{len(self.passages)} passages but {len(self.vectors)} vectors")
+        if len(self.columns) != len(self.vectors):
+            raise ValueError(f"{len(self.columns)} passages but {len(self.vectors)} vectors")
         if self.sentence_offsets[-1] != len(self.sentence_vectors):
             raise ValueError(
                 f"{self.sentence_offsets[-1]} sentences but {len(self.sentence_vectors)} "
                 "sentence vectors"
             )
-        if len(self.postings.lengths) != len(self.passages):
+        if len(self.postings.lengths) != len(self.columns):
             raise ValueError(
-                f"{len(self.passages)} passages but postings of {len(self.postings.lengths)}"
+                f"{len(self.columns)} passages but postings of {len(self.postings.lengths)}"
             )
-        if sum(len(r) for r in self.rows_by_doc.values()) != len(self.passages):
-            raise ValueError("passages are not grouped in document order")
+        if len(self.columns.ids) != len(self.documents):
+            raise ValueError(
+                f"{len(self.documents)} documents but columns of {len(self.columns.ids)}"
+            )
+
+    @classmethod
+    def of(
+        cls,
+        name: str,
+        documents: Mapping[str, Document],
+        passages: Sequence[Passage],
+        vectors: np.ndarray,
+        sentence_vectors: Int8Rows | np.ndarray,
+        postings: Postings | None = None,
+    ) -> Segment:
+        """A segment of documents and passages held in memory."""
+        documents = dict(documents)
+        return cls(
+            name,
+            documents,
+            Columns.of(list(documents.values()), passages),
+            vectors,
+            sentence_vectors,
+            postings or Postings.build(tokenize_for_bm25([p.text for p in passages])),
+        )
 
     @classmethod
     def build(cls, name: str, embedded: Sequence[EmbeddedDocument], dim: int) -> Segment:
         """A segment of freshly embedded documents, in the order given."""
-        passages = tuple(p for item in embedded for p in item.passages)
-        return cls(
+        return cls.of(
             name,
             {item.document.id: item.document for item in embedded},
-            passages,
+            [p for item in embedded for p in item.passages],
             stack_rows([item.vectors.reshape(-1, dim) for item in embedded], dim),
-            stack_rows([item.sentence_vectors.reshape(-1, dim) for item in embedded], dim),
-            Postings.build(tokenize_for_bm25([p.text for p in passages])),
+            Int8Rows.of(
+                stack_rows([item.sentence_vectors.reshape(-1, dim) for item in embedded], dim)
+            ),
         )
 
     @cached_property
-    def rows_by_doc(self) -> dict[str, range]:
-        """Each document's passage rows in this segment."""
-        rows: dict[str, range] = {}
-        start = 0
-        for doc_id in self.documents:
-            end = start
-            while end < len(self.passages) and self.passages[end].doc_id == doc_id:
-                end += 1
-            rows[doc_id] = range(start, end)
-            start = end
-        return rows
+    def passages(self) -> Sequence[Passage]:
+        return SegmentPassages(self.columns, self.documents)
 
-    @cached_property
+    @property
     def sentence_offsets(self) -> np.ndarray:
         """Where each passage's sentence rows start, plus the total at the end."""
-        counts = np.fromiter(
-            (len(p.sentences) for p in self.passages), dtype=np.int64, count=len(self.passages)
-        )
-        return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        return self.columns.sentence_offsets
+
+    def rows_of(self, doc_id: str) -> range:
+        """A document's passage rows in this segment (empty when it is not here)."""
+        return self.columns.rows_of(doc_id)
 
     def live_rows(self, dead: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
         """The passage rows and the sentence rows of the documents not in `dead`."""
-        ranges = [r for doc_id, r in self.rows_by_doc.items() if doc_id not in dead]
-        starts = np.array([r.start for r in ranges], dtype=np.int64)
-        counts = np.array([len(r) for r in ranges], dtype=np.int64)
-        passages = concatenated_ranges(starts, counts)
-        first = self.sentence_offsets[passages]
-        sentences = concatenated_ranges(first, self.sentence_offsets[passages + 1] - first)
-        return passages, sentences
+        return self.columns.rows_of_documents(self.columns.alive(dead))
+
+    def live_passages(self, dead: frozenset[str]) -> int:
+        """How many passages of the documents not in `dead` there are."""
+        if not dead:
+            return len(self.columns)
+        return int(self.columns.passage_counts[self.columns.alive(dead)].sum())
 
     @cached_property
     def graph(self) -> faiss.Index:
         """An HNSW graph of the passage vectors, built once (a segment never changes; the
         store saves it with the segment, and a merge builds it before publishing)."""
-        return search_index(np.ascontiguousarray(self.vectors, dtype=np.float32), "hnsw")
+        import faiss
 
-    @cached_property
-    def document_columns(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
-        """Each document's id, passage count, casefolded outlet and date, in order."""
-        docs = list(self.documents.values())
-        return (
-            [d.id for d in docs],
-            np.array([len(self.rows_by_doc[d.id]) for d in docs], dtype=np.int64),
-            np.array([(d.source or "").casefold() for d in docs], dtype=str),
-            np.array([d.published or "" for d in docs], dtype="U10"),
-        )
+        # Built on every core (one thread per query is for searching: `search_index`).
+        faiss.omp_set_num_threads(os.cpu_count() or 1)
+        try:
+            return vector_index(np.ascontiguousarray(self.vectors, dtype=np.float32), "hnsw")
+        finally:
+            faiss.omp_set_num_threads(1)
 
 
 class Stacked:
@@ -168,7 +184,7 @@ class Stacked:
 
     @property
     def dtype(self) -> np.dtype:
-        return self.blocks[0].dtype if self.blocks else np.dtype(np.float32)
+        return np.dtype(np.float32)  # rows are read as float32, whatever a block stores
 
     def __len__(self) -> int:
         return int(self.bases[-1])
@@ -216,7 +232,19 @@ def vector_index(vectors: np.ndarray, kind: str = "auto") -> faiss.Index:
     if kind == "auto":
         kind = "hnsw" if len(vectors) >= ANN_THRESHOLD else "exact"
     if kind == "hnsw":
-        index = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+        # The graph keeps its own copy of the vectors to walk by: 8-bit codes, a quarter of
+        # float32's bytes. Its candidates are scored again from the stored float32 vectors
+        # (`Corpus.nearest`), so the cosines a search reports are exact. On 100k Reuters
+        # passages, 8-bit codes built 1.7x faster than float32 ones (18 vs 31 s), searched
+        # 1.5x faster and gave the same top 10 after that rescoring.
+        index = faiss.IndexHNSWSQ(
+            vectors.shape[1],
+            faiss.ScalarQuantizer.QT_8bit,
+            HNSW_NEIGHBOURS,
+            faiss.METRIC_INNER_PRODUCT,
+        )
+        if len(vectors):
+            index.train(vectors)
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
         index.hnsw.efSearch = HNSW_EF_SEARCH
     elif kind == "exact":

@@ -4,10 +4,16 @@
                                  live segments (each with its dead document ids), files
     DIR/segment-000007/          one segment, written once and never changed:
         vectors.npy              float32 (passages, dim), unit rows, in passage order
-        sentences.npy            float32 (sentences, dim), each passage's sentences in order
-        documents.jsonl          one document a line with its story id and its passages:
-                                 each passage is [start, end, [[sentence start, end], ...]]
+        sentences.npy            int8 (sentences, dim), each passage's sentences in order,
+        sentence_scales.npy      float32 (sentences,): a sentence vector is its codes times its
+                                 scale (index/quantize.py)
+        documents.jsonl          one document a line, as `POST /documents` takes it
+        columns.npz              what must be at hand for every row (index/columns.py): each
+                                 document's id, outlet, date, story, passage count and byte
+                                 offset in documents.jsonl; each passage's character span
+                                 and its sentences' spans
         postings.npz             the BM25 term frequencies of its passages (index/postings.py)
+        graph.faiss              the HNSW graph of a large segment's vectors, if it has one
     DIR/stories-000009.json      the next story number and each story's headline document
     DIR/matcher-000008.npz       the story matcher's word statistics and each document's
                                  features at some generation, so a restart restores it and
@@ -21,20 +27,24 @@ leaves the previous set of segments whole, a crash after it the new one, never a
 A delete writes only a manifest, whose segment entry lists the dead document (a
 tombstone). Files and folders the manifest does not name are removed after the commit.
 
-Formats 1 (before stories) and 2 (one set of files per generation) load as one segment,
-and the next write saves that segment in this layout.
+Opening an index reads the columns and maps the vectors; documents are parsed when
+asked for. Formats 1 (before stories) and 2 (one set of files per generation) load as one
+segment, and the next write saves that segment in this layout. A format 3 segment (its
+documents file held each document's passages and story, float32 sentence vectors and no
+columns) is read whole, and is rewritten in this layout when a merge folds it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import mmap
 import os
 import re
 import shutil
 import zipfile
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,18 +53,26 @@ import numpy as np
 import orjson
 
 from index.chunk import Passage
+from index.columns import (
+    Columns,
+    DocumentFile,
+    SegmentPassages,
+    concatenated_ranges,
+    document_line,
+)
 from index.corpus import Corpus
 from index.documents import Document
 from index.errors import IndexMismatch, NotReady
 from index.postings import Postings
+from index.quantize import Int8Rows
 from index.segment import HNSW_EF_SEARCH, Segment
-from index.stories import BAG_SIZES, MatcherState, Packed, StoryTable, document_vector
+from index.stories import BAG_SIZES, MatcherState, Packed, StoryTable
 from index.words import tokenize_for_bm25
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3
-READABLE_FORMATS = (1, 2, 3)
+FORMAT_VERSION = 4
+READABLE_FORMATS = (1, 2, 3, 4)
 MANIFEST = "manifest.json"
 _OWN_FILE = re.compile(
     r"^(?:(vectors|sentences|documents|stories|matcher)-(\d+)\.(npy|jsonl|json|npz)"
@@ -178,17 +196,26 @@ class IndexStore:
     def _read_segment(self, name: str, dim: int) -> tuple[Segment, dict[str, str]]:
         folder = self.directory / name
         vectors = _read_matrix(folder / "vectors.npy", dim)
-        sentences = _read_matrix(folder / "sentences.npy", dim)
-        documents, passages, story_of = _read_documents(folder / "documents.jsonl")
+        sentences = _read_sentences(folder, dim)
+        if (folder / "columns.npz").is_file():
+            columns, offsets, stories = Columns.load(folder / "columns.npz")
+            documents: Mapping[str, Document] = DocumentFile(
+                folder / "documents.jsonl", columns, offsets
+            )
+            story_of = {i: s for i, s in zip(columns.ids, stories, strict=True) if s}
+        else:  # format 3: the documents file holds the passages; read it whole
+            documents, passages, story_of = _read_documents(folder / "documents.jsonl")
+            columns = Columns.of(list(documents.values()), passages)
         try:
             postings = Postings.load(folder / "postings.npz")
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
             # Derived from the passages: a damaged copy loses nothing.
             log.warning("rebuilding the BM25 postings of %s: they are unreadable (%s)", name, exc)
-            postings = Postings.build(tokenize_for_bm25([p.text for p in passages]))
-        segment = Segment(name, documents, tuple(passages), vectors, sentences, postings)
+            texts = [p.text for p in SegmentPassages(columns, documents)]
+            postings = Postings.build(tokenize_for_bm25(texts))
+        segment = Segment(name, documents, columns, vectors, sentences, postings)
         if (folder / "graph.faiss").is_file():
-            segment.__dict__["graph"] = _read_graph(folder / "graph.faiss", len(passages))
+            segment.__dict__["graph"] = _read_graph(folder / "graph.faiss", len(columns))
         return segment, story_of
 
     def _load_generation(self, manifest: Manifest, model: str) -> Corpus:
@@ -291,11 +318,18 @@ class IndexStore:
         try:
             with _synced(partial / "vectors.npy") as handle:
                 np.save(handle, segment.vectors, allow_pickle=False)
+            sentences = Int8Rows.of(segment.sentence_vectors)
             with _synced(partial / "sentences.npy") as handle:
-                np.save(handle, segment.sentence_vectors, allow_pickle=False)
+                np.save(handle, sentences.codes, allow_pickle=False)
+            with _synced(partial / "sentence_scales.npy") as handle:
+                np.save(handle, sentences.scales, allow_pickle=False)
             with _synced(partial / "documents.jsonl") as handle:
-                for line in _document_lines(segment, story_of):
-                    handle.write(line)
+                offsets = [0]
+                for doc in segment.documents.values():
+                    offsets.append(offsets[-1] + handle.write(document_line(doc)))
+            with _synced(partial / "columns.npz") as handle:
+                stories = [story_of.get(doc_id, "") for doc_id in segment.columns.ids]
+                segment.columns.save_to(handle, np.array(offsets, dtype=np.int64), stories)
             with _synced(partial / "postings.npz") as handle:
                 segment.postings.save_to(handle)
             if "graph" in segment.__dict__:  # built (a large segment): saved, never rebuilt
@@ -309,13 +343,9 @@ class IndexStore:
         os.replace(partial, final)
         _fsync_dir(self.directory)
         self._whole.add(segment.name)
-        # The same segment with its vectors read from the files just written, mapped as a
-        # load maps them, so a large merged segment does not stay in memory twice over.
-        mapped = replace(
-            segment,
-            vectors=_read_matrix(final / "vectors.npy", segment.vectors.shape[1]),
-            sentence_vectors=_read_matrix(final / "sentences.npy", segment.vectors.shape[1]),
-        )
+        # The same segment read back as a load reads it (vectors mapped, documents parsed
+        # on access), so a large merged segment does not stay in memory twice over.
+        mapped, _ = self._read_segment(segment.name, segment.vectors.shape[1])
         if "graph" in segment.__dict__:
             mapped.__dict__["graph"] = segment.graph
         return mapped
@@ -418,15 +448,32 @@ def _read_graph(path: Path, passages: int) -> Any:
     return graph
 
 
+def _read_sentences(folder: Path, dim: int) -> Int8Rows | np.ndarray:
+    """A segment's sentence vectors: int8 codes and their scales (format 4), or float32."""
+    codes = _read_matrix(folder / "sentences.npy", dim)
+    if codes.dtype != np.int8:
+        return codes
+    scales = np.load(folder / "sentence_scales.npy", allow_pickle=False, mmap_mode="r")
+    return Int8Rows(codes, scales)
+
+
 def _read_matrix(path: Path, dim: int) -> np.ndarray:
     """A segment's vectors, memory-mapped: a start reads only the header, and the pages a
     search touches are read then (and can be dropped again under memory pressure). A
     segment's files never change, so the mapping stays valid; a file removed after a
-    merge stays readable while a snapshot maps it."""
+    merge stays readable while a snapshot maps it. (Sentence vectors are int8 codes from
+    format 4 on, float32 before.)"""
     array = np.load(path, allow_pickle=False, mmap_mode="r")
-    if array.ndim != 2 or array.shape[1] != dim or array.dtype != np.float32:
+    mapping = getattr(array, "_mmap", None)
+    if mapping is not None and hasattr(mapping, "madvise"):
+        # A search reads scattered rows (its candidates' sentences): the kernel's
+        # read-ahead would map 128 KB around each, and a hundred queries mapped gigabytes.
+        mapping.madvise(mmap.MADV_RANDOM)
+    if array.ndim != 2 or array.shape[1] != dim or array.dtype not in (np.float32, np.int8):
         raise ValueError(f"{path.name} has shape {array.shape} ({array.dtype}), not (n, {dim})")
-    return array
+    # A plain array over the mapping (which it keeps open): np.memmap's indexing runs
+    # Python code on every read, three reads a query.
+    return array.view(np.ndarray)
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -435,18 +482,6 @@ def _fsync_dir(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _document_lines(segment: Segment, story_of: Mapping[str, str]) -> Iterator[bytes]:
-    for doc in segment.documents.values():
-        record = doc.to_dict()
-        record["story"] = story_of.get(doc.id)
-        rows = segment.rows_by_doc[doc.id]
-        record["passages"] = [
-            [p.char_start, p.char_end, [list(span) for span in p.sentences]]
-            for p in segment.passages[rows.start : rows.stop]
-        ]
-        yield orjson.dumps(record) + b"\n"  # UTF-8, as json.dumps(ensure_ascii=False); 5x faster
 
 
 def _read_stories(directory: Path, name: str | None, story_of: dict[str, str]) -> StoryTable:
@@ -519,24 +554,26 @@ def _matcher_state(
     if len(arrays["days"]) != len(order) or len(vocabulary) != len(arrays["df"]):
         return None
     words = np.split(arrays["words"], np.cumsum(arrays["word_counts"])[:-1])
-    bags = [
-        list(
-            zip(
-                np.split(arrays[f"bag{n}_ids"], np.cumsum(arrays[f"bag{n}_counts"])[:-1]),
-                np.split(arrays[f"bag{n}_weights"], np.cumsum(arrays[f"bag{n}_counts"])[:-1]),
-                strict=True,
-            )
-        )
-        for n in range(_BAGS)
-    ]
+    # The bags are saved bag by bag; a document's four are made contiguous here, so that
+    # each document holds two arrays instead of eight.
+    counts = np.stack([arrays[f"bag{n}_counts"] for n in range(_BAGS)], axis=1)
+    every_id = np.concatenate([arrays[f"bag{n}_ids"] for n in range(_BAGS)])
+    every_weight = np.concatenate([arrays[f"bag{n}_weights"] for n in range(_BAGS)])
+    bag_starts = np.cumsum([0] + [int(counts[:, n].sum()) for n in range(_BAGS)])[:-1]
+    starts = np.cumsum(counts, axis=0) - counts + bag_starts  # (documents, bags)
+    gathered = concatenated_ranges(starts.reshape(-1), counts.reshape(-1))
+    ids, weights = every_id[gathered].astype(np.int32), every_weight[gathered]
+    ends = np.cumsum(counts.sum(axis=1)).tolist()
     features = {}
-    empty = np.zeros(0, dtype=np.float32)
-    for i, doc_id in enumerate(order):
-        rows = corpus.rows_of(doc_id)
-        day = int(arrays["days"][i])
+    for i, (doc_id, sizes, day) in enumerate(
+        zip(order, counts.tolist(), arrays["days"].tolist(), strict=True)
+    ):
+        start = ends[i - 1] if i else 0
         features[doc_id] = Packed(
-            document_vector(corpus.vectors[rows.start : rows.stop]) if len(rows) else empty,
-            tuple(bags[n][i] for n in range(_BAGS)),
+            None,  # made from the passages' vectors as the matcher is restored
+            ids[start : ends[i]],
+            weights[start : ends[i]],
+            tuple(sizes),
             None if day < 0 else day,
             words[i],
         )

@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -214,36 +214,53 @@ class _Features:
     def packed(self) -> Packed:
         return Packed(
             self.vector,
-            tuple(
-                (np.array(b.ids, dtype=np.int32), np.array(b.weights, dtype=np.float64))
-                for b in self.bags
-            ),
+            np.array([i for b in self.bags for i in b.ids], dtype=np.int32),
+            np.array([w for b in self.bags for w in b.weights], dtype=np.float64),
+            tuple(len(b.ids) for b in self.bags),
             self.day,
             self.words,
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Packed:
     """A placed document's features as numpy arrays (a tenth of the memory of tuples),
-    kept so that removing it subtracts exactly what was added."""
+    kept so that removing it subtracts exactly what was added. An archive has one per
+    document, so it is lean: its four bags share two arrays.
 
-    vector: np.ndarray
-    bags: tuple[tuple[np.ndarray, np.ndarray], ...]
+    The vector is None while the document is alone in its story: the story's centroid
+    row is then that vector (`StoryMatcher._vector`)."""
+
+    vector: np.ndarray | None
+    ids: np.ndarray  # int32: the word ids of its bags, one bag after another
+    weights: np.ndarray  # float64: their weights
+    sizes: tuple[int, ...]  # the words of each bag
     day: int | None
     words: np.ndarray
+
+    @property
+    def bags(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+        """Each bag's (word ids, weights)."""
+        bags, start = [], 0
+        for size in self.sizes:
+            bags.append((self.ids[start : start + size], self.weights[start : start + size]))
+            start += size
+        return tuple(bags)
 
     def unpacked(self) -> _Features:
         bags = tuple(_Bag(tuple(ids.tolist()), tuple(w.tolist())) for ids, w in self.bags)
         return _Features(self.vector, bags, self.day, self.words)  # type: ignore[arg-type]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Story:
     id: str
     row: int  # its row in the matcher's centroid matrix
     members: list[str]
-    sums: list[dict[int, float]]  # one per bag
+    # The summed bags, one dict per bag; None while the story has had only its one
+    # document, whose bags they are (`StoryMatcher._sums_of`). Most stories of an archive
+    # have one document, and four dicts each took 4.6 KB a story (2.4 GB at 520k).
+    sums: list[dict[int, float]] | None
     norms: list[float]
     days: dict[int, int] = field(default_factory=dict)  # day ordinal -> documents
     first: int | None = None
@@ -310,49 +327,55 @@ class StoryMatcher:
     @classmethod
     def restore(
         cls,
-        documents: Sequence[Document],
+        ids: Sequence[str],
         table: StoryTable,
         state: MatcherState,
         options: StoryOptions,
         dim: int,
+        vectors_of: Callable[[str], np.ndarray],
+        document_of: Callable[[str], Document],
         fresh: Collection[str] = frozenset(),
-        vectors_of: Callable[[str], np.ndarray] | None = None,
     ) -> StoryMatcher | None:
-        """The matcher that placed `documents` (in their order), from a saved state; None
-        when the state does not fit them.
+        """The matcher that placed the documents `ids` (in their order), from a saved state;
+        None when the state does not fit them. `vectors_of` gives a document's passage
+        vectors: a saved state holds no document vectors (they are the passages' mean).
 
         The state may be older than the documents: those in `fresh` (written since it was
-        saved) and those it does not hold are described again and counted (`vectors_of`
-        gives their passage vectors), and what it counted of documents gone since is taken
-        out of the word statistics, as `remove` would have done.
+        saved) and those it does not hold are read (`document_of`), described again and
+        counted, and what it counted of documents gone since is taken out of the word
+        statistics, as `remove` would have done. The other documents are not read: their
+        saved features are all the matcher needs.
         """
         if len(state.vocabulary) != len(state.df):
             return None
-        if any(d.id not in table.story_of for d in documents):
-            return None
-        catch_up = [d for d in documents if d.id in fresh or d.id not in state.features]
-        if catch_up and vectors_of is None:
+        if any(doc_id not in table.story_of for doc_id in ids):
             return None
         matcher = cls(options, dim, table.next_number)
+        matcher._reserve(len(set(table.story_of.values())))
         matcher._vocabulary = {stem: word for word, stem in enumerate(state.vocabulary)}
         matcher._df = state.df.tolist()
         matcher._background = state.background.tolist()
         matcher.documents = state.documents
-        live = {d.id for d in documents} - set(fresh)
+        live = set(ids) - set(fresh)
         for doc_id, packed in state.features.items():
             if doc_id not in live:  # deleted or replaced since the state was saved
                 matcher.documents -= 1
                 for word in packed.words.tolist():
                     matcher._df[word] -= 1
-        for doc in documents:
-            sid = table.story_of[doc.id]
+        for doc_id in ids:
+            sid = table.story_of[doc_id]
             story = matcher.stories.get(sid) or matcher._new(sid)
-            packed = state.features.get(doc.id)
-            if packed is not None and doc.id in live:
-                matcher._join(doc.id, packed.unpacked(), story, count=False, packed=packed)
+            packed = state.features.get(doc_id)
+            if packed is not None and doc_id in live:
+                # The vector is made here and kept only if the story has other documents:
+                # kept for all, 666k of them stayed in memory as 1 GB of small arrays.
+                vector = document_vector(vectors_of(doc_id))
+                packed = replace(packed, vector=vector)
+                features = replace(packed.unpacked(), vector=vector)
+                matcher._join(doc_id, features, story, count=False, packed=packed)
             else:
-                assert vectors_of is not None
-                matcher._join(doc.id, matcher._describe(doc, vectors_of(doc.id)), story)
+                doc = document_of(doc_id)
+                matcher._join(doc_id, matcher._describe(doc, vectors_of(doc_id)), story)
         matcher._adopt_headlines(table)
         return matcher
 
@@ -384,6 +407,7 @@ class StoryMatcher:
             self._norms[story.row] = 0
             self._by_row[story.row] = None
             return
+        assert features.vector is not None and story.sums is not None  # it had company
         self._sums[story.row] -= features.vector
         self._norms[story.row] = np.linalg.norm(self._sums[story.row])
         for n, (sums, bag) in enumerate(zip(story.sums, features.bags, strict=True)):
@@ -527,7 +551,7 @@ class StoryMatcher:
         )
         total = options.dense_weight * (dense - options.crowd_share * crowd)
         for weight, bag, sums, norm in zip(
-            options.bag_weights(), features.bags, story.sums, story.norms, strict=True
+            options.bag_weights(), features.bags, self._sums_of(story), story.norms, strict=True
         ):
             if weight and norm and len(bag.ids):
                 total += weight * _dot(bag, sums) / norm
@@ -557,9 +581,8 @@ class StoryMatcher:
         if number is not None and number >= self.next_number:
             self.next_number = number + 1
         if self._rows == len(self._sums):
-            self._sums = np.concatenate([self._sums, np.zeros_like(self._sums)])
-            self._norms = np.concatenate([self._norms, np.zeros_like(self._norms)])
-        story = _Story(sid, self._rows, [], [{}, {}, {}, {}], [0.0] * 4)
+            self._reserve(2 * self._rows)
+        story = _Story(sid, self._rows, [], None, [0.0] * 4)
         self._rows += 1
         self._by_row.append(story)
         self.stories[sid] = story
@@ -574,15 +597,33 @@ class StoryMatcher:
         packed: Packed | None = None,
     ) -> None:
         """Add a document to a story (and, with `count`, to the word statistics)."""
+        packed = packed or features.packed()
+        first = not story.members
+        if first:  # the story's centroid row will be the vector, and its sums the bags
+            packed = replace(packed, vector=None)
+        elif story.sums is None:  # a second document: the first one's part is kept apart
+            story.sums = self._sums_of(story)
+            self._features[story.members[0]] = replace(
+                self._features[story.members[0]], vector=self._sums[story.row].copy()
+            )
         story.members.append(doc_id)
         self.story_of[doc_id] = story.id
-        self._features[doc_id] = packed or features.packed()
+        self._features[doc_id] = packed
         if count:
             self.documents += 1
             for word in features.words.tolist():
                 self._df[word] += 1
         self._sums[story.row] += features.vector
         self._norms[story.row] = np.linalg.norm(self._sums[story.row]) or 1e-12
+        if first:
+            # |0 + b|^2 = 1 for each bag that has words, as the sums below would give.
+            story.norms = [1.0 if bag.ids else 0.0 for bag in features.bags]
+            story.first = story.last = features.day
+            if features.day is not None:
+                story.days[features.day] = 1
+            self._touched.add(story.id)
+            return
+        assert story.sums is not None
         for n, (sums, bag) in enumerate(zip(story.sums, features.bags, strict=True)):
             if not bag.ids:
                 continue
@@ -595,6 +636,30 @@ class StoryMatcher:
             story.days[features.day] = story.days.get(features.day, 0) + 1
             story.first, story.last = min(story.days), max(story.days)
         self._touched.add(story.id)
+
+    def _sums_of(self, story: _Story) -> list[dict[int, float]]:
+        """A story's summed bags: for a story that has had one document, that document's
+        bags (0.0 + w is w, so these are the sums joining it gave)."""
+        if story.sums is not None:
+            return story.sums
+        packed = self._features[story.members[0]]
+        return [
+            dict(zip(ids.tolist(), weights.tolist(), strict=True)) for ids, weights in packed.bags
+        ]
+
+    def _vector(self, doc_id: str) -> np.ndarray:
+        """A placed document's vector (its story's centroid row while it is alone there)."""
+        vector = self._features[doc_id].vector
+        return self._sums[self.stories[self.story_of[doc_id]].row] if vector is None else vector
+
+    def _reserve(self, rows: int) -> None:
+        """Room for at least `rows` stories in the centroid matrix."""
+        if rows > len(self._sums):
+            grown = np.zeros((rows, self.dim), dtype=np.float32)
+            grown[: self._rows] = self._sums[: self._rows]
+            norms = np.zeros(rows, dtype=np.float32)
+            norms[: self._rows] = self._norms[: self._rows]
+            self._sums, self._norms = grown, norms
 
     # --- describing documents ------------------------------------------------------------
 
@@ -659,7 +724,7 @@ class StoryMatcher:
         _, _, _, best = min(
             (
                 documents[d].title is None if d in documents else True,
-                -float(self._features[d].vector @ centroid),
+                -float(self._vector(d) @ centroid),
                 n,
                 d,
             )

@@ -103,8 +103,10 @@ def test_manifest_describes_the_index(hashing_index: LiveIndex) -> None:
         }
     ]
     assert sorted(os.listdir(_directory(hashing_index) / "segment-000001")) == [
+        "columns.npz",
         "documents.jsonl",
         "postings.npz",
+        "sentence_scales.npy",
         "sentences.npy",
         "vectors.npy",
     ]

@@ -181,10 +181,18 @@ def test_an_index_from_before_stories_gets_them_when_loaded(tmp_path: Path) -> N
     # fields, no stories file.
     manifest = json.loads((directory / "manifest.json").read_text())
     segment = directory / manifest.pop("segments")[0]["name"]
-    lines = [json.loads(line) for line in (segment / "documents.jsonl").read_text().splitlines()]
-    (directory / "documents-000001.jsonl").write_text(
-        "".join(json.dumps({k: v for k, v in r.items() if k != "story"}) + "\n" for r in lines)
-    )
+    corpus = live.corpus
+    lines = [
+        doc.to_dict()
+        | {
+            "passages": [
+                [p.char_start, p.char_end, [list(s) for s in p.sentences]]
+                for p in corpus.passages_of(doc.id)
+            ]
+        }
+        for doc in corpus.documents.values()
+    ]
+    (directory / "documents-000001.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
     (segment / "vectors.npy").rename(directory / "vectors-000001.npy")
     (segment / "sentences.npy").rename(directory / "sentences-000001.npy")
     shutil.rmtree(segment)
@@ -204,7 +212,7 @@ def test_an_index_from_before_stories_gets_them_when_loaded(tmp_path: Path) -> N
     saved = IndexStore(directory).load("hashing", 384)
     assert set(saved.stories.story_of) == {d.id for d in _documents()} | {"note"}
     # The first write saved the old index as a segment of the current format.
-    assert json.loads((directory / "manifest.json").read_text())["format_version"] == 3
+    assert json.loads((directory / "manifest.json").read_text())["format_version"] == 4
     assert not (directory / "vectors-000001.npy").exists()
 
 
@@ -247,8 +255,15 @@ def test_a_restart_restores_the_story_matcher_it_saved(tmp_path: Path) -> None:
     assert saved is not None
     state, generation = saved
     assert set(state.features) == {d.id for d in documents[:6]} and generation == 1
+    corpus = restarted.corpus
     restored = StoryMatcher.restore(
-        list(restarted.corpus.documents.values()), restarted.corpus.stories, state, OPTIONS, 384
+        list(corpus.documents),
+        corpus.stories,
+        state,
+        OPTIONS,
+        384,
+        lambda doc_id: corpus.vectors[corpus.rows_of(doc_id).start : corpus.rows_of(doc_id).stop],
+        corpus.documents.__getitem__,
     )
     assert restored is not None
     original = running._matcher
@@ -257,7 +272,7 @@ def test_a_restart_restores_the_story_matcher_it_saved(tmp_path: Path) -> None:
     for sid, story in original.stories.items():
         again = restored.stories[sid]
         assert again.members == story.members
-        for sums, expected in zip(again.sums, story.sums, strict=True):
+        for sums, expected in zip(restored._sums_of(again), original._sums_of(story), strict=True):
             assert sums == pytest.approx(expected)
         assert again.norms == pytest.approx(story.norms)
     # Both place the next documents alike.
