@@ -122,17 +122,23 @@ def fuse(found: Sequence[Ranking], options: SearchOptions) -> Ranking:
 
 def rank_to_result(corpus: Corpus, ranking: Ranking, options: SearchOptions) -> SearchResult:
     """The top k hits overall, and up to `per_source` hits for each of the best
-    `max_sources` documents in the ranking."""
+    `max_sources` documents in the ranking.
+
+    Only the hits shown are read: a ranking holds some 350 passages and a result shows a
+    fraction of them, and reading a passage and its document is what costs at scale."""
+    doc_ids = corpus.document_ids_of(ranking.rows)
+    groups = _grouped(doc_ids, options.per_source, options.max_sources)
+    top = range(min(options.k, len(doc_ids)))
     story_of = corpus.stories.story_of
-    hits = []
-    for n, (row, score) in enumerate(
-        zip(ranking.rows.tolist(), ranking.scores.tolist(), strict=True), start=1
-    ):
-        passage = corpus.passages[row]
+    hits: dict[int, Hit] = {}
+    for n in sorted({*top, *(n for group in groups for n in group)}):
+        passage = corpus.passages[int(ranking.rows[n])]
         document = corpus.documents[passage.doc_id]
-        hits.append(Hit(passage, document, float(score), n, story_of.get(document.id)))
+        score = float(ranking.scores[n])
+        hits[n] = Hit(passage, document, score, n + 1, story_of.get(document.id))
     return SearchResult(
-        tuple(hits[: options.k]), group_by_source(hits, options.per_source, options.max_sources)
+        tuple(hits[n] for n in top),
+        tuple(SourceGroup(hits[g[0]].document, tuple(hits[n] for n in g)) for g in groups),
     )
 
 
@@ -141,13 +147,20 @@ def group_by_source(
 ) -> tuple[SourceGroup, ...]:
     """One group per document, in the order of each document's best hit; at most
     `max_groups` groups."""
-    groups: dict[str, list[Hit]] = {}
-    for hit in hits:
-        group = groups.get(hit.document.id)
+    groups = _grouped([hit.document.id for hit in hits], per_source, max_groups)
+    return tuple(SourceGroup(hits[g[0]].document, tuple(hits[n] for n in g)) for g in groups)
+
+
+def _grouped(doc_ids: Sequence[str], per_source: int, max_groups: int | None) -> list[list[int]]:
+    """Positions of the hits of each document (at most `per_source`), in the order of each
+    document's best hit; at most `max_groups` documents."""
+    groups: dict[str, list[int]] = {}
+    for n, doc_id in enumerate(doc_ids):
+        group = groups.get(doc_id)
         if group is None:
             if max_groups is not None and len(groups) >= max_groups:
                 continue
-            group = groups[hit.document.id] = []
+            group = groups[doc_id] = []
         if len(group) < per_source:
-            group.append(hit)
-    return tuple(SourceGroup(group[0].document, tuple(group)) for group in groups.values())
+            group.append(n)
+    return list(groups.values())
