@@ -22,9 +22,7 @@ import os
 import re
 import resource
 import shutil
-import signal
 import statistics
-import subprocess
 import tempfile
 import threading
 import time
@@ -35,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from api.settings import Settings
-from evaluation.server import free_port, serve_command, wait_for
+from evaluation.server import BenchServer
 from index.documents import Document, parse_document
 
 STORY_WARM_UP_S = 5.0
@@ -348,9 +346,9 @@ def bench_http(directory: Path, clients: Sequence[int], requests: int) -> dict:
     """Latency and throughput of /search and /ask over HTTP at each client count."""
     import httpx
 
-    with _server(directory):
+    with BenchServer(directory):
         pass  # the first start exports the ONNX query encoder; a prebuilt index has it
-    with _server(directory) as (url, cold_start):
+    with BenchServer(directory) as (url, cold_start):
         results: dict[str, Any] = {"cold_start_s": round(cold_start, 2)}
         # After its first answer a server restores story matching in the background (about
         # a second at 19k documents); the load below measures the steady state after it.
@@ -410,45 +408,6 @@ def _load(httpx: Any, url: str, payload: Callable[[str], dict], clients: int, to
         "p99_ms": round(float(np.percentile(ordered, 99)), 2),
         "requests_per_s": round(len(latencies) / wall, 1),
     }
-
-
-class _server:
-    """`parallax serve` on the benchmark's data dir, in a child process on 127.0.0.1."""
-
-    def __init__(self, directory: Path, key: str | None = None) -> None:
-        self.directory = directory
-        self.key = key  # writes need one
-
-    def __enter__(self) -> tuple[str, float]:
-        import httpx
-
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        flags = ("--data-dir", str(self.directory), "--log-level", "warning")
-        if self.key:
-            flags += ("--api-key", self.key)
-        command = serve_command(port, *flags, "--max-in-flight", "64")
-        started = time.perf_counter()
-        self.process = subprocess.Popen(command, env=os.environ.copy())
-
-        def answers() -> bool | None:
-            try:
-                response = httpx.post(f"{url}/search", json={"query": "oil"}, timeout=2)
-            except httpx.HTTPError:
-                return None
-            return True if response.status_code == 200 else None
-
-        if wait_for(answers, 180, self.process, interval=0.05):
-            return url, time.perf_counter() - started
-        self.__exit__()
-        raise RuntimeError("the benchmark server did not answer within 180 s")
-
-    def __exit__(self, *_: object) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 def run_bench(
@@ -512,7 +471,7 @@ def bench_archive(settings: Settings, directory: Path, dim: int, copies: int) ->
     from evaluation.scale import replicate, search_while_ingesting, write_latency
 
     key = "bench-key"
-    with _server(directory, key=key) as (url, _):
+    with BenchServer(directory, key=key) as (url, _):
         time.sleep(STORY_WARM_UP_S)
         streaming = search_while_ingesting(url, key, QUERIES)
     rows = [write_latency(settings, directory / "index", "small")]

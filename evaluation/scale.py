@@ -111,16 +111,17 @@ def served(directory: Path, queries: Sequence[str], rounds: int = 10) -> dict[st
     (RSS, of it anonymous and file-backed pages, and its peak)."""
     import httpx
 
-    from evaluation.bench import _server
+    from evaluation.server import BenchServer
 
     key = "million-bench-key"
-    server = _server(directory, key)
+    server = BenchServer(directory, key)
     with server as (url, first_answer_s):
         with httpx.Client(timeout=600) as client:
             began = time.perf_counter()
             written = client.post(
                 f"{url}/documents",
-                json={"documents": [{"id": "million-bench-write", "text": queries[0]}]},
+                # A new id each run: an unchanged document would not wait for stories.
+                json={"documents": [{"id": f"bench-{time.time_ns()}", "text": queries[0]}]},
                 headers={"Authorization": f"Bearer {key}"},
             )
             written.raise_for_status()

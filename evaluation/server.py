@@ -4,6 +4,8 @@ the kill trials start a server and wait for it (tests run theirs in a thread,
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -46,3 +48,43 @@ def wait_for(
             return answer
         time.sleep(interval)
     return False
+
+
+class BenchServer:
+    """`parallax serve` on a benchmark's data dir, in a child process on 127.0.0.1: entered,
+    the URL and the seconds it took to answer a first /search."""
+
+    def __init__(self, directory: Path, key: str | None = None) -> None:
+        self.directory = directory
+        self.key = key  # writes need one
+
+    def __enter__(self) -> tuple[str, float]:
+        import httpx
+
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        flags = ("--data-dir", str(self.directory), "--log-level", "warning")
+        if self.key:
+            flags += ("--api-key", self.key)
+        command = serve_command(port, *flags, "--max-in-flight", "64")
+        started = time.perf_counter()
+        self.process = subprocess.Popen(command, env=os.environ.copy())
+
+        def answers() -> bool | None:
+            try:
+                response = httpx.post(f"{url}/search", json={"query": "oil"}, timeout=2)
+            except httpx.HTTPError:
+                return None
+            return True if response.status_code == 200 else None
+
+        if wait_for(answers, 180, self.process, interval=0.05):
+            return url, time.perf_counter() - started
+        self.__exit__()
+        raise RuntimeError("the benchmark server did not answer within 180 s")
+
+    def __exit__(self, *_: object) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()

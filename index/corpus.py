@@ -210,14 +210,18 @@ class Corpus:
         """The BM25 score of every live passage for a query's tokens, in row order."""
         total_length, passages = self._bm25_totals
         postings = [s.postings for s in self.segments]
-        scores = bm25_scores(postings, tokens, total_length, passages, self._bm25_norms)
-        parts = [
-            part if keep is None else part[keep]
-            for part, (_, keep, _) in zip(scores, self._views, strict=True)
+        # A segment with no dead rows is scored straight into its rows of the result (no
+        # copy of a million scores when a few small segments sit beside a large one).
+        every = np.zeros(int(self._bases[-1]), dtype=np.float32)
+        outs = [
+            every[self._bases[n] : self._bases[n + 1]] if keep is None else None
+            for n, (_, keep, _) in enumerate(self._views)
         ]
-        if len(parts) == 1:
-            return parts[0]
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+        scores = bm25_scores(postings, tokens, total_length, passages, self._bm25_norms, outs)
+        for n, (part, (_, keep, _)) in enumerate(zip(scores, self._views, strict=True)):
+            if keep is not None:
+                every[self._bases[n] : self._bases[n + 1]] = part[keep]
+        return every
 
     # --- documents and stories ---------------------------------------------------------
 

@@ -142,14 +142,21 @@ def bm25_scores(
     total_length: int,
     passages: int,
     norms: Sequence[np.ndarray] | None = None,
+    outs: Sequence[np.ndarray | None] | None = None,
 ) -> list[np.ndarray]:
     """Each segment's BM25 scores (one per local passage row) for a query's tokens, with idf
     and the average length taken over all `segments` (`passages`, `total_length`);
-    `norms` are their `length_norms`, when the caller keeps them.
+    `norms` are their `length_norms`, when the caller keeps them; `outs`, zeroed arrays to
+    write each segment's scores into (None: a new one).
 
     A token repeated in the query counts again, as in bm25s."""
     tokens = list(tokens)
-    scores = [np.zeros(len(p.lengths), dtype=np.float32) for p in segments]
+    if outs is None:
+        outs = [None] * len(segments)
+    scores = [
+        np.zeros(len(p.lengths), dtype=np.float32) if out is None else out
+        for p, out in zip(segments, outs, strict=True)
+    ]
     if not passages or not total_length or not tokens:
         return scores
     if norms is None:

@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -215,6 +215,40 @@ class Stacked:
     def __array__(self, dtype: object = None, copy: object = None) -> np.ndarray:
         whole = self[np.arange(len(self))] if len(self) else np.zeros((0, self.dim), np.float32)
         return whole if dtype is None else whole.astype(dtype)
+
+    def dot(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
+        """`self[rows] @ query`, each block's rows multiplied as that block stores them."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.empty(len(rows), dtype=np.float32)
+        which = np.searchsorted(self.bases, rows, side="right") - 1
+        for n in np.unique(which).tolist():
+            picked = which == n
+            local = rows[picked] - self.bases[n]
+            if self.keep[n] is not None:
+                local = self.keep[n][local]
+            out[picked] = row_products(self.blocks[n], local, query)
+        return out
+
+
+def release_pages(array: Any) -> None:
+    """Drop the pages of a memory-mapped array from this process's mapping after a scan
+    of all of it: the file's pages stay in the page cache, and a later read maps the ones
+    it touches again. (An array not backed by a file is left alone.)"""
+    import mmap
+
+    base = array
+    while base is not None and not isinstance(getattr(base, "_mmap", None), mmap.mmap):
+        base = getattr(base, "base", None)
+    if base is not None and hasattr(mmap, "MADV_DONTNEED"):
+        base._mmap.madvise(mmap.MADV_DONTNEED)
+
+
+def row_products(vectors: Any, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """`vectors[rows] @ query` for a float32 matrix, 8-bit rows (`Int8Rows`, whose codes
+    are multiplied before their scales apply) or a `Stacked` of either."""
+    if isinstance(vectors, Int8Rows | Stacked):
+        return vectors.dot(rows, query)
+    return np.asarray(vectors[rows] @ query, dtype=np.float32)
 
 
 def stacked(blocks: Sequence[np.ndarray], keep: Sequence[np.ndarray | None]) -> np.ndarray:

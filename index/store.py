@@ -303,6 +303,12 @@ class IndexStore:
             return {}
         return {"matcher": name, "matcher_header": header} if header else {}
 
+    def matcher_generation(self) -> int:
+        """The generation the saved story matcher state describes (0: none saved)."""
+        files = self._matcher if self._matcher is not None else self._previous_files()
+        header = files.get("matcher_header") or {}
+        return int(header.get("generation", 0)) if "matcher" in files else 0
+
     def abandon(self, name: str) -> None:
         """A merged segment that will not be published: the next save removes its folder."""
         self._pending.discard(name)

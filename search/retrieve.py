@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.corpus import Corpus, concatenated_ranges
-from index.quantize import Int8Rows
+from index.segment import row_products
 from index.words import tokenize_for_bm25
 
 
@@ -188,11 +188,8 @@ def _with_best_sentence(
         with _SCORING:
             sentence_scores = corpus.sentence_vectors @ query
     else:
-        vectors, rows = corpus.sentence_vectors, corpus.sentence_rows(candidates)
-        if isinstance(vectors, Int8Rows):
-            sentence_scores = vectors.dot(rows, query)
-        else:
-            sentence_scores = vectors[rows] @ query
+        rows = corpus.sentence_rows(candidates)
+        sentence_scores = row_products(corpus.sentence_vectors, rows, query)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     best = np.maximum.reduceat(sentence_scores, np.minimum(starts, len(sentence_scores) - 1))
     # A passage without sentence vectors is scored by its own vector alone.

@@ -46,3 +46,14 @@ def test_taking_rows_copies_their_codes_and_a_float_matrix_is_quantized() -> Non
         joined[np.arange(14)], np.concatenate([stored[np.arange(10)], taken[np.arange(4)]])
     )
     assert len(Int8Rows.concatenate([], 384)) == 0
+
+
+def test_products_over_stacked_blocks_match_the_rows_multiplied_one_by_one() -> None:
+    from index.segment import Stacked, row_products
+
+    old, new = _unit_rows(30, seed=2), Int8Rows.of(_unit_rows(20, seed=3))
+    stacked = Stacked([old, new], [np.arange(0, 30, 2), None])  # a segment with dead rows
+    query = _unit_rows(1, seed=4)[0]
+    rows = np.array([0, 14, 15, 34, 3, 20])
+    assert np.allclose(row_products(stacked, rows, query), stacked[rows] @ query, atol=1e-6)
+    assert np.allclose(row_products(old, rows[:3], query), old[rows[:3]] @ query)

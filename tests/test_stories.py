@@ -318,3 +318,24 @@ def test_every_story_option_is_a_setting_with_its_default_and_bounds(
     assert (options.threshold, options.crowd) == (0.5, 3)
     with pytest.raises(ValidationError, match="story_shortlist"):
         Settings(story_shortlist=0)  # a shortlist of no stories matches nothing
+
+
+def test_a_large_batch_of_writes_saves_the_story_matcher_for_the_next_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import index.live
+
+    monkeypatch.setattr(index.live, "MATCHER_SAVE_FROM", 3)
+    documents = _documents()
+    live = _open(tmp_path / "index")
+    live.upsert(documents[:2])  # fewer than the threshold: no state saved yet
+    assert IndexStore(tmp_path / "index").matcher_generation() == 0
+    live.upsert(documents[2:8])  # 8 written since: saved
+    saved = IndexStore(tmp_path / "index")
+    assert saved.matcher_generation() == live.corpus.generation
+    restarted = _open(tmp_path / "index")
+    state = restarted.store.load_matcher_state(restarted.corpus)
+    assert state is not None and set(state[0].features) == {d.id for d in documents[:8]}
+    live.upsert(documents[8:])
+    restarted.upsert(documents[8:])
+    assert dict(restarted.corpus.stories.story_of) == dict(live.corpus.stories.story_of)
