@@ -34,7 +34,6 @@ from index.merge import (
     pick_merge,
     segment_generation,
 )
-from index.segment import release_pages
 from index.store import IndexStore
 from index.stories import StoryMatcher, StoryOptions, StoryTable, publication_order
 
@@ -229,11 +228,6 @@ class LiveIndex:
         with self._write_lock:
             if self._matcher is None:
                 self._matcher = self._load_matcher(self._corpus)
-                # It read every passage vector once; searches read a few thousand rows a
-                # query. The pages stay in the page cache, but not in this process's
-                # mapping (1.5 GB of its RSS at a million passages).
-                for segment in self._corpus.segments:
-                    release_pages(segment.vectors)
         return time.perf_counter() - started
 
     def _load_matcher(self, corpus: Corpus) -> StoryMatcher:

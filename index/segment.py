@@ -230,19 +230,6 @@ class Stacked:
         return out
 
 
-def release_pages(array: Any) -> None:
-    """Drop the pages of a memory-mapped array from this process's mapping after a scan
-    of all of it: the file's pages stay in the page cache, and a later read maps the ones
-    it touches again. (An array not backed by a file is left alone.)"""
-    import mmap
-
-    base = array
-    while base is not None and not isinstance(getattr(base, "_mmap", None), mmap.mmap):
-        base = getattr(base, "base", None)
-    if base is not None and hasattr(mmap, "MADV_DONTNEED"):
-        base._mmap.madvise(mmap.MADV_DONTNEED)
-
-
 def row_products(vectors: Any, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
     """`vectors[rows] @ query` for a float32 matrix, 8-bit rows (`Int8Rows`, whose codes
     are multiplied before their scales apply) or a `Stacked` of either."""

@@ -238,7 +238,8 @@ class IndexStore:
         previous = self._matcher if self._matcher is not None else self._previous_files()
         for segment in corpus.segments:
             if segment.name not in self._whole and segment.name not in self._pending:
-                self.write_segment(segment, corpus.stories.story_of)
+                # A write's own small segment stays in memory as it is.
+                self._write_folder(segment, corpus.stories.story_of)
         files = {"stories": f"stories-{generation:06d}.json"}
         table = corpus.stories
         stories: dict[str, Any] = {"next_number": table.next_number, "headlines": table.headline}
@@ -314,8 +315,17 @@ class IndexStore:
         self._pending.discard(name)
 
     def write_segment(self, segment: Segment, story_of: Mapping[str, str]) -> Segment:
-        """Write a segment's folder: each file fsynced, then the folder renamed into place
-        (a merge writes its segment before the manifest that names it)."""
+        """Write a merged segment's folder (before the manifest that names it) and return it
+        read back as a load reads it (vectors mapped, documents parsed on access), so a
+        large merged segment does not stay in memory twice over."""
+        self._write_folder(segment, story_of)
+        mapped, _ = self._read_segment(segment.name, segment.vectors.shape[1])
+        if "graph" in segment.__dict__:
+            mapped.__dict__["graph"] = segment.graph
+        return mapped
+
+    def _write_folder(self, segment: Segment, story_of: Mapping[str, str]) -> None:
+        """Write a segment's folder: each file fsynced, then the folder renamed into place."""
         final = self.directory / segment.name
         partial = self.directory / f"{segment.name}.tmp"
         self._pending.add(segment.name)
@@ -349,12 +359,6 @@ class IndexStore:
         os.replace(partial, final)
         _fsync_dir(self.directory)
         self._whole.add(segment.name)
-        # The same segment read back as a load reads it (vectors mapped, documents parsed
-        # on access), so a large merged segment does not stay in memory twice over.
-        mapped, _ = self._read_segment(segment.name, segment.vectors.shape[1])
-        if "graph" in segment.__dict__:
-            mapped.__dict__["graph"] = segment.graph
-        return mapped
 
     def load_matcher_state(self, corpus: Corpus) -> tuple[MatcherState, int] | None:
         """The story matcher's saved state and the generation it was saved at, or None when

@@ -178,16 +178,3 @@ def test_an_index_of_format_3_loads_takes_writes_and_is_rewritten_by_a_merge(
     assert list(again.corpus.passages)[: len(before.passages)] == list(before.passages)
     assert again.corpus.documents["late"].source == "X"
     assert isinstance(again.corpus.segments[0].sentence_vectors, Int8Rows)
-
-
-def test_released_pages_of_a_mapped_matrix_read_back_the_same(tmp_path: Path) -> None:
-    from index.segment import release_pages
-    from index.store import _read_matrix
-
-    rows = np.random.default_rng(0).normal(size=(500, 384)).astype(np.float32)
-    np.save(tmp_path / "vectors.npy", rows)
-    mapped = _read_matrix(tmp_path / "vectors.npy", 384)
-    assert np.array_equal(mapped, rows)
-    release_pages(mapped)
-    release_pages(rows)  # not mapped: left alone
-    assert np.array_equal(mapped[[3, 499, 0]], rows[[3, 499, 0]])

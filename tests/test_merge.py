@@ -195,18 +195,17 @@ def test_a_write_during_a_merge_neither_removes_nor_rewrites_its_segment(
 ) -> None:
     _small_writes(live, 3)
     store = live.store
-    real_write = store.write_segment
+    real_write = store._write_folder  # what a merge and a save both write folders with
     writes: list[str] = []
 
     def counted(segment, story_of):  # type: ignore[no-untyped-def]
         writes.append(segment.name)
-        written = real_write(segment, story_of)
+        real_write(segment, story_of)
         if segment.name == "segment-000002-000004":
             live.upsert([_note(30)])  # saves, and cleans the directory, meanwhile
             assert (store.directory / segment.name / "vectors.npy").is_file()
-        return written
 
-    monkeypatch.setattr(store, "write_segment", counted)
+    monkeypatch.setattr(store, "_write_folder", counted)
     assert live.merge()
     assert writes.count("segment-000002-000004") == 1
     assert (store.directory / "segment-000002-000004").is_dir()
