@@ -26,9 +26,10 @@ import orjson
 from index.chunk import Passage
 from index.documents import Document
 
-# Documents parsed recently, per segment file: a search reads a few hundred passages,
-# several from one document, and the answer reader reads their documents again.
-DOCUMENT_CACHE = 4096
+# Documents kept parsed, per segment file: a search shows some 55 passages, several from
+# one document, and the answer reader reads their documents again. (A few dozen segments
+# of long articles at this size hold tens of megabytes.)
+DOCUMENT_CACHE = 1024
 
 
 def concatenated_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
