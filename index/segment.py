@@ -10,7 +10,7 @@ in order, so the rest of the code sees one run of rows and never a dead one.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -203,12 +203,7 @@ class Stacked:
             return self[np.array([rows])][0]
         rows = np.asarray(rows, dtype=np.int64)
         out = np.empty((len(rows), self.dim), dtype=self.dtype)
-        which = np.searchsorted(self.bases, rows, side="right") - 1
-        for n in np.unique(which).tolist():
-            picked = which == n
-            local = rows[picked] - self.bases[n]
-            if self.keep[n] is not None:
-                local = self.keep[n][local]
+        for n, picked, local in self._by_block(rows):
             out[picked] = self.blocks[n][local]
         return out
 
@@ -220,14 +215,19 @@ class Stacked:
         """`self[rows] @ query`, each block's rows multiplied as that block stores them."""
         rows = np.asarray(rows, dtype=np.int64)
         out = np.empty(len(rows), dtype=np.float32)
+        for n, picked, local in self._by_block(rows):
+            out[picked] = row_products(self.blocks[n], local, query)
+        return out
+
+    def _by_block(self, rows: np.ndarray) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """For each block some of `rows` fall in: its position, which of `rows` they are
+        (a mask), and their rows within the block."""
         which = np.searchsorted(self.bases, rows, side="right") - 1
         for n in np.unique(which).tolist():
             picked = which == n
             local = rows[picked] - self.bases[n]
-            if self.keep[n] is not None:
-                local = self.keep[n][local]
-            out[picked] = row_products(self.blocks[n], local, query)
-        return out
+            keep = self.keep[n]
+            yield n, picked, local if keep is None else keep[local]
 
 
 def row_products(vectors: Any, rows: np.ndarray, query: np.ndarray) -> np.ndarray:

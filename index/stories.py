@@ -369,10 +369,8 @@ class StoryMatcher:
             if packed is not None and doc_id in live:
                 # The vector is made here and kept only if the story has other documents:
                 # kept for all, 666k of them stayed in memory as 1 GB of small arrays.
-                vector = document_vector(vectors_of(doc_id))
-                packed = replace(packed, vector=vector)
-                features = replace(packed.unpacked(), vector=vector)
-                matcher._join(doc_id, features, story, count=False, packed=packed)
+                packed = replace(packed, vector=document_vector(vectors_of(doc_id)))
+                matcher._join(doc_id, packed.unpacked(), story, count=False, packed=packed)
             else:
                 doc = document_of(doc_id)
                 matcher._join(doc_id, matcher._describe(doc, vectors_of(doc_id)), story)
