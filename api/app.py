@@ -103,15 +103,17 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     return app
 
 
-def _state(request: Request) -> AppState:
+# The dependencies are `async def` because they never block: FastAPI runs a plain `def`
+# dependency on its thread pool, a thread hop each (/search took two before its own).
+async def _state(request: Request) -> AppState:
     return request.app.state.parallax  # type: ignore[no-any-return]
 
 
-def _live(state: Annotated[AppState, Depends(_state)]) -> LiveIndex:
+async def _live(state: Annotated[AppState, Depends(_state)]) -> LiveIndex:
     return state.require_live()
 
 
-def _writer(
+async def _writer(
     state: Annotated[AppState, Depends(_state)],
     authorization: Annotated[str | None, Header()] = None,
 ) -> LiveIndex:
