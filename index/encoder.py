@@ -286,37 +286,6 @@ def exported_model(model: str, cache_dir: Path) -> tuple[Path, Path]:
     return model_dir, path
 
 
-# ONNX Runtime's transformer optimizer knows these architectures' attention layout.
-_FUSABLE = frozenset({"bert"})
-
-
-def fused(path: Path, model_dir: Path) -> Path:
-    """The export with ONNX Runtime's transformer fusions (one operator for each attention,
-    layer norm with its residual, and GELU with its bias), made once beside it; the plain
-    export for a model of another architecture.
-
-    The same arithmetic in fewer operators: a one-query encode here took 3.2 ms against
-    3.5 (two threads, interleaved medians), cosine to the plain export 0.9999999. OpenVINO
-    cannot run the fused operators, so batches keep the plain export."""
-    config = json.loads((model_dir / "config.json").read_text())
-    if config.get("model_type") not in _FUSABLE:
-        return path
-    target = path.with_name(path.stem + "-fused.onnx")
-    if not target.is_file():
-        from onnxruntime.transformers.optimizer import optimize_model
-
-        model = optimize_model(
-            str(path),
-            model_type=config["model_type"],
-            num_heads=int(config["num_attention_heads"]),
-            hidden_size=int(config["hidden_size"]),
-        )
-        partial = target.with_name(target.name + ".tmp")
-        model.save_model_to_file(str(partial))
-        os.replace(partial, target)
-    return target
-
-
 def quantized(path: Path) -> Path:
     """The export with int8 weights (dynamic, per channel), made once beside it.
 

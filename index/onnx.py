@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.encoder import exported_model, fused, max_seq_length, padded_batch, quantized
+from index.encoder import exported_model, max_seq_length, padded_batch, quantized
 
 
 class OnnxEmbedder:
@@ -31,7 +31,8 @@ class OnnxEmbedder:
 
         model_dir, path = exported_model(model, cache_dir)
         self.cache_dir = cache_dir
-        path = quantized(path) if weights == "int8" else fused(path, model_dir)
+        if weights == "int8":
+            path = quantized(path)
         self.name = model
         config = json.loads((model_dir / "config.json").read_text())
         self.dim = int(config["hidden_size"])
