@@ -40,6 +40,7 @@ import operator
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -203,6 +204,11 @@ class _Bag:
     ids: tuple[int, ...]
     weights: tuple[float, ...]
 
+    @cached_property
+    def id_array(self) -> np.ndarray:
+        """The ids as int32, made once: a bag is compared with every story of a shortlist."""
+        return np.asarray(self.ids, dtype=np.int32)
+
 
 @dataclass(frozen=True)
 class _Features:
@@ -270,23 +276,24 @@ class _Sums:
     def of(cls, ids: np.ndarray, weights: np.ndarray) -> _Sums:
         """One bag's words (distinct, in any order) as sums."""
         order = np.argsort(ids, kind="stable")
-        return cls(ids[order].astype(np.int32), weights[order].astype(np.float64))
+        return cls(
+            ids[order].astype(np.int32, copy=False), weights[order].astype(np.float64, copy=False)
+        )
 
     def __len__(self) -> int:
         return len(self.ids)
 
-    def values_of(self, ids: Sequence[int]) -> list[float]:
-        """The summed weight of each of `ids` (0.0 for a word not in the sums)."""
-        wanted = np.asarray(ids, dtype=np.int32)
-        at = np.minimum(np.searchsorted(self.ids, wanted), max(len(self.ids) - 1, 0))
+    def values_of(self, wanted: np.ndarray) -> list[float]:
+        """The summed weight of each word id of `wanted` (0.0 for one not in the sums)."""
         if not len(self.ids):
             return [0.0] * len(wanted)
-        found = self.ids[at] == wanted
-        return np.where(found, self.weights[at], 0.0).tolist()
+        at = np.searchsorted(self.ids, wanted)
+        at[at == len(self.ids)] = 0
+        return np.where(self.ids[at] == wanted, self.weights[at], 0.0).tolist()
 
     def add(self, bag: _Bag) -> None:
         """Add a bag: each word's weight to its sum (0.0 + w for a new word)."""
-        ids = np.asarray(bag.ids, dtype=np.int32)
+        ids = bag.id_array
         weights = np.asarray(bag.weights, dtype=np.float64)
         at = np.searchsorted(self.ids, ids)
         present = at < len(self.ids)
@@ -302,7 +309,7 @@ class _Sums:
 
     def subtract(self, bag: _Bag) -> None:
         """Take a bag out: each word's weight from its sum; a sum left near zero is gone."""
-        ids = np.asarray(bag.ids, dtype=np.int32)
+        ids = bag.id_array
         weights = np.asarray(bag.weights, dtype=np.float64)
         at = np.searchsorted(self.ids, ids)
         present = at < len(self.ids)
@@ -812,7 +819,7 @@ def headline_text(document: Document) -> str:
 def _dot(bag: _Bag, sums: _Sums) -> float:
     """The inner product of a document's bag with a story's summed bag (summed in the bag's
     order, one float at a time, so that it is the same number however it is reached)."""
-    return sum(map(operator.mul, bag.weights, sums.values_of(bag.ids)))
+    return sum(map(operator.mul, bag.weights, sums.values_of(bag.id_array)))
 
 
 def _top(values: np.ndarray, size: int) -> np.ndarray:
