@@ -339,3 +339,38 @@ def test_a_large_batch_of_writes_saves_the_story_matcher_for_the_next_restart(
     live.upsert(documents[8:])
     restarted.upsert(documents[8:])
     assert dict(restarted.corpus.stories.story_of) == dict(live.corpus.stories.story_of)
+
+
+def test_story_sums_match_a_dict_of_floats_through_adds_and_removals() -> None:
+    """A story's summed bags (two sorted arrays) hold the same floats a dict summed word by
+    word would, through documents joining and leaving in any order."""
+    from index.stories import _Bag, _Sums
+
+    rng = np.random.default_rng(7)
+    bags = []
+    for _ in range(12):
+        ids = rng.choice(40, size=int(rng.integers(1, 15)), replace=False)
+        weights = rng.random(len(ids))
+        weights /= np.linalg.norm(weights)
+        bags.append(_Bag(tuple(ids.tolist()), tuple(weights.tolist())))
+    sums, expected = _Sums.of(np.array(bags[0].ids), np.array(bags[0].weights)), {}
+    for word, weight in zip(bags[0].ids, bags[0].weights, strict=True):
+        expected[word] = 0.0 + weight
+    for bag in bags[1:]:
+        sums.add(bag)
+        for word, weight in zip(bag.ids, bag.weights, strict=True):
+            expected[word] = expected.get(word, 0.0) + weight
+    for bag in bags[3:9]:
+        sums.subtract(bag)
+        for word, weight in zip(bag.ids, bag.weights, strict=True):
+            left = expected.get(word, 0.0) - weight
+            if abs(left) < 1e-9:
+                expected.pop(word, None)
+            else:
+                expected[word] = left
+    assert sums.as_dict() == expected  # the same floats, not merely close ones
+    assert list(sums.ids) == sorted(expected)
+    assert sums.values_of(np.array([*bags[0].ids, 99], dtype=np.int32)) == [
+        *(expected.get(w, 0.0) for w in bags[0].ids),
+        0.0,
+    ]
