@@ -228,11 +228,14 @@ def top_rows(scores: np.ndarray, depth: int) -> np.ndarray:
     matching = None
     if len(scores) >= _SAMPLED_FROM:
         sample = scores[::_STRIDE]
+        # Only its positive scores: partitioning a sample that is mostly zeros took 1.2 ms
+        # at a million passages (numpy 2.4), its positive part 0.1 ms.
+        sample = sample[sample > 0]
         # The r-th best of the sample has about r * _STRIDE scores above it; r is twice
         # what `depth` needs, and a threshold that lets fewer through is not used.
-        rank = min(len(sample), 2 * -(-depth // _STRIDE) + 2)
-        threshold = np.partition(sample, len(sample) - rank)[len(sample) - rank]
-        if threshold > 0:
+        rank = 2 * -(-depth // _STRIDE) + 2
+        if len(sample) >= rank:
+            threshold = np.partition(sample, len(sample) - rank)[len(sample) - rank]
             above = np.flatnonzero(scores >= threshold)
             if len(above) >= depth:
                 matching = above
