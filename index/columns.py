@@ -325,6 +325,11 @@ class SegmentPassages(Sequence[Passage]):
             raise IndexError(row)
         return self._columns.passage(row, self._document(int(self._columns.doc_of_row[row])))
 
+    def with_document(self, row: int) -> tuple[Passage, Document]:
+        """Passage `row` (a valid local row) and its document, the document read once."""
+        document = self._document(int(self._columns.doc_of_row[row]))
+        return self._columns.passage(row, document), document
+
     def __iter__(self) -> Iterator[Passage]:
         columns = self._columns
         for n, (start, end) in enumerate(

@@ -132,8 +132,7 @@ def rank_to_result(corpus: Corpus, ranking: Ranking, options: SearchOptions) -> 
     story_of = corpus.stories.story_of
     hits: dict[int, Hit] = {}
     for n in sorted({*top, *(n for group in groups for n in group)}):
-        passage = corpus.passages[int(ranking.rows[n])]
-        document = corpus.documents[passage.doc_id]
+        passage, document = corpus.passage_and_document(int(ranking.rows[n]))
         score = float(ranking.scores[n])
         hits[n] = Hit(passage, document, score, n + 1, story_of.get(document.id))
     return SearchResult(
