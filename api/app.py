@@ -18,7 +18,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from api.errors import Forbidden, Unauthorized, install_error_handlers
+from api.errors import RETRY_AFTER_LOADING, Forbidden, Unauthorized, install_error_handlers
 from api.limits import LimitsMiddleware
 from api.models import (
     AskRequest,
@@ -41,6 +41,7 @@ from api.models import (
     ask_body,
     search_body,
 )
+from api.openapi import contract
 from api.settings import Settings
 from api.state import AppState
 from index.documents import is_valid_unicode, parse_document
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     )
     install_error_handlers(app)
     _instrument(app)
+    _publish_contract(app, settings)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -101,6 +103,18 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+def _publish_contract(app: FastAPI, settings: Settings) -> None:
+    """/openapi.json states the settings' limits (`api.openapi.contract`)."""
+    derived = app.openapi
+
+    def published() -> dict[str, Any]:
+        if getattr(app.state, "contract", None) is None:
+            app.state.contract = contract(derived(), settings)
+        return app.state.contract  # type: ignore[no-any-return]
+
+    app.openapi = published  # type: ignore[method-assign]
 
 
 # The dependencies are `async def` because they never block: FastAPI runs a plain `def`
@@ -158,7 +172,7 @@ def health(state: StateDep) -> Health | JSONResponse:
         status = "error" if state.error else "loading"
         reason = state.error or "the index is loading"
         body = Health(status=status, reason=reason).model_dump(exclude_none=True)
-        return JSONResponse(body, status_code=503)
+        return JSONResponse(body, status_code=503, headers={"Retry-After": RETRY_AFTER_LOADING})
     corpus = state.live.corpus
     return Health(
         status="ok",

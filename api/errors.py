@@ -50,6 +50,10 @@ STATUS: dict[type[ParallaxError], int] = {
 }
 
 
+# Seconds a client is told to wait (Retry-After) when the index is not ready to serve.
+RETRY_AFTER_LOADING = "5"
+
+
 def status_of(error: ParallaxError) -> int:
     """The status an error is answered with (500 for one no entry covers)."""
     for kind in type(error).__mro__:
@@ -59,7 +63,10 @@ def status_of(error: ParallaxError) -> int:
 
 
 def error_response(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+    # Every 503 says when to try again, as the published schema promises.
+    headers = {"Retry-After": RETRY_AFTER_LOADING} if status == 503 else None
+    body = {"error": {"code": code, "message": message}}
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

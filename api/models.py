@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictInt,
@@ -21,6 +22,17 @@ from search.engine import SearchResult
 
 # A date is a "YYYY-MM-DD" string: numbers are not read as Unix timestamps.
 IsoDate = Annotated[StrictStr, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+
+
+def _whole_number(value: object) -> object:
+    """JSON has one kind of number, and 100.0 is the integer 100 (JSON Schema counts it as
+    one); a bool or a numeric string is still not an integer."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[StrictInt, BeforeValidator(_whole_number)]
 
 
 class _Strict(BaseModel):
@@ -50,9 +62,9 @@ class Filters(_Strict):
 
 class SearchRequest(_Strict):
     query: StrictStr = Field(..., description="What to look for, in plain words.")
-    k: StrictInt | None = Field(None, description="How many hits in the overall ranking.")
-    per_source: StrictInt | None = Field(None, description="Hits per source group.")
-    max_sources: StrictInt | None = Field(
+    k: WholeNumber | None = Field(None, description="How many hits in the overall ranking.")
+    per_source: WholeNumber | None = Field(None, description="Hits per source group.")
+    max_sources: WholeNumber | None = Field(
         None, description="Most source groups in `by_source` (default 50), best first."
     )
     mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
@@ -92,7 +104,9 @@ class SearchResponse(BaseModel):
 
 class AskRequest(_Strict):
     question: StrictStr = Field(..., description="A question in plain words.")
-    per_source: StrictInt | None = Field(None, description="Hits per source in `hits` (default 1).")
+    per_source: WholeNumber | None = Field(
+        None, description="Hits per source in `hits` (default 1)."
+    )
     mode: Literal["hybrid", "dense", "lexical"] = Field(
         "hybrid", description="Retrieval that picks each source's passages."
     )
@@ -205,7 +219,11 @@ class AskResponse(BaseModel):
 
 class DocumentIn(_Strict):
     id: StrictStr = Field(..., description="Stable unique id: letters, digits, . _ : @ -")
-    text: StrictStr = Field(..., description="Plain text; paragraphs separated by newlines.")
+    text: StrictStr = Field(
+        ...,
+        description="Plain text; paragraphs separated by newlines. Refused (422) when "
+        "nothing is left once page boilerplate is taken out.",
+    )
     source: StrictStr | None = Field(None, description="The outlet.")
     title: StrictStr | None = None
     published: StrictStr | None = Field(None, description="YYYY-MM-DD")
@@ -213,7 +231,9 @@ class DocumentIn(_Strict):
 
 
 class IngestRequest(_Strict):
-    documents: list[DocumentIn]
+    documents: list[DocumentIn] = Field(
+        ..., description="Each id at most once per request (a repeated id is refused with 422)."
+    )
 
 
 class IngestResponse(BaseModel):

@@ -29,7 +29,7 @@ from index.chunk import Passage
 from index.corpus import Corpus
 from index.documents import Document
 from index.embed import Embedder
-from index.errors import BadRequest
+from index.errors import NotFound
 from index.stories import Story
 from index.text import stem, stems, stopwords, word_list
 from index.words import zipf
@@ -164,7 +164,7 @@ def ask(
     "all" (every story; answers are still compared story by story).
     """
     if story not in ("auto", "all") and corpus.story(story) is None:
-        raise BadRequest(f"'story': no story with id {story!r}; GET /stories lists them")
+        raise NotFound(f"'story': no story with id {story!r}; GET /stories lists them")
     vector = embedder.encode([question])[0]
     ranking = rank(corpus, embedder, question, options, vector=vector)
     note = unreadable(question, reader)

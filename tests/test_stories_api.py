@@ -177,9 +177,9 @@ def test_asking_within_another_story_and_across_all_of_them(client: TestClient) 
     assert all(reason.startswith("s0") for reason in everywhere["reasons"])
 
 
-def test_an_unknown_story_in_ask_is_a_422(client: TestClient) -> None:
+def test_an_unknown_story_in_ask_is_a_404(client: TestClient) -> None:
     response = client.post("/ask", json={"question": "How many were injured?", "story": "nope"})
-    assert response.status_code == 422
+    assert response.status_code == 404
     assert response.json()["error"]["message"] == (
         "'story': no story with id 'nope'; GET /stories lists them"
     )

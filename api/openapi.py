@@ -1,0 +1,147 @@
+"""The published contract: the OpenAPI schema FastAPI derives from the models, with every
+limit the server enforces written into it from the same settings, so that a request the
+schema calls valid is served and one it calls invalid is refused (issue 18).
+
+The models cannot carry these limits themselves: they are settings, read when the app is
+made (`PARALLAX_MAX_K`, ...), while the models are classes made once at import.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable, Iterator
+from functools import cache
+from typing import Any
+
+from api.settings import Settings
+
+
+@cache
+def text_pattern() -> str:
+    """What a query, a question or a document's text must match: a character that is not
+    whitespace, and no NUL (the server refuses the rest with 422). Whitespace is Python's
+    (what `str.strip` and `str.split` remove), spelled out: `\\s` means other characters
+    in JSON Schema's regexes (ECMA-262) than in Python's."""
+    blank = "\\u0000" + _escaped(c for c in _CHARACTERS() if c.isspace())
+    return f"^[^\\u0000]*[^{blank}][^\\u0000]*$"
+
+
+@cache
+def id_pattern() -> str:
+    """A document id (`index.documents._ID`: 1-200 of Python's word characters and . : @ -),
+    its word characters spelled out: ECMA-262's `\\w` is ASCII only."""
+    word = _escaped(c for c in _CHARACTERS() if re.fullmatch(r"\w", c))
+    return f"^[{word}.:@-]{{1,200}}$"
+
+
+def _CHARACTERS() -> Iterator[str]:
+    return (chr(n) for n in range(0x110000) if not 0xD800 <= n <= 0xDFFF)
+
+
+def _escaped(characters: Iterable[str]) -> str:
+    """A regex class body for `characters`, as ranges of \\u escapes (surrogate pairs past
+    the Basic Multilingual Plane, as ECMA-262 without the u flag reads them, would be
+    wrong: such characters are written as \\U escapes Python reads)."""
+    codes = sorted(ord(c) for c in characters)
+    parts, start = [], None
+    for n, code in enumerate(codes):
+        if start is None:
+            start = code
+        if n + 1 == len(codes) or codes[n + 1] != code + 1:
+            parts.append(_u(start) if start == code else f"{_u(start)}-{_u(code)}")
+            start = None
+    return "".join(parts)
+
+
+def _u(code: int) -> str:
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+# Statuses every route may answer with, each with the one error body.
+ERROR_STATUSES = {
+    400: "The body is not UTF-8 JSON.",
+    401: "A write without the right API key.",
+    403: "Writes are disabled: the server has no API key.",
+    404: "No such document or story.",
+    413: "The body is larger than PARALLAX_MAX_BODY_BYTES.",
+    422: "The request breaks the schema or a limit.",
+    503: "The index is loading, or too many requests are in flight; retry after Retry-After.",
+}
+
+
+def contract(schema: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """`schema` (FastAPI's) with the settings' limits and every error status documented."""
+    schema = copy.deepcopy(schema)
+    models = schema["components"]["schemas"]
+    text = {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": settings.max_query_chars,
+        "pattern": text_pattern(),
+    }
+    _replace(models["SearchRequest"], "query", text)
+    _replace(models["AskRequest"], "question", text)
+    hits = _optional({"type": "integer", "minimum": 1, "maximum": settings.max_k})
+    for model, name in (
+        ("SearchRequest", "k"),
+        ("SearchRequest", "per_source"),
+        ("AskRequest", "per_source"),
+    ):
+        _replace(models[model], name, hits)
+    _replace(
+        models["SearchRequest"],
+        "max_sources",
+        _optional({"type": "integer", "minimum": 1, "maximum": settings.max_sources_limit}),
+    )
+    date = {"type": "string", "pattern": DATE_PATTERN, "format": "date"}
+    for name in ("published_from", "published_to"):
+        _replace(models["Filters"], name, _optional(date))
+    _replace(
+        models["DocumentIn"],
+        "id",
+        {"type": "string", "minLength": 1, "maxLength": 200, "pattern": id_pattern()},
+    )
+    _replace(models["DocumentIn"], "text", {"type": "string", "pattern": text_pattern()})
+    _replace(
+        models["DocumentIn"],
+        "published",
+        {"anyOf": [date, {"type": "string", "maxLength": 0}, {"type": "null"}]},
+    )
+    documents = models["IngestRequest"]["properties"]["documents"]
+    documents["maxItems"] = settings.max_batch_documents
+    _document_errors(schema)
+    return schema
+
+
+def _replace(model: dict[str, Any], name: str, constraint: dict[str, Any]) -> None:
+    """Property `name` of `model` described by `constraint` (its title, description and
+    default kept)."""
+    old = model["properties"][name]
+    kept = {k: old[k] for k in ("title", "description", "default") if k in old}
+    model["properties"][name] = {**constraint, **kept}
+
+
+def _optional(constraint: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [constraint, {"type": "null"}]}
+
+
+def _document_errors(schema: dict[str, Any]) -> None:
+    """Each operation lists every error status with the error body; 503 with Retry-After."""
+    body = {"$ref": "#/components/schemas/ErrorBody"}
+    for path in schema["paths"].values():
+        for operation in path.values():
+            responses = operation.setdefault("responses", {})
+            for status, description in ERROR_STATUSES.items():
+                response = responses.setdefault(str(status), {})
+                response["description"] = description
+                # /health answers 503 with its own body (the reason it is not ready).
+                response.setdefault("content", {"application/json": {"schema": body}})
+            responses["503"]["headers"] = {
+                "Retry-After": {
+                    "description": "Seconds to wait before trying again.",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 0},
+                }
+            }
