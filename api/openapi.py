@@ -112,7 +112,28 @@ def contract(schema: dict[str, Any], settings: Settings) -> dict[str, Any]:
     documents = models["IngestRequest"]["properties"]["documents"]
     documents["maxItems"] = settings.max_batch_documents
     _document_errors(schema)
+    _link_documents(schema)
     return schema
+
+
+def _link_documents(schema: dict[str, Any]) -> None:
+    """Links from a write to what a client does next with its ids (OpenAPI `links`, which
+    generated clients and stateful testers follow): read or delete a document just added,
+    and read one just deleted (404)."""
+    paths = schema["paths"]
+    one = paths["/documents/{doc_id}"]
+
+    def to(method: str, expression: str) -> dict[str, Any]:
+        return {"operationId": one[method]["operationId"], "parameters": {"doc_id": expression}}
+
+    added = "$response.body#/added/0"
+    paths["/documents"]["post"]["responses"]["200"]["links"] = {
+        "GetAddedDocument": to("get", added),
+        "DeleteAddedDocument": to("delete", added),
+    }
+    one["delete"]["responses"]["200"]["links"] = {
+        "GetDeletedDocument": to("get", "$response.body#/deleted"),
+    }
 
 
 def _replace(model: dict[str, Any], name: str, constraint: dict[str, Any]) -> None:
