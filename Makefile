@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install serve test test-fast lint clean browser
+.PHONY: install serve test test-fast lint contract clean browser
 
 # Reinstall only when pyproject.toml changes; torch==2.13.0 comes from the CPU wheel pip finds.
 $(STAMP): pyproject.toml
@@ -35,6 +35,10 @@ lint: install
 	$(BIN)/ruff check index search api evaluation tests eval
 	$(BIN)/ruff format --check index search api evaluation tests eval
 	$(BIN)/lint-imports
+
+# schemathesis with every check against a served index (README, "HTTP API").
+contract: install
+	bash .ci/contract
 
 clean:
 	rm -rf $(VENV) data

@@ -5,6 +5,7 @@ writes disabled) defined here."""
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 
 from fastapi import FastAPI, Request
@@ -85,7 +86,14 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 400 and "parsing the body" in message:
             # Starlette's words for bytes that are not UTF-8: say what to send instead.
             code, message = "invalid_body", "the body is not UTF-8 JSON; send a UTF-8 JSON object"
-        return error_response(exc.status_code, code, message)
+        response = error_response(exc.status_code, code, message)
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette's Allow names the methods of the first route for the path only;
+            # a path served by two routes (GET and DELETE /documents/{id}) allows both.
+            given = response.headers.get("Allow", "")
+            response.headers["Allow"] = _allowed_methods(request, given)
+        return response
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> JSONResponse:
@@ -97,6 +105,16 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(
             500, "internal_error", f"internal error; the server log has details (id {request_id})"
         )
+
+
+def _allowed_methods(request: Request, given: str) -> str:
+    """The methods the published schema documents for the request's path (`given`, what
+    Starlette said, for a path it does not document)."""
+    paths = request.app.openapi()["paths"]
+    for template, item in paths.items():
+        if re.fullmatch(re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(template)), request.url.path):
+            return ", ".join(sorted(method.upper() for method in item))
+    return given
 
 
 def describe_validation(errors: object) -> str:

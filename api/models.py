@@ -232,7 +232,9 @@ class DocumentIn(_Strict):
 
 class IngestRequest(_Strict):
     documents: list[DocumentIn] = Field(
-        ..., description="Each id at most once per request (a repeated id is refused with 422)."
+        ...,
+        min_length=1,
+        description="An id sent more than once is stored as its last copy.",
     )
 
 

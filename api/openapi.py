@@ -15,6 +15,7 @@ from functools import cache
 from typing import Any
 
 from api.settings import Settings
+from index.documents import ID_PATTERN
 
 
 @cache
@@ -23,26 +24,25 @@ def text_pattern() -> str:
     whitespace, and no NUL (the server refuses the rest with 422). Whitespace is Python's
     (what `str.strip` and `str.split` remove), spelled out: `\\s` means other characters
     in JSON Schema's regexes (ECMA-262) than in Python's."""
-    blank = "\\u0000" + _escaped(c for c in _CHARACTERS() if c.isspace())
+    blank = "\\u0000" + _escaped(c for c in _characters() if c.isspace())
     return f"^[^\\u0000]*[^{blank}][^\\u0000]*$"
 
 
 @cache
 def id_pattern() -> str:
-    """A document id (`index.documents._ID`: 1-200 of Python's word characters and . : @ -),
-    its word characters spelled out: ECMA-262's `\\w` is ASCII only."""
-    word = _escaped(c for c in _CHARACTERS() if re.fullmatch(r"\w", c))
-    return f"^[{word}.:@-]{{1,200}}$"
+    """A document id (`index.documents.ID_PATTERN`), its word characters (Python's, which
+    the server checks) spelled out: ECMA-262's `\\w` is ASCII only."""
+    word = _escaped(c for c in _characters() if re.fullmatch(r"\w", c))
+    return ID_PATTERN.replace(r"\w", word)
 
 
-def _CHARACTERS() -> Iterator[str]:
+def _characters() -> Iterator[str]:
     return (chr(n) for n in range(0x110000) if not 0xD800 <= n <= 0xDFFF)
 
 
 def _escaped(characters: Iterable[str]) -> str:
-    """A regex class body for `characters`, as ranges of \\u escapes (surrogate pairs past
-    the Basic Multilingual Plane, as ECMA-262 without the u flag reads them, would be
-    wrong: such characters are written as \\U escapes Python reads)."""
+    """A regex class body for `characters`, as ranges of \\u escapes; a character past the
+    Basic Multilingual Plane as a \\U escape, which Python's regexes (schemathesis') read."""
     codes = sorted(ord(c) for c in characters)
     parts, start = [], None
     for n, code in enumerate(codes):
@@ -118,18 +118,20 @@ def contract(schema: dict[str, Any], settings: Settings) -> dict[str, Any]:
 
 def _link_documents(schema: dict[str, Any]) -> None:
     """Links from a write to what a client does next with its ids (OpenAPI `links`, which
-    generated clients and stateful testers follow): read or delete a document just added,
-    and read one just deleted (404)."""
+    generated clients and stateful testers follow): read or delete a document just
+    written, and read one just deleted (404)."""
     paths = schema["paths"]
     one = paths["/documents/{doc_id}"]
 
     def to(method: str, expression: str) -> dict[str, Any]:
         return {"operationId": one[method]["operationId"], "parameters": {"doc_id": expression}}
 
-    added = "$response.body#/added/0"
+    # The first document sent is stored once the write succeeds (added, replaced or
+    # unchanged); a batch holds at least one.
+    sent = "$request.body#/documents/0/id"
     paths["/documents"]["post"]["responses"]["200"]["links"] = {
-        "GetAddedDocument": to("get", added),
-        "DeleteAddedDocument": to("delete", added),
+        "GetWrittenDocument": to("get", sent),
+        "DeleteWrittenDocument": to("delete", sent),
     }
     one["delete"]["responses"]["200"]["links"] = {
         "GetDeletedDocument": to("get", "$response.body#/deleted"),

@@ -14,7 +14,9 @@ from index.clean import clean_page, clean_text
 from index.errors import DocumentError
 
 _FIELDS = {"id", "source", "title", "published", "url", "text"}
-_ID = re.compile(r"^[\w.:@-]{1,200}$")
+# A document id; the published API schema spells it out (`api.openapi.id_pattern`).
+ID_PATTERN = r"^[\w.:@-]{1,200}$"
+_ID = re.compile(ID_PATTERN)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 

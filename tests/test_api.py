@@ -201,7 +201,7 @@ def test_an_index_with_no_words_left_still_answers(client: TestClient, left: lis
         ([{"id": "a", "text": "  "}], 422, "'text' is empty"),
         ([{"id": "a b", "text": "words"}], 422, "'id' must be"),
         ([{"id": "a", "text": "words", "published": "2020/01/02"}], 422, "YYYY-MM-DD"),
-        ([{"id": "a", "text": "x"}, {"id": "a", "text": "y"}], 422, "appears twice"),
+        ([], 422, "at least 1 item"),
         ([{"id": "a", "text": "x", "author": "me"}], 422, "Extra inputs"),
     ],
 )
@@ -289,3 +289,21 @@ def test_a_thousand_documents_in_one_post_are_searchable_at_once(client: TestCli
     )
     assert too_many.status_code == 422
     assert "limit is 1000" in too_many.json()["error"]["message"]
+
+
+def test_an_id_sent_twice_in_one_batch_is_stored_as_its_last_copy(client: TestClient) -> None:
+    batch = [
+        {"id": "twice", "text": "The first copy says ten were hurt."},
+        {"id": "twice", "text": "The second copy says twelve were hurt."},
+    ]
+    response = client.post("/documents", json={"documents": batch}, headers=AUTH)
+    assert response.status_code == 200
+    assert response.json()["added"] == ["twice"]
+    assert client.get("/documents/twice").json()["text"] == batch[1]["text"]
+
+
+def test_a_wrong_method_gets_405_with_every_method_the_path_allows(client: TestClient) -> None:
+    response = client.request("PUT", "/documents/some-id")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "DELETE, GET"
+    assert response.json()["error"]["code"] == "method_not_allowed"

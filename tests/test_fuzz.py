@@ -128,8 +128,6 @@ def _fuzz(
         if by_id and known_id is not None:
             # A generated id is almost never stored; now and then ask for one that is.
             case.path_parameters = {**case.path_parameters, "doc_id": known_id}
-        if (operation.method.upper(), operation.path) == ("POST", "/documents"):
-            _distinct_ids(case)
         response = case.call()
         tally.cases += 1
         tally.statuses[response.status_code] = tally.statuses.get(response.status_code, 0) + 1
@@ -141,23 +139,6 @@ def _fuzz(
                 tally.failures.setdefault(kind, str(group))
 
     run()
-
-
-def _distinct_ids(case: Any) -> None:
-    """Give a repeated document id in one batch a fresh one. JSON Schema cannot say that the
-    items of a list differ in one field, so the schema allows a batch that repeats an id;
-    the server refuses it (422, "appears twice"; its description says so), which
-    `tests/test_api.py` checks."""
-    documents = case.body.get("documents") if isinstance(case.body, dict) else None
-    if not isinstance(documents, list):
-        return
-    seen: set[str] = set()
-    for n, doc in enumerate(documents):
-        if isinstance(doc, dict) and isinstance(doc.get("id"), str):
-            while doc["id"] in seen:
-                doc["id"] = f"repeat-{n}-{len(seen)}"
-                n += 1
-            seen.add(doc["id"])
 
 
 def test_two_thousand_generated_requests_get_what_the_schema_promises(
@@ -224,7 +205,6 @@ def test_workflows_along_the_schema_links_keep_what_it_promises(fuzzed: Fuzzed) 
 
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
             if case.method.upper() in ("POST", "DELETE") and "/documents" in case.path:
-                _distinct_ids(case)
                 return {"headers": {"Authorization": f"Bearer {KEY}"}}
             return {}
 
