@@ -16,12 +16,13 @@ from pydantic import (
     field_validator,
 )
 
+from index.documents import DATE_PATTERN
 from search.answers import AskResult
 from search.engine import Hit as FoundHit
 from search.engine import SearchResult
 
 # A date is a "YYYY-MM-DD" string: numbers are not read as Unix timestamps.
-IsoDate = Annotated[StrictStr, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+IsoDate = Annotated[StrictStr, StringConstraints(pattern=DATE_PATTERN)]
 
 
 def _whole_number(value: object) -> object:

@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 from api.settings import Settings
-from index.documents import ID_PATTERN
+from index.documents import DATE_PATTERN, ID_PATTERN
 
 
 @cache
@@ -58,7 +58,6 @@ def _u(code: int) -> str:
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
-DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 # Statuses every route may answer with, each with the one error body.
 ERROR_STATUSES = {
     400: "The body is not UTF-8 JSON.",
@@ -98,11 +97,7 @@ def contract(schema: dict[str, Any], settings: Settings) -> dict[str, Any]:
     date = {"type": "string", "pattern": DATE_PATTERN, "format": "date"}
     for name in ("published_from", "published_to"):
         _replace(models["Filters"], name, _optional(date))
-    _replace(
-        models["DocumentIn"],
-        "id",
-        {"type": "string", "minLength": 1, "maxLength": 200, "pattern": id_pattern()},
-    )
+    _replace(models["DocumentIn"], "id", {"type": "string", "pattern": id_pattern()})
     _replace(models["DocumentIn"], "text", {"type": "string", "pattern": text_pattern()})
     _replace(
         models["DocumentIn"],

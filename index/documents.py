@@ -17,7 +17,9 @@ _FIELDS = {"id", "source", "title", "published", "url", "text"}
 # A document id; the published API schema spells it out (`api.openapi.id_pattern`).
 ID_PATTERN = r"^[\w.:@-]{1,200}$"
 _ID = re.compile(ID_PATTERN)
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# A date as the API and the files give it; `_parse_date` checks it is a calendar date.
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+_DATE = re.compile(DATE_PATTERN)
 
 
 @dataclass(frozen=True)
