@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import resource
 import shutil
@@ -443,8 +444,9 @@ def run_bench(
             from evaluation.scale import million
 
             target = directory / "million" / "index"
+            recall_sets = million_recall_sets([*documents, *more], quality_sets)
             archive["million"] = million(
-                settings, directory / "index", target, QUERIES, million_passages
+                settings, directory / "index", target, QUERIES, million_passages, recall_sets
             )
         backends = []
         if quality_sets:
@@ -634,6 +636,31 @@ def _in_batches(
     for rows, block in zip(batches, encoded, strict=True):
         vectors[rows] = block
     return vectors
+
+
+def million_recall_sets(
+    documents: Sequence[Document], quality_sets: tuple[Path, Path] | None, size: int = 100
+) -> dict[str, list[str]]:
+    """Query sets for the bulk archive's recall against exact search, `size` each, drawn
+    with a fixed seed: headlines of the archive's own articles (in domain; each article
+    has a near-copy in every copy of the archive), XQuAD questions (out of domain) and
+    the public questions."""
+    from evaluation.metrics import load_questions, load_squad
+
+    rng = random.Random(0)
+
+    def sample(items: Sequence[str]) -> list[str]:
+        unique = list(dict.fromkeys(items))
+        return rng.sample(unique, min(size, len(unique)))
+
+    sets = {"headlines": sample([d.title for d in documents if d.title])}
+    if quality_sets is not None:
+        xquad, questions = quality_sets
+        if xquad.is_file():
+            sets["xquad questions"] = sample([q.question for q in load_squad(xquad)[1]])
+        if questions.is_file():
+            sets["public questions"] = sample([q.question for q in load_questions(questions)])
+    return sets
 
 
 def retrieval_sets(settings: Settings, xquad: Path, questions: Path) -> dict:

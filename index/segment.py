@@ -44,15 +44,18 @@ class EmbeddedDocument(NamedTuple):
 # (`parallax bench --ann-sizes 100000,1000000`): at 100k, efSearch 512 gives
 # recall@10 0.97 in 1.3 ms (exact 7.6 ms); at 1M, 2048 gives 0.98 in 11 ms, against
 # 101 ms exact. Dense search asks the graph for its 1,000 sentence candidates and
-# scores them again exactly, which needs less: over 997k Reuters passages (the index
-# repeated 35 times, `parallax bench --million`) and 60 headlines as queries, the top
-# 10 of `dense_ranking` matched exact search at recall 0.983 with efSearch 512, 1.000
-# with 1024 (5.9 ms) and 0.998 with 2048 (8.0 ms). The 1M graph takes 3 minutes to build
-# on two cores: only a bulk build or a merge makes a segment that large, and the graph
-# is built then, saved with the segment, and reused by every later snapshot (a write
-# adds small segments, searched exactly).
+# scores them again exactly. Over 996k Reuters passages (the index repeated 35 times,
+# `parallax bench --million`) its top 10 against exact search, by query set of 100
+# (`evaluation/scale.py`): with M 32, recall 0.925 for the archive's own headlines
+# and 0.819 for XQuAD's questions (out of domain); with M 64, 0.960 and 0.883, and the
+# whole search no slower (13.6 vs 14.3 ms, interleaved), for 256 MB more links and a
+# build of 285 s instead of about 200. (efSearch 1536 or 2048 with M 64: XQuAD 0.913
+# or 0.933, for 0.6 or 1.7 ms more a search.) Eight questions alone had shown 1.000
+# with M 32. Only a bulk build or a merge makes a segment that large, and the graph is
+# built then, saved with the segment, and reused by every later snapshot (a write adds
+# small segments, searched exactly); a graph saved with M 32 is read as it is.
 ANN_THRESHOLD = 500_000
-HNSW_NEIGHBOURS = 32
+HNSW_NEIGHBOURS = 64
 HNSW_EF_CONSTRUCTION = 200
 HNSW_EF_SEARCH = 1024
 
