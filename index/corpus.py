@@ -374,15 +374,26 @@ class Corpus:
     ) -> Corpus:
         """A new snapshot with the documents in `remove` dead and `add` in a new segment
         (named after `generation`); `stories` places its documents."""
+        added = [Segment.build(segment_name(generation), add, self.dim)] if add else []
+        return self.with_segments(remove, added, generation, stories)
+
+    def with_segments(
+        self,
+        remove: Iterable[str],
+        add: Sequence[Segment],
+        generation: int,
+        stories: StoryTable,
+    ) -> Corpus:
+        """A new snapshot with the documents in `remove` dead and the segments `add` after
+        the others; a document of `add` replaces any older copy. `stories` places the
+        documents."""
         dead = {name: set(ids) for name, ids in self.dead.items()}
-        removed = set(remove) | {item.document.id for item in add}
+        removed = set(remove).union(*(segment.documents for segment in add))
         for doc_id in removed:
             n = self._segment_of(doc_id)
             if n is not None:
                 dead.setdefault(self.segments[n].name, set()).add(doc_id)
-        segments = list(self.segments)
-        if add:
-            segments.append(Segment.build(segment_name(generation), add, self.dim))
+        segments = [*self.segments, *add]
         # A segment with no live document left is dropped whole.
         segments = [s for s in segments if len(dead.get(s.name, ())) < len(s.documents)]
         names = {s.name for s in segments}

@@ -17,12 +17,12 @@ from collections import ChainMap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 import numpy as np
 
 from index.chunk import Passage, chunk
-from index.corpus import Corpus, EmbeddedDocument
+from index.corpus import Corpus, EmbeddedDocument, segment_name
 from index.documents import Document
 from index.embed import Embedder, embed_passages
 from index.errors import BadRequest, DataDirLocked, NotFound
@@ -34,6 +34,7 @@ from index.merge import (
     pick_merge,
     segment_generation,
 )
+from index.segment import Segment
 from index.store import IndexStore
 from index.stories import StoryMatcher, StoryOptions, StoryTable, publication_order
 
@@ -72,6 +73,64 @@ class IngestReport:
 MATCHER_SAVE_FROM = 1000
 
 
+class RemoteBuild(Protocol):
+    """Chunks, embeds and writes documents in other processes (`index.distributed`)."""
+
+    def write_segments(self, documents: Sequence[Document], first_generation: int) -> list[str]:
+        """Write `documents` (in this order) as segments of the index with
+        `IndexStore.write_part`, each named `segment_name(first_generation + n)` after the
+        position `n` of its first document, and return their names in document order. A
+        document is in exactly one of them."""
+
+
+def chunk_document(embedder: Embedder, chunking: Chunking, doc: Document) -> list[Passage]:
+    """A document's passages: the model's own tokenizer decides sizes, so no passage is
+    truncated when embedded."""
+    limit = min(chunking.max_tokens, embedder.max_tokens - 2)
+    return chunk(doc, limit, chunking.overlap, embedder.count_tokens)
+
+
+def embed_documents(
+    embedder: Embedder, chunking: Chunking, documents: Iterable[Document], progress: bool = False
+) -> list[EmbeddedDocument]:
+    """Chunk and embed documents: each passage and each of its sentences."""
+    chunked = [(doc, chunk_document(embedder, chunking, doc)) for doc in documents]
+    passages = [passage for _, parts in chunked for passage in parts]
+    vectors, sentences = embed_passages(embedder, passages, progress=progress)
+    embedded, row = [], 0
+    for doc, parts in chunked:
+        rows = slice(row, row + len(parts))
+        sentence_vectors = sentences[rows]
+        embedded.append(
+            EmbeddedDocument(
+                doc,
+                parts,
+                vectors[rows],
+                np.concatenate(sentence_vectors)
+                if sentence_vectors
+                else np.zeros((0, vectors.shape[1]), np.float32),
+            )
+        )
+        row += len(parts)
+    return embedded
+
+
+def _embedded(segments: Sequence[Segment], documents: Sequence[Document]) -> list[EmbeddedDocument]:
+    """`documents`, in their order, with their passage vectors from the new `segments`
+    that hold them: what story placement reads."""
+    where = {doc_id: segment for segment in segments for doc_id in segment.documents}
+    embedded = []
+    for doc in documents:
+        segment = where[doc.id]
+        rows = segment.rows_of(doc.id)
+        vectors = segment.vectors[rows.start : rows.stop]
+        embedded.append(EmbeddedDocument(segment.documents[doc.id], (), vectors, _NO_SENTENCES))
+    return embedded
+
+
+_NO_SENTENCES = np.zeros((0, 0), np.float32)
+
+
 class LiveIndex:
     """Owns the current snapshot and serialises writes to it and to its store."""
 
@@ -108,13 +167,17 @@ class LiveIndex:
         return self._corpus
 
     def chunk(self, doc: Document) -> list[Passage]:
-        # The model's own tokenizer decides sizes, so no passage is truncated when embedded.
-        limit = min(self.chunking.max_tokens, self.embedder.max_tokens - 2)
-        return chunk(doc, limit, self.chunking.overlap, self.embedder.count_tokens)
+        return chunk_document(self.embedder, self.chunking, doc)
 
-    def upsert(self, documents: Sequence[Document], progress: bool = False) -> IngestReport:
+    def upsert(
+        self,
+        documents: Sequence[Document],
+        progress: bool = False,
+        remote: RemoteBuild | None = None,
+    ) -> IngestReport:
         """Add new documents, replace changed ones, skip identical ones; place each in a
-        story, oldest first; save; publish."""
+        story, oldest first; save; publish. With `remote`, other processes chunk, embed
+        and write the new documents (`RemoteBuild`)."""
         _refuse_duplicates(documents)
         with self._write_lock:
             current = self._corpus
@@ -129,13 +192,13 @@ class LiveIndex:
                 changed.append(doc)
             if changed:
                 changed = [changed[i] for i in publication_order(changed)]
-                additions = self._embed(changed, progress)
-                report.passages = sum(len(added.passages) for added in additions)
+                segments, generation = self._segments(changed, progress, remote)
+                report.passages = sum(len(segment.passages) for segment in segments)
                 replaced = [doc.id for doc in changed if doc.id in current.documents]
                 started = time.perf_counter()
-                matcher, table = self._place(current, replaced, additions)
+                matcher, table = self._place(current, replaced, _embedded(segments, changed))
                 report.story_seconds = time.perf_counter() - started
-                corpus = current.with_changes(replaced, additions, self._next_generation(), table)
+                corpus = current.with_segments(replaced, segments, generation, table)
                 self._publish(corpus, matcher, save_matcher=self._matcher_is_stale(corpus))
             after = self._corpus.stories
             report.story_ids = {doc.id: after.story_of[doc.id] for doc in documents}
@@ -167,26 +230,32 @@ class LiveIndex:
             )
         self._after_write()
 
-    def replace_all(self, documents: Sequence[Document], progress: bool = False) -> IngestReport:
-        """Rebuild from scratch: the index then holds exactly `documents`."""
+    def replace_all(
+        self,
+        documents: Sequence[Document],
+        progress: bool = False,
+        remote: RemoteBuild | None = None,
+    ) -> IngestReport:
+        """Rebuild from scratch: the index then holds exactly `documents` (chunked, embedded
+        and written by `remote` when given)."""
         _refuse_duplicates(documents)
         with self._write_lock:
             current = self._corpus
             self._rebuilds += 1
             empty = Corpus.empty(current.model, current.dim)
             ordered = [documents[i] for i in publication_order(documents)]
-            additions = self._embed(ordered, progress)
+            segments, generation = self._segments(ordered, progress, remote)
             started = time.perf_counter()
-            matcher, table = self._place(empty, [], additions, fresh=True)
+            matcher, table = self._place(empty, [], _embedded(segments, ordered), fresh=True)
             seconds = time.perf_counter() - started
             self._publish(
-                empty.with_changes([], additions, self._next_generation(), table),
+                empty.with_segments([], segments, generation, table),
                 matcher,
                 save_matcher=True,
             )
             return IngestReport(
                 added=[doc.id for doc in documents],
-                passages=sum(len(added.passages) for added in additions),
+                passages=sum(len(segment.passages) for segment in segments),
                 story_ids=dict(table.story_of),
                 new_stories=len(set(table.story_of.values())),
                 story_seconds=seconds,
@@ -333,27 +402,21 @@ class LiveIndex:
             merges += 1
         return merges
 
-    def _embed(self, documents: Iterable[Document], progress: bool) -> list[EmbeddedDocument]:
-        """Chunk and embed documents: each passage and each of its sentences."""
-        chunked = [(doc, self.chunk(doc)) for doc in documents]
-        passages = [passage for _, parts in chunked for passage in parts]
-        vectors, sentences = embed_passages(self.embedder, passages, progress=progress)
-        embedded, row = [], 0
-        for doc, parts in chunked:
-            rows = slice(row, row + len(parts))
-            sentence_vectors = sentences[rows]
-            embedded.append(
-                EmbeddedDocument(
-                    doc,
-                    parts,
-                    vectors[rows],
-                    np.concatenate(sentence_vectors)
-                    if sentence_vectors
-                    else np.zeros((0, vectors.shape[1]), np.float32),
-                )
-            )
-            row += len(parts)
-        return embedded
+    def _segments(
+        self, documents: Sequence[Document], progress: bool, remote: RemoteBuild | None
+    ) -> tuple[list[Segment], int]:
+        """The new documents (in publication order) as segments, and the generation that
+        publishes them: one segment in memory, named after that generation; or those the
+        remote build wrote, named after the generations just before it (one per document
+        at most, so no name is ever reused)."""
+        generation = self._next_generation()
+        if not documents:
+            return [], generation
+        if remote is None:
+            embedded = embed_documents(self.embedder, self.chunking, documents, progress)
+            return [Segment.build(segment_name(generation), embedded, self._corpus.dim)], generation
+        names = remote.write_segments(documents, generation)
+        return self.store.read_parts(names, self._corpus.dim), generation + len(documents)
 
     def _next_generation(self) -> int:
         """One past both the published and the committed generation.

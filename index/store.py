@@ -43,7 +43,7 @@ import os
 import re
 import shutil
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -122,6 +122,9 @@ class IndexStore:
         # Segments written (or being written) by a merge that no manifest names yet: a
         # save meanwhile must neither remove their folders nor write them again.
         self._pending: set[str] = set()
+        # Segments other processes wrote without their stories (`write_part`), read back
+        # by `read_parts`: the save that first names them writes their stories in.
+        self._unstoried: set[str] = set()
 
     @property
     def manifest_path(self) -> Path:
@@ -237,7 +240,9 @@ class IndexStore:
         generation = corpus.generation
         previous = self._matcher if self._matcher is not None else self._previous_files()
         for segment in corpus.segments:
-            if segment.name not in self._whole and segment.name not in self._pending:
+            if segment.name in self._unstoried:
+                self._write_stories(segment, corpus.stories.story_of)
+            elif segment.name not in self._whole and segment.name not in self._pending:
                 # A write's own small segment stays in memory as it is.
                 self._write_folder(segment, corpus.stories.story_of)
         files = {"stories": f"stories-{generation:06d}.json"}
@@ -281,6 +286,7 @@ class IndexStore:
             handle.write(json.dumps(manifest.__dict__, indent=1).encode())
         self._whole = {s.name for s in corpus.segments}
         self._pending -= self._whole
+        self._unstoried.clear()
         self._matcher = (
             {"matcher": files["matcher"], "matcher_header": stories["matcher"]}
             if "matcher" in files
@@ -323,6 +329,38 @@ class IndexStore:
         if "graph" in segment.__dict__:
             mapped.__dict__["graph"] = segment.graph
         return mapped
+
+    def write_part(self, segment: Segment) -> None:
+        """Write a segment for another process to publish (a worker of a distributed
+        build, `index.distributed`): its folder whole, its documents without stories,
+        since stories are placed once every part is embedded. No manifest names it until
+        that process's `read_parts` and `save`; until then the next save of any writer
+        removes it. Writing a name again replaces the folder (a retried part)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._write_folder(segment, {})
+
+    def read_parts(self, names: Sequence[str], dim: int) -> list[Segment]:
+        """The segments `write_part` wrote (in other processes), read as a load reads them;
+        the next `save` that names them writes their stories in first."""
+        parts = []
+        for name in names:
+            if not (self.directory / name / "columns.npz").is_file():
+                raise IndexCorrupt(
+                    f"segment {name} was reported written but is not in {self.directory}"
+                )
+            segment, _ = self._read_segment(name, dim)
+            parts.append(segment)
+        self._whole.update(names)
+        self._unstoried.update(names)
+        return parts
+
+    def _write_stories(self, segment: Segment, story_of: Mapping[str, str]) -> None:
+        """Rewrite the columns of a segment no manifest names yet with its stories."""
+        folder = self.directory / segment.name
+        columns, offsets, _ = Columns.load(folder / "columns.npz")
+        stories = [story_of.get(doc_id, "") for doc_id in columns.ids]
+        with _atomic_file(folder / "columns.npz") as handle:
+            columns.save_to(handle, offsets, stories)
 
     def _write_folder(self, segment: Segment, story_of: Mapping[str, str]) -> None:
         """Write a segment's folder: each file fsynced, then the folder renamed into place."""
