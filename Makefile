@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 # Reinstall only when pyproject.toml changes; torch==2.13.0 comes from the CPU wheel pip finds.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,eval]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,eval,ray]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -132,6 +132,28 @@ def serve(settings: Settings) -> None:
     )
 
 
+# Typer cannot parse an option whose value may be left out, so `--ray` always takes one.
+RayAddress = Annotated[
+    str | None,
+    typer.Option(
+        "--ray",
+        metavar="ADDRESS",
+        help="Chunk and embed on Ray: 'local' (a Ray instance on this machine), 'auto' (the "
+        "cluster this machine joined with `ray start`), or ray://HOST:10001. Needs the "
+        "'ray' extra; workers must see the data dir at the same path.",
+        rich_help_panel="Ray",
+    ),
+]
+RayWorkers = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help="Ray actors embedding at once, one CPU each (default: every CPU of the cluster).",
+        rich_help_panel="Ray",
+    ),
+]
+
+
 @app.command()
 @with_settings
 def build(
@@ -139,13 +161,18 @@ def build(
     source: Annotated[
         Path | None, typer.Argument(help="JSONL file to index instead of the seed folder.")
     ] = None,
+    ray: RayAddress = None,
+    ray_workers: RayWorkers = None,
 ) -> None:
     """Rebuild the index from scratch, from the seeds or from a JSONL file."""
     from index.documents import load_jsonl, load_seeds
 
     documents = list(load_jsonl(source)) if source else load_seeds(settings.seeds_dir)
     with _open(settings) as live:
-        report = live.replace_all(documents, progress=True)
+        remote = _ray_build(settings, live, ray, ray_workers)
+        report = live.replace_all(documents, progress=True, remote=remote)
+        if remote is not None:
+            live.merge_all()  # fold the job's parts, one segment per batch
     console.print(
         f"built {settings.index_dir}: {len(report.added)} documents, {report.passages} passages, "
         f"{report.stories} stories"
@@ -157,13 +184,16 @@ def build(
 def ingest(
     settings: Settings,
     file: Annotated[Path, typer.Argument(help="JSON Lines file, one document per line.")],
+    ray: RayAddress = None,
+    ray_workers: RayWorkers = None,
 ) -> None:
     """Add or replace documents from a JSONL file (same id and text: unchanged)."""
     from index.documents import load_jsonl
 
     documents = list(load_jsonl(file))
     with _open(settings) as live:
-        report = live.upsert(documents, progress=True)
+        remote = _ray_build(settings, live, ray, ray_workers)
+        report = live.upsert(documents, progress=True, remote=remote)
         live.merge_all()  # fold the small segments that repeated ingests leave
     console.print(
         f"{len(report.added)} added, {len(report.replaced)} replaced, "
@@ -317,6 +347,34 @@ def _describe(value: Any) -> str:
         return f"{low}-{value.high:,.0f}"
     qualifier = value.qualifier if value.qualifier not in (None, "exact") else ""
     return f"{qualifier} {low}".strip()
+
+
+def _ray_build(settings: Settings, live: Any, address: str | None, workers: int | None) -> Any:
+    """The Ray job for `--ray ADDRESS` (None without it).
+
+    The model's files are made here first, so the workers only read them: the ONNX export
+    (made when the embedder was built) and the batch encoder's precision, probed once here
+    and given to every worker, so that all parts are embedded alike."""
+    if address is None:
+        return None
+    from dataclasses import replace
+
+    from index.distributed import RayBuild
+    from index.live import Chunking
+
+    options = settings.embedder_options(settings.models_dir)
+    batch = getattr(live.embedder, "batch", None)  # None: one encoder does everything
+    precision = getattr(batch, "precision", None)
+    if precision in ("fp32", "bf16"):
+        options = replace(options, precision=precision)
+    return RayBuild(
+        index_dir=settings.index_dir,
+        embedder=options,
+        chunking=Chunking(settings.chunk_tokens, settings.chunk_overlap),
+        address=None if address == "local" else address,
+        workers=workers,
+        progress=True,
+    )
 
 
 class _open:

@@ -80,6 +80,11 @@ class OpenVinoEmbedder:
                         # stream threads).
                         "PERFORMANCE_HINT": "LATENCY",
                         "INFERENCE_NUM_THREADS": threads,
+                        # OpenVINO pins its threads to cores counted from core 0, so two
+                        # one-thread encoders in two processes (a Ray build's workers)
+                        # shared core 0 and each ran at half speed. Pin only when this
+                        # encoder has every core.
+                        "ENABLE_CPU_PINNING": threads >= (os.cpu_count() or 1),
                     },
                 )
             return compiled[precision]
