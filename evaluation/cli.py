@@ -270,10 +270,26 @@ def bench_command(
             "minutes) and measure its start, RSS, search latency and recall (0 skips)."
         ),
     ] = 0,
+    ray: Annotated[
+        bool,
+        typer.Option(
+            "--ray",
+            help="Instead: build all of --reuters on Ray with 1 and 2 workers and in one "
+            "process (about 25 minutes; needs the 'ray' extra).",
+        ),
+    ] = False,
     json_out: JsonOut = None,
 ) -> None:
     """Ingest and query speed, each as a ratio to a baseline measured in the same run."""
-    from evaluation.bench import run_bench
+    from evaluation.bench import reuters_documents, run_bench
+
+    if ray:
+        from evaluation.raybench import bench_ray
+
+        built = bench_ray(settings, reuters_documents(reuters))
+        _show(*tables.ray_output(built))
+        _write_json(json_out, built)
+        return
 
     counts = [int(c) for c in clients.split(",") if c.strip()]
     sizes = [int(n) for n in ann_sizes.split(",") if n.strip()]

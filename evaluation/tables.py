@@ -145,6 +145,21 @@ def bench_output(result: Mapping[str, Any]) -> list[Table | str]:
     return shown
 
 
+def ray_output(result: Mapping[str, Any]) -> list[Table | str]:
+    """What `parallax bench --ray` prints."""
+    columns = ["run", "seconds", "passages/s", "x single process", "merges"]
+    rows = (
+        [r["run"], r["seconds"], r["passages_per_s"], f"{r['x_single_process']}x", r["merges"]]
+        for r in result["runs"]
+    )
+    title = f"building {result['documents']} articles from scratch (evaluation/raybench.py)"
+    return [
+        table(title, columns, rows),
+        f"Ray adds {result['ray_overhead_ms_per_document']} ms a document (1 worker against "
+        f"one core); 1 to 2 workers: {result['speedup_1_to_2_workers']}x",
+    ]
+
+
 def _ingest(ingest: Mapping[str, Any]) -> list[Table | str]:
     ours = (
         f"parallax ingest ({ingest['encoder']}, passages + {ingest['sentence_vectors']} "
@@ -243,7 +258,16 @@ def _archive(archive: Mapping[str, Any]) -> list[Table | str]:
     )
     columns = [c.replace("_", " ") for c in _WRITE_COLUMNS]
     streaming = [_STREAMING_LINE.format_map(row) for row in archive["search_while_ingesting"]]
-    million = [_MILLION_LINE.format_map(archive["million"])] if "million" in archive else []
+    million = []
+    if "million" in archive:
+        measured = archive["million"]
+        by_set = measured.get("recall_by_set", {})
+        sets = "; ".join(
+            f"{name} ({row['queries']}) {row['recall@10']}" for name, row in by_set.items()
+        )
+        million = [_MILLION_LINE.format_map(measured)]
+        if sets:
+            million.append(f"bulk archive, dense recall@10 against exact by query set: {sets}")
     return [table(title, columns, rows), *streaming, *million]
 
 
