@@ -357,19 +357,12 @@ def _ray_build(settings: Settings, live: Any, address: str | None, workers: int 
     and given to every worker, so that all parts are embedded alike."""
     if address is None:
         return None
-    from dataclasses import replace
-
-    from index.distributed import RayBuild
+    from index.distributed import RayBuild, worker_options
     from index.live import Chunking
 
-    options = settings.embedder_options(settings.models_dir)
-    batch = getattr(live.embedder, "batch", None)  # None: one encoder does everything
-    precision = getattr(batch, "precision", None)
-    if precision in ("fp32", "bf16"):
-        options = replace(options, precision=precision)
     return RayBuild(
         index_dir=settings.index_dir,
-        embedder=options,
+        embedder=worker_options(settings.embedder_options(settings.models_dir), live.embedder),
         chunking=Chunking(settings.chunk_tokens, settings.chunk_overlap),
         address=None if address == "local" else address,
         workers=workers,

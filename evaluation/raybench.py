@@ -21,7 +21,6 @@ import shutil
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,14 +34,13 @@ def bench_ray(settings: Settings, documents: Sequence[Document]) -> dict[str, An
     """The four builds of `documents`; each row's throughput and its ratio to the first."""
     import ray
 
-    from index.distributed import RayBuild
+    from index.distributed import RayBuild, worker_options
 
     with tempfile.TemporaryDirectory(prefix="parallax-raybench-") as scratch:
         root = Path(scratch)
         models = root / "models"
         embedder = embedder_from_settings(settings, models)
-        precision = getattr(getattr(embedder, "batch", None), "precision", settings.precision)
-        options = replace(settings.embedder_options(models), precision=precision)
+        options = worker_options(settings.embedder_options(models), embedder)
         chunking = Chunking(settings.chunk_tokens, settings.chunk_overlap)
 
         def build(name: str, threads: int = 0, workers: int = 0) -> dict[str, Any]:

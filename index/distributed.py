@@ -107,6 +107,15 @@ class RayBuild:
         return checked_parts(mapped.take_all(), documents, first_generation)
 
 
+def worker_options(options: EmbedderOptions, embedder: Any) -> EmbedderOptions:
+    """`options` for the workers, with the precision `embedder`'s batch encoder chose here
+    (its probe runs once, on the driver), so every part is embedded alike."""
+    precision = getattr(getattr(embedder, "batch", None), "precision", None)
+    if precision in ("fp32", "bf16"):
+        return replace(options, precision=precision)
+    return options
+
+
 def checked_parts(
     written: Sequence[dict[str, Any]], documents: Sequence[Document], first_generation: int
 ) -> list[str]:

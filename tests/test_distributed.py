@@ -5,6 +5,7 @@ one manifest. tests/test_ray.py runs the same on a local Ray instance."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -128,7 +129,7 @@ def test_parts_that_miss_or_repeat_a_document_are_refused(seed_documents: list[D
     documents = seed_documents[:3]
 
     def part(first: int, ids: list[str]) -> dict[str, object]:
-        return {"name": segment_name(10 + first), "first": first, "ids": f"{ids}".replace("'", '"')}
+        return {"name": segment_name(10 + first), "first": first, "ids": json.dumps(ids)}
 
     whole = [part(2, [documents[2].id]), part(0, [documents[0].id, documents[1].id])]
     assert checked_parts(whole, documents, 10) == [segment_name(10), segment_name(12)]
