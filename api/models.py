@@ -220,15 +220,27 @@ class AskResponse(BaseModel):
 
 class DocumentIn(_Strict):
     id: StrictStr = Field(..., description="Stable unique id: letters, digits, . _ : @ -")
-    text: StrictStr = Field(
-        ...,
-        description="Plain text; paragraphs separated by newlines. Refused (422) when "
-        "nothing is left once page boilerplate is taken out.",
+    text: StrictStr | None = Field(
+        None,
+        description="Plain text, maybe hard-wrapped: wraps are joined, paragraph breaks (blank "
+        "or indented lines) kept, tables and lists keep their lines. Send this or `html`. "
+        "Refused (422) when nothing is left once page boilerplate is taken out.",
+    )
+    html: StrictStr | None = Field(
+        None,
+        description="A whole saved web page instead of `text`: the article body is stored, and "
+        "the page's title, date, author, site name and address fill the fields left empty. "
+        "Refused (422) when the page holds no article text.",
     )
     source: StrictStr | None = Field(None, description="The outlet.")
     title: StrictStr | None = None
-    published: StrictStr | None = Field(None, description="YYYY-MM-DD")
+    published: StrictStr | None = Field(
+        None,
+        description="ISO 8601 date or date-time (1987-03-09, 1987-03-09T15:01:01Z, "
+        "2019-12-31T09:15:00-05:00); a time is stored in UTC, one without a zone is taken as UTC.",
+    )
     url: StrictStr | None = None
+    author: StrictStr | None = Field(None, description="The byline.")
 
 
 class IngestRequest(_Strict):
@@ -263,6 +275,7 @@ class DocumentOut(BaseModel):
     title: str | None
     published: str | None
     url: str | None
+    author: str | None = None
     text: str
     passages: list[PassageOut]
 

@@ -1,53 +1,296 @@
-"""Turn a scraped news page into the article's reporting text.
+"""Plain text as archives deliver it, turned into whole paragraphs of reporting.
 
-Seed files carry page debris around the reporting: a ` date 2019-12-31` marker,
-a headline line, a trailing `source: nbcnews.com` line, newsletter promos,
-photo-gallery captions, "Story continues below advertisement", name tooltips
-run into the text, bare `pic.twitter.com` links and "Updated at ..." stamps.
-The rules are hand-written regexes because the debris is outlet-specific page
-chrome that no general boilerplate library (trafilatura, justext) sees once the
-HTML is gone; each rule is named so a test can show what it removes.
+Wire copy, e-mail and saved text files are often hard-wrapped: lines of about 70
+characters, a new paragraph marked by an indented line or a blank line. `clean_text`
+joins the wraps and keeps the real breaks, so that no sentence ends at a line end, and
+keeps tables and lists line by line. It decides from the text alone (how long its lines
+run, how they are indented, where sentences end), never from the outlet.
+
+No maintained library does this: textwrap only wraps, and the extractors (trafilatura,
+jusText) read HTML, where paragraphs are marked up. The rules are hand-written and each
+says why it exists.
+
+Then a few general rules take out page debris that survives in text saved from web
+pages (advertisement markers, update stamps, photo captions with their credits,
+newsletter calls, inline cards, embedded picture links, wire sign-offs).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-# ` date 2019-12-31` at the very start of a scraped page.
+# ` date 2019-12-31` at the very start of a page of the seed folder.
 _DATE_MARKER = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*")
-# A last line such as `source: nbcnews.com`.
+# A last line such as `source: nbcnews.com` in the seed folder's pages.
 _SOURCE_LINE = re.compile(r"\n\s*source:\s*(\S+)\s*$", re.IGNORECASE)
 
-# Whole paragraphs that are page chrome, not reporting.
-_BOILERPLATE_PARAGRAPHS = {
-    "newsletter promo": re.compile(r"^Let our news meet your inbox\b.*$", re.IGNORECASE),
-    "gallery caption": re.compile(r"^Open this photo in gallery\b.*$", re.IGNORECASE),
+# --- Wrapping -----------------------------------------------------------------------
+
+# A hard-wrapped text's lines are this long: wire copy and e-mail wrap at 60-80
+# characters, some archives at up to about 130. Longer lines are paragraphs of their own;
+# a text of shorter lines is a list or a table (an earnings report's "Net 4.2 mln vs 5.9
+# mln"), not prose set in a narrow column.
+_MIN_WRAP_WIDTH = 40
+_MAX_WRAP_WIDTH = 132
+# Share of a text's line breaks inside paragraphs that must fall where the next word
+# would not have fitted on the line before, for the text to be taken as hard-wrapped. A
+# wrapped paragraph of n lines has n-1 such breaks, so prose in paragraphs of three or
+# more lines clears it easily; text with one paragraph a line does not.
+_MIN_FULL_SHARE = 0.4
+# Share of the lines before those breaks that hold a function word ("the", "of", "said it
+# would"): nearly every wrapped line of prose has one; the rows of a list or an earnings
+# table ("Net 4.2 mln vs 5.9 mln") seldom do, however alike their lengths.
+_MIN_PROSE_SHARE = 0.5
+# A line of wrapped text shorter than this share of the width, without a full stop, before
+# a capital, ends a heading or an item.
+_SHORT_LINE = 0.6
+# How many characters short of the measured width a line may end and still count as
+# full: wrappers measure with margins, and a width read from a percentile runs a little
+# long.
+_WIDTH_SLACK = 3
+
+# A line that ends a sentence: a full stop, question or exclamation mark, maybe closed
+# by quotes or brackets. A colon or semicolon ends a line that introduces what follows.
+_SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*$|[:;]$")
+# Words after which an English sentence cannot end: a line ending in one goes on.
+FUNCTION_WORDS = frozenset(
+    "a an the and or but nor of to in on at by for from with as than that which who whose "
+    "whom its their his her our your my into onto upon about over under between after "
+    "before during without within against among through per via if because while when "
+    "where whether although though since unless until is are was were be been being has "
+    "have had do does did will would shall should can could may might must".split()
+)
+# How a continued sentence may start its next line: lower case, a figure, a bracket or
+# a punctuation mark that cannot open a sentence.
+_CONTINUES = re.compile(r"[a-z0-9(\[,;:%\u2013\u2014-]")
+# A table row: columns set apart by runs of three or more spaces, or by tabs.
+_COLUMNS = re.compile(r"\S(?: {3,}|\t)\S")
+# A list item: a bullet, or a number or letter followed by "." or ")". A dash opens an
+# item only before a capital or a figure: "- with warrants" is a dash of the sentence
+# that a wrap put first on its line.
+_LIST_ITEM = re.compile(
+    r"(?:[*\u2022\u25aa+>]\s+\S|[-\u2013\u2014]\s+[A-Z0-9\"\u201c]|\(?(?:\d{1,2}|[a-z])[.)]\s+\S)"
+)
+_WORD = re.compile(r"[^\W\d_]+")
+_HYPHENATED = re.compile(r"[^\W\d_]-$")
+
+
+@dataclass(frozen=True)
+class _Line:
+    text: str  # without its indentation or trailing spaces
+    indent: int
+    length: int  # with its indentation, as a wrapper counted it
+
+    @property
+    def first_word(self) -> str:
+        return self.text.split(None, 1)[0]
+
+    @property
+    def in_table(self) -> bool:
+        """A row of a table keeps its own line: it is never joined to another."""
+        return bool(_COLUMNS.search(self.text))
+
+    @property
+    def is_item(self) -> bool:
+        """An item of a list starts a line of its own (its wrapped lines join it)."""
+        return bool(_LIST_ITEM.match(self.text))
+
+
+def unwrap(text: str) -> list[str]:
+    """The paragraphs of plain text, each on one line; a table or a list is one block with
+    a line per row or item."""
+    blocks = [
+        [_line(raw) for raw in block.split("\n") if raw.strip()]
+        for block in re.split(r"\n[ \t]*\n", text.expandtabs(8))
+    ]
+    blocks = [block for block in blocks if block]
+    while _signed_off(blocks):
+        blocks[-1].pop()
+        blocks = [block for block in blocks if block]
+    width = _wrap_width(blocks)
+    paragraphs: list[str] = []
+    for block in blocks:
+        margin = _margin(block)
+        units = [[block[0]]]
+        for before, after in zip(block, block[1:], strict=False):
+            if _joins(before, after, width, first=before is block[0], margin=margin):
+                units[-1].append(after)
+            else:
+                units.append([after])
+        paragraphs.extend(_blocks(units))
+    return paragraphs
+
+
+def _signed_off(blocks: list[list[_Line]]) -> bool:
+    """Whether the text's last line is a wire sign-off or end mark ("Reuter", "AP",
+    "(END)", "###"): a short line of one word at most, no figure and no full stop, that
+    does not finish a sentence the line before left open ("...Saudi Arabia and" +
+    "Egypt")."""
+    lines = [line for block in blocks for line in block]
+    if len(lines) < 2 or not _SIGN_OFF.match(lines[-1].text):
+        return False
+    return not (_SENTENCE_END.search(lines[-1].text) or _goes_on(lines[-2].text))
+
+
+def _line(raw: str) -> _Line:
+    raw = raw.rstrip()
+    text = raw.lstrip()
+    return _Line(text=text, indent=len(raw) - len(text), length=len(raw))
+
+
+def _wrap_width(blocks: list[list[_Line]]) -> int | None:
+    """The width a hard-wrapped text was wrapped at, or None when it was not wrapped.
+
+    A wrapper breaks a line where the next word would not fit. Measured over the breaks
+    that may be wraps (no table row, no paragraph start after them), the width is the
+    length most lines reach, and in wrapped text most breaks fall where the next word
+    would have passed it."""
+    pairs = [
+        (before, after)
+        for block in blocks
+        for before, after in zip(block, block[1:], strict=False)
+        if not _starts_unit(before, after, _margin(block))
+    ]
+    if len(pairs) < 2:
+        return None
+    lengths = sorted(before.length for before, _ in pairs)
+    width = lengths[round(0.9 * (len(lengths) - 1))]
+    if not _MIN_WRAP_WIDTH <= width <= _MAX_WRAP_WIDTH:
+        return None
+    full = [before for before, after in pairs if _is_full(before, after, width)]
+    prose = sum(any(w.lower() in FUNCTION_WORDS for w in _WORD.findall(b.text)) for b in full)
+    if len(full) < _MIN_FULL_SHARE * len(pairs) or prose < _MIN_PROSE_SHARE * len(full):
+        return None
+    return width
+
+
+def _margin(block: list[_Line]) -> int:
+    return min(line.indent for line in block)
+
+
+def _starts_unit(before: _Line, after: _Line, margin: int) -> bool:
+    """`after` begins a paragraph, row or item whatever the line before it: it is a table
+    row or follows one, it is a list item, or it is indented past the block's margin (one
+    space is noise, such as a wrapped ticker's " <DIS.N> expect")."""
+    return before.in_table or after.in_table or after.is_item or after.indent >= margin + 2
+
+
+def _is_full(before: _Line, after: _Line, width: int) -> bool:
+    return before.length + 1 + len(after.first_word) > width - _WIDTH_SLACK
+
+
+def _joins(before: _Line, after: _Line, width: int | None, first: bool, margin: int) -> bool:
+    """Whether the break between two lines of a block is a wrap (else a paragraph ends)."""
+    if _starts_unit(before, after, margin):
+        return False
+    if _SENTENCE_END.search(before.text):
+        # A sentence ended; in wrapped text a full line goes on in the same paragraph.
+        return width is not None and _is_full(before, after, width)
+    if _CONTINUES.match(after.text) or _goes_on(before.text):
+        return True  # the sentence goes on
+    if width is None:
+        return False  # one paragraph a line: a line without a full stop is a heading or an item
+    # In wrapped text, an unfinished sentence goes on, unless its line stops well short of
+    # the width with a capital after it: a heading or an item of a list. A first line is
+    # often short because a dateline stood before it ("SALVADOR, Feb 26 - Showers
+    # continued throughout the week in"); only a heading in capitals is not continued.
+    if first:
+        return bool(_WORD.search(before.text)) and not before.text.isupper()
+    return before.length >= _SHORT_LINE * width
+
+
+def _goes_on(line: str) -> bool:
+    """A line that leaves its sentence open: it ends in a comma, a hyphen or a word after
+    which English sentences do not end ("the", "of", "and")."""
+    last = line.rsplit(None, 1)[-1].lower() if line.strip() else ""
+    return line.endswith((",", "-")) or last in FUNCTION_WORDS
+
+
+def _blocks(units: list[list[_Line]]) -> list[str]:
+    """Paragraphs, and the rows of tables and the items of lists gathered a block each. A
+    line that stands alone without ending a sentence ("Net 4,258,000 vs 5,942,000", "Pay
+    April 15") is a row beside another such line, a row or an item; alone it is a heading."""
+    kinds = [_kind(unit) for unit in units]
+    out: list[str] = []
+    rows: list[str] = []
+    for n, unit in enumerate(units):
+        neighbours = kinds[max(n - 1, 0) : n] + kinds[n + 1 : n + 2]
+        if kinds[n] == "row" or (kinds[n] == "alone" and any(k != "prose" for k in neighbours)):
+            # A table row keeps its spacing; an item's wrapped lines are joined.
+            rows.append(unit[0].text if unit[0].in_table else _paragraph(unit))
+            continue
+        if rows:
+            out.append("\n".join(rows))
+            rows = []
+        out.append(_paragraph(unit))
+    if rows:
+        out.append("\n".join(rows))
+    return out
+
+
+def _kind(unit: list[_Line]) -> str:
+    if unit[0].in_table or unit[0].is_item:
+        return "row"
+    if len(unit) == 1 and not _SENTENCE_END.search(unit[0].text):
+        return "alone"
+    return "prose"
+
+
+def _paragraph(lines: list[_Line]) -> str:
+    """The lines of a paragraph joined by one space (a word hyphenated at the wrap,
+    "anti-" + "inflation", keeps its hyphen and takes no space)."""
+    text = lines[0].text
+    for line in lines[1:]:
+        text += ("" if _HYPHENATED.search(text) else " ") + line.text
+    return " ".join(text.split())
+
+
+# --- Page debris --------------------------------------------------------------------
+
+# Whole paragraphs that are page furniture, not reporting.
+_DEBRIS = {
+    # Ad slots leave their label in saved text.
     "advertisement": re.compile(
-        r"^(Story continues below advertisement|advertisement|ad)\.?$", re.IGNORECASE
+        r"^(?:(?:story|article) continues (?:below|after) (?:this )?advertisement|"
+        r"advertisement|ad)\.?$",
+        re.IGNORECASE,
     ),
-    # "Updated at 9:15 a.m.", "Updated Dec. 31, 2019": a stamp starts with a time or a date.
+    # "Updated at 9:15 a.m.", "Updated Dec. 31, 2019": a page's time stamp, not a sentence.
     "update stamp": re.compile(
-        r"^(Updated|Last updated|Published)( at| on)?:?\s+"
-        r"(\d{1,2}([:.]\d{2})?\s*[ap]\.?m\.?|[A-Z][a-z]{2,8}\.? \d{1,2},? \d{4}|\d{4}-\d{2}-\d{2})"
+        r"^(?:Updated|Last updated|Published|Posted)(?: at| on)?:?\s+"
+        r"(?:\d{1,2}(?:[:.]\d{2})?\s*[ap]\.?m\.?|[A-Z][a-z]{2,8}\.? \d{1,2},? \d{4}"
+        r"|\d{4}-\d{2}-\d{2})"
         r"[\w:.,() /-]{0,30}$",
         re.IGNORECASE,
     ),
+    # A photo caption ends with its credit: the photographer or agency, a slash, the
+    # agency ("THAIER AL-SUDANI/Reuters", "Khalid Mohammed/The Associated Press"). Prose
+    # does not end in "Name/Name" without a full stop.
+    "photo caption": re.compile(
+        r"(?:^|[.!?]\s+)(?:[A-Z][\w.'\u2019-]*\s+){0,3}[A-Z][\w.'\u2019-]*"
+        r"(?:/[A-Z][\w.'\u2019-]*(?:\s+[A-Z][\w.'\u2019-]*){0,3})+$"
+    ),
+    # A call to subscribe is short and speaks to the reader about a newsletter or an inbox.
+    "newsletter call": re.compile(
+        r"^(?=.*\b(?:newsletters?|inbox|subscribe|sign up)\b)(?=.*\b(?:you|your|our)\b).{0,120}$",
+        re.IGNORECASE,
+    ),
 }
-# The Hill runs a name's tooltip into the text: "President TrumpDonald John TrumpSchumer
-# renews call ... MORE accused": a surname, the full name ending in that surname, then
-# related headlines up to " MORE".
-_NAME_TOOLTIP = re.compile(
-    r"\b(?P<surname>[A-Z][a-z]+)(?:[A-Z][\w.'-]* )+(?P=surname)(?=[A-Z])[^\n]*? MORE\b\s*"
+# An inline card (a person's hover card, saved with the page's text) runs into the
+# sentence: the name, glued to the card's full name ending in that name, then the card's
+# headlines up to its "more" link ("President TrumpDonald John TrumpSchumer renews call
+# ... MORE accused"). The sentence keeps the name.
+_INLINE_CARD = re.compile(
+    r"\b(?P<name>[A-Z][a-z]+)(?:[A-Z][\w.'\u2019-]* )+(?P=name)(?=[A-Z])[^\n]{0,600}?"
+    r" (?:MORE|Read more|See more)\b\s*"
 )
-# A gallery caption run into the next paragraph ends with a credit such as
-# "THAIER AL-SUDANI/Reuters"; what follows is kept only if it reads as a sentence.
-_GLUED_CAPTION = re.compile(
-    r"^Open this photo in gallery\b.*?[A-Z]{2,}[\w.-]*/(?:[\w.-]+/)*"
-    r"(?:Getty Images|The Associated Press|The Canadian Press|[A-Z][\w.-]*)\s+"
-)
-_SENTENCE = re.compile(r"^[A-Z\"\u201c].*[.!?\"\u201d]$")
-_PIC_LINK = re.compile(r"\s*\bpic\.twitter\.com/\w+")
+# An embedded tweet's picture link, meaningless once the picture is gone.
+_PICTURE_LINK = re.compile(r"\s*\bpic\.twitter\.com/\w+")
+# Wire copy ends with the agency's sign-off or an end mark on a line of its own ("Reuter",
+# "AP", "(END)", "###"): a short line with one word at most and no figure.
+_SIGN_OFF = re.compile(r"^(?=.{1,16}$)[^\w\s]*(?:[^\W\d_]+[^\w\s]*){0,2}$")
 
 
 @dataclass(frozen=True)
@@ -60,9 +303,16 @@ class CleanedPage:
     site: str | None = None
 
 
+def clean_text(text: str) -> str:
+    """Whole paragraphs of reporting from plain text (hard-wrapped or not), separated by
+    blank lines, with page debris taken out; tables and lists keep a line per row."""
+    return "\n\n".join(reporting_paragraphs(unwrap(_newlines(text))))
+
+
 def clean_page(raw: str) -> CleanedPage:
-    """Split a scraped seed page into metadata (date, headline, site) and clean text."""
-    text = raw.replace("\r\n", "\n").replace("\r", "\n")
+    """A page of the seed folder: its metadata (the leading date marker, a headline line,
+    the trailing `source:` line) and its clean text."""
+    text = _newlines(raw)
     published = site = title = None
     if match := _DATE_MARKER.match(text):
         published = match.group(1)
@@ -70,32 +320,22 @@ def clean_page(raw: str) -> CleanedPage:
     if match := _SOURCE_LINE.search(text):
         site = match.group(1)
         text = text[: match.start()]
-    paragraphs = _paragraphs(text)
+    paragraphs = reporting_paragraphs(unwrap(text))
     if len(paragraphs) > 1 and _looks_like_headline(paragraphs[0]):
         title = paragraphs.pop(0)
-    return CleanedPage(text=_join(paragraphs), title=title, published=published, site=site)
+    return CleanedPage(text="\n\n".join(paragraphs), title=title, published=published, site=site)
 
 
-def clean_text(text: str) -> str:
-    """Remove page boilerplate from article text, keeping every reporting paragraph."""
-    return _join(_paragraphs(text.replace("\r\n", "\n").replace("\r", "\n")))
+def _newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _paragraphs(text: str) -> list[str]:
+def reporting_paragraphs(paragraphs: Iterable[str]) -> list[str]:
+    """The paragraphs that are reporting: page debris dropped, picture links taken out."""
     kept = []
-    for block in re.split(r"\n\s*\n|\n", text):
-        paragraph = " ".join(block.split())
-        if (
-            (glued := _GLUED_CAPTION.match(paragraph))
-            and _SENTENCE.match(rest := paragraph[glued.end() :])
-            and len(rest.split()) >= 3
-        ):
-            paragraph = rest
-        paragraph = _NAME_TOOLTIP.sub(r"\g<surname> ", paragraph)
-        paragraph = _PIC_LINK.sub("", paragraph).strip()
-        if paragraph and not any(
-            rule.match(paragraph) for rule in _BOILERPLATE_PARAGRAPHS.values()
-        ):
+    for paragraph in paragraphs:
+        paragraph = _PICTURE_LINK.sub("", _INLINE_CARD.sub(r"\g<name> ", paragraph)).strip()
+        if paragraph and not any(rule.search(paragraph) for rule in _DEBRIS.values()):
             kept.append(paragraph)
     return kept
 
@@ -103,7 +343,3 @@ def _paragraphs(text: str) -> list[str]:
 def _looks_like_headline(line: str) -> bool:
     # Headlines are short and carry no sentence-final punctuation.
     return len(line.split()) <= 20 and not line.endswith((".", "!", "?", '"', "\u201d", ":"))
-
-
-def _join(paragraphs: list[str]) -> str:
-    return "\n\n".join(paragraphs)

@@ -24,7 +24,7 @@ import numpy as np
 import orjson
 
 from index.chunk import Passage
-from index.documents import Document
+from index.documents import PUBLISHED_DTYPE, Document
 
 # Documents kept parsed, per segment file: a search shows some 55 passages, several from
 # one document, and the answer reader reads their documents again. (A few dozen segments
@@ -69,7 +69,7 @@ class Columns:
     ids: list[str]
     outlets: list[str]  # the distinct outlets ("" for none), as written
     outlet_codes: np.ndarray  # int32: each document's index into `outlets`
-    published: np.ndarray  # U10: "YYYY-MM-DD", "" for undated
+    published: np.ndarray  # "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ", "" for undated
     passage_counts: np.ndarray  # int64: passages of each document
     spans: np.ndarray  # int32 (passages, 2)
     sentence_counts: np.ndarray  # int64: sentences of each passage
@@ -92,7 +92,7 @@ class Columns:
             ids=[d.id for d in documents],
             outlets=outlets,
             outlet_codes=codes,
-            published=np.array([d.published or "" for d in documents], dtype="U10"),
+            published=np.array([d.published or "" for d in documents], dtype=PUBLISHED_DTYPE),
             passage_counts=passage_counts,
             spans=np.array([(p.char_start, p.char_end) for p in passages], dtype=np.int32).reshape(
                 -1, 2
@@ -128,7 +128,7 @@ class Columns:
             ids=ids,
             outlets=list(outlets),
             outlet_codes=np.concatenate(codes).astype(np.int32),
-            published=np.concatenate(published).astype("U10"),
+            published=np.concatenate(published).astype(PUBLISHED_DTYPE),
             passage_counts=np.concatenate(counts).astype(np.int64),
             spans=np.concatenate(spans).astype(np.int32).reshape(-1, 2),
             sentence_counts=np.concatenate(sentence_counts).astype(np.int64),

@@ -19,7 +19,7 @@ import numpy as np
 
 from index.chunk import Passage
 from index.columns import concatenated_ranges
-from index.documents import Document
+from index.documents import PUBLISHED_DTYPE, Document
 from index.postings import bm25_scores, length_norms
 from index.segment import ANN_THRESHOLD, EmbeddedDocument, Segment, stacked
 from index.stories import Story, StoryTable, publication_key
@@ -40,7 +40,7 @@ class DocumentTable:
     counts: np.ndarray  # passage rows
     sources: list[str]  # the distinct casefolded outlets ("" for none)
     source_codes: np.ndarray  # each document's index into `sources`
-    published: np.ndarray  # "YYYY-MM-DD", or "" for undated
+    published: np.ndarray  # "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ", or "" for undated
 
     @cached_property
     def position(self) -> dict[str, int]:
@@ -255,7 +255,9 @@ class Corpus:
             sources=list(sources),
             source_codes=np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64),
             # Fixed-width strings compare in C; "" sorts before every date.
-            published=np.concatenate(published) if published else np.zeros(0, dtype="U10"),
+            published=np.concatenate(published)
+            if published
+            else np.zeros(0, dtype=PUBLISHED_DTYPE),
         )
 
     def document_ids_of(self, rows: np.ndarray) -> list[str]:

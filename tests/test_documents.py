@@ -128,14 +128,14 @@ BAD_LINES = {
         '{"id": "a", "text": "Story continues below advertisement"}',
         ["'text' is empty"],
     ),
-    "unknown field": ('{"id": "a", "text": "Some text.", "author": "X"}', ["author"]),
+    "unknown field": ('{"id": "a", "text": "Some text.", "byline": "X"}', ["byline"]),
     "wrong date format": (
         '{"id": "a", "text": "Some text.", "published": "31/12/2019"}',
-        ["YYYY-MM-DD", "31/12/2019"],
+        ["ISO 8601", "1987-03-09T15:01:01Z", "31/12/2019"],
     ),
     "impossible date": (
         '{"id": "a", "text": "Some text.", "published": "2019-02-30"}',
-        ["YYYY-MM-DD", "2019-02-30"],
+        ["1987-03-09", "2019-02-30"],
     ),
     "non-string text": ('{"id": "a", "text": 42}', ["'text' must be a string", "42"]),
     "non-string source": ('{"id": "a", "text": "Some text.", "source": 7}', ["'source'"]),
