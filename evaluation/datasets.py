@@ -158,9 +158,22 @@ def seed_path(seed_id: str) -> Path:
 
 
 def seed_text(seed_id: str) -> str | None:
-    """The text of the seed file named `seed_id`, None when there is no such file."""
+    """The text the service stores for the seed file named `seed_id` (its own intake reads
+    the page), None when there is no such file."""
+    from index.clean import clean_page
+
     path = seed_path(seed_id)
-    return path.read_text(encoding="utf-8") if path.exists() else None
+    return clean_page(path.read_text(encoding="utf-8")).text if path.exists() else None
+
+
+def stored_text(record: Mapping[str, Any]) -> str:
+    """The text the service stores for a Reuters record: its title, a blank line and the
+    hard-wrapped body as the service's own intake joins it (`index.clean`)."""
+    from index.clean import clean_text
+
+    title = (record.get("title") or "").strip()
+    body = clean_text(record["body"])
+    return f"{title}\n\n{body}" if title else body
 
 
 def answer_regex(pattern: str, where: str) -> re.Pattern[str]:
@@ -206,13 +219,13 @@ def check_labels() -> list[str]:
     missing = [i for i in ECUADOR_CORE if i not in set(public_stories.get(ECUADOR_STORY, []))]
     if missing:
         problems.append(f"public: {ECUADOR_STORY} lacks {missing}")
-    texts = {doc: record["body"] for doc, record in reuters.items()} | seeds
+    texts = {doc: stored_text(record) for doc, record in reuters.items()} | seeds
     check_story_questions(questions, {r["id"]: r["story"] for r in public}, texts, problems)
     return problems
 
 
 def label_seeds(problems: list[str]) -> dict[str, str]:
-    """The texts of the five seeds; a missing seed file is a problem."""
+    """The stored texts of the five seeds; a missing seed file is a problem."""
     texts = {}
     for seed in SEEDS:
         text = seed_text(seed)
@@ -501,37 +514,20 @@ def check_expected_document(where: str, story: str, doc: str, label: str | None)
 
 
 def reader_documents(needed: set[str]) -> dict[str, Text]:
-    """The text and paragraphs of each needed document that has a text: a Reuters record with
-    a body (title + blank line + body with wraps joined; the title is a paragraph of its own)
-    or a seed file."""
+    """The text and paragraphs of each needed document that has a text, as the service
+    stores them: a Reuters record (title, a paragraph of its own, then the body) or a seed
+    file. A paragraph is a line of the stored text, as the sentence splitter reads it."""
     reuters_ids = {d for d in needed if REUTERS_ID.fullmatch(d)}
     records = reuters_records() if reuters_ids else {}
-    docs = {d: reuters_text(records[d]) for d in reuters_ids if d in records}
+    texts = {d: stored_text(records[d]) for d in reuters_ids if d in records}
     for doc in needed - reuters_ids:
         text = seed_text(doc)
         if text is not None:
-            docs[doc] = (join_lines(text), paragraphs(re.split(r"\n[ \t]*\n", text)))
-    return docs
-
-
-def reuters_text(record: Mapping[str, Any]) -> Text:
-    """A Reuters record as the reader questions match it. A new paragraph of the body starts
-    with an indented line or after a blank line."""
-    title = (record.get("title") or "").strip()
-    body = record["body"]
-    parts = paragraphs(re.split(r"\n(?=[ \t])|\n[ \t]*\n", body))
-    return title + "\n\n" + join_lines(body), ([title] if title else []) + parts
-
-
-def join_lines(text: str) -> str:
-    """`text` with its hard line wraps (single newlines) joined into spaces; blank-line breaks
-    stay."""
-    return re.sub(r"(?<!\n)\n(?!\n)", " ", text)
-
-
-def paragraphs(parts: Iterable[str]) -> list[str]:
-    """The non-blank `parts` with their wraps joined, stripped."""
-    return [join_lines(p).strip() for p in parts if p.strip()]
+            texts[doc] = text
+    return {
+        doc: (text, [line for line in text.split("\n") if line.strip()])
+        for doc, text in texts.items()
+    }
 
 
 def check_reader_answers(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 
 from index.documents import Document
+from index.text import sentences
 
 TokenCounter = Callable[[str], int]
 
@@ -56,7 +56,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         base = paragraph.start()
         cursor = 0
         body = paragraph.group()
-        for sentence in _segment(body):
+        for sentence in sentences(body):
             stripped = sentence.strip()
             if not stripped:
                 continue
@@ -161,18 +161,3 @@ def _cut_word(
         pieces.append((start, start + size))
         start += size
     return pieces
-
-
-def _segment(text: str) -> list[str]:
-    """pysbd's sentences of `text`, without the character spans `segment()` also computes:
-    those compile one regex per sentence (40% of the time here, and they evict pysbd's
-    own patterns from `re`'s cache); split_sentences finds the offsets itself."""
-    return _segmenter().processor(text).process() if text else []  # type: ignore[no-any-return]
-
-
-@lru_cache(maxsize=1)
-def _segmenter():  # type: ignore[no-untyped-def]
-    # pysbd handles abbreviations ("U.S.", "Sen.", "D-Ct.") and quotes better than a regex.
-    import pysbd
-
-    return pysbd.Segmenter(language="en", clean=False)

@@ -21,6 +21,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from index.text import sentences
+
 # ` date 2019-12-31` at the very start of a page of the seed folder.
 _DATE_MARKER = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*")
 # A last line such as `source: nbcnews.com` in the seed folder's pages.
@@ -73,6 +75,8 @@ _COLUMNS = re.compile(r"\S(?: {3,}|\t)\S")
 _LIST_ITEM = re.compile(
     r"(?:[*\u2022\u25aa+>]\s+\S|[-\u2013\u2014]\s+[A-Z0-9\"\u201c]|\(?(?:\d{1,2}|[a-z])[.)]\s+\S)"
 )
+# Characters of each line the sentence splitter reads around a break.
+_CONTEXT = 80
 _WORD = re.compile(r"[^\W\d_]+")
 _HYPHENATED = re.compile(r"[^\W\d_]-$")
 
@@ -186,8 +190,12 @@ def _joins(before: _Line, after: _Line, width: int | None, first: bool, margin: 
     if _starts_unit(before, after, margin):
         return False
     if _SENTENCE_END.search(before.text):
-        # A sentence ended; in wrapped text a full line goes on in the same paragraph.
-        return width is not None and _is_full(before, after, width)
+        # A sentence ended: in wrapped text a full line goes on in the same paragraph. A
+        # line that stops short at a full stop may only end an abbreviation ("going to the
+        # U.S." + "Capitol to urge"): the sentence splitter tells, across the break.
+        if width is None:
+            return False
+        return _is_full(before, after, width) or not _sentence_ends(before.text, after.text)
     if _CONTINUES.match(after.text) or _goes_on(before.text):
         return True  # the sentence goes on
     if width is None:
@@ -199,6 +207,25 @@ def _joins(before: _Line, after: _Line, width: int | None, first: bool, margin: 
     if first:
         return bool(_WORD.search(before.text)) and not before.text.isupper()
     return before.length >= _SHORT_LINE * width
+
+
+def _sentence_ends(line: str, next_line: str) -> bool:
+    """Whether the sentence splitter ends a sentence where `line` ends, reading on into
+    `next_line`."""
+    if not line.endswith("."):
+        return True  # "!", "?", ":" and ";" end what they end
+    tail = line[-_CONTEXT:]
+    joined = f"{tail} {next_line[:_CONTEXT]}"
+    cursor = 0
+    for sentence in sentences(joined):
+        stripped = sentence.strip()
+        start = joined.find(stripped, cursor)
+        if start < 0:
+            return True
+        cursor = start + len(stripped)
+        if cursor >= len(tail):
+            return cursor == len(tail)
+    return True
 
 
 def _goes_on(line: str) -> bool:

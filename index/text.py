@@ -196,3 +196,18 @@ DATE_RE = re.compile(
 def find_dates(text: str) -> list[tuple[int, int]]:
     """(start, end) of every date expression in `text`."""
     return [m.span() for m in DATE_RE.finditer(text)]
+
+
+def sentences(text: str) -> list[str]:
+    """pysbd's sentences of `text` (pysbd handles abbreviations such as "U.S.", "Sen.",
+    "D-Ct." and quotes better than a regex), without the character spans its `segment()`
+    also computes: those compile one regex per sentence (40% of the time of chunking, and
+    they evict pysbd's own patterns from `re`'s cache); callers find offsets themselves."""
+    return _segmenter().processor(text).process() if text else []  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=1)
+def _segmenter() -> Any:
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False)

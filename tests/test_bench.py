@@ -20,7 +20,7 @@ def test_ann_benchmark_reports_recall_against_exact_search_at_each_ef_search() -
     assert row["exact_p50_ms"] > 0 and row["hnsw_build_s"] >= 0
 
 
-def test_reuters_records_become_documents_with_their_wraps_joined(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_reuters_records_become_documents_as_the_archive_holds_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "reuters.jsonl"
     records = [
         {
@@ -35,9 +35,11 @@ def test_reuters_records_become_documents_with_their_wraps_joined(tmp_path) -> N
     path.write_text("\n".join(json.dumps(r) for r in records))
     documents = reuters_documents(path, limit=None)
     assert [d.id for d in documents] == ["r1", "r3"]  # no body: skipped
-    assert [d.published for d in documents] == ["1987-02-26", None]
-    assert documents[0].text.startswith("Showers continued throughout the week.")
-    assert "First paragraph.\n\nSecond paragraph." in documents[1].text
+    # The time of day is kept (the archive's clock, as UTC).
+    assert [d.published for d in documents] == ["1987-02-26T15:01:01Z", None]
+    # The raw body is posted; the service's intake joins its wraps.
+    assert documents[0].text == "Showers continued throughout the week."
+    assert documents[1].text == "First paragraph.\n\nSecond paragraph."
     assert len(reuters_documents(path, limit=1)) == 1
     assert [d.id for d in reuters_documents(path, ids={"r3"})] == ["r3"]
 
