@@ -236,8 +236,8 @@ class DocumentIn(_Strict):
     title: StrictStr | None = None
     published: StrictStr | None = Field(
         None,
-        description="ISO 8601 date or date-time (1987-03-09, 1987-03-09T15:01:01Z, "
-        "2019-12-31T09:15:00-05:00); a time is stored in UTC, one without a zone is taken as UTC.",
+        description="ISO 8601 date, or date-time with seconds and a zone (1987-03-09, "
+        "1987-03-09T15:01:01Z, 2019-12-31T09:15:00-05:00); a time is stored in UTC.",
     )
     url: StrictStr | None = None
     author: StrictStr | None = Field(None, description="The byline.")

@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 from api.settings import Settings
-from index.documents import DATE_PATTERN, ID_PATTERN
+from index.documents import DATE_PATTERN, ID_PATTERN, PUBLISHED_PATTERN
 
 
 @cache
@@ -97,13 +97,17 @@ def contract(schema: dict[str, Any], settings: Settings) -> dict[str, Any]:
     date = {"type": "string", "pattern": DATE_PATTERN, "format": "date"}
     for name in ("published_from", "published_to"):
         _replace(models["Filters"], name, _optional(date))
-    _replace(models["DocumentIn"], "id", {"type": "string", "pattern": id_pattern()})
-    _replace(models["DocumentIn"], "text", {"type": "string", "pattern": text_pattern()})
+    document = models["DocumentIn"]
+    _replace(document, "id", {"type": "string", "pattern": id_pattern()})
+    for name in ("text", "html"):
+        _replace(document, name, _optional({"type": "string", "pattern": text_pattern()}))
+    moment = {"type": "string", "pattern": PUBLISHED_PATTERN, "format": "date-time"}
     _replace(
-        models["DocumentIn"],
+        document,
         "published",
-        {"anyOf": [date, {"type": "string", "maxLength": 0}, {"type": "null"}]},
+        {"anyOf": [date, moment, {"type": "string", "maxLength": 0}, {"type": "null"}]},
     )
+    document["oneOf"] = [_only("text", "html"), _only("html", "text")]
     documents = models["IngestRequest"]["properties"]["documents"]
     documents["maxItems"] = settings.max_batch_documents
     _document_errors(schema)
@@ -139,6 +143,17 @@ def _replace(model: dict[str, Any], name: str, constraint: dict[str, Any]) -> No
     old = model["properties"][name]
     kept = {k: old[k] for k in ("title", "description", "default") if k in old}
     model["properties"][name] = {**constraint, **kept}
+
+
+def _only(given: str, left_out: str) -> dict[str, Any]:
+    """A document that gives `given` as a string and not `left_out` (JSON Schema's way to
+    say "exactly one of")."""
+    string = {"type": "string"}
+    return {
+        "required": [given],
+        "properties": {given: string},
+        "not": {"required": [left_out], "properties": {left_out: string}},
+    }
 
 
 def _optional(constraint: dict[str, Any]) -> dict[str, Any]:

@@ -22,21 +22,23 @@ _FIELDS = {"id", "source", "title", "published", "url", "author", "text", "html"
 # A document id; the published API schema spells it out (`api.openapi.id_pattern`).
 ID_PATTERN = r"^[\w.:@-]{1,200}$"
 _ID = re.compile(ID_PATTERN)
-# A date as the filters take it (the API models check it is a calendar date).
+# A date, as documents and filters take it.
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 _DATE = re.compile(DATE_PATTERN)
-# A publication date or date-time (ISO 8601: "1987-03-09", "1987-03-09T15:01:01Z",
+# A publication date-time: ISO 8601's profile that JSON Schema and OpenAPI call
+# "date-time" (RFC 3339): seconds and a zone are given ("1987-03-09T15:01:01Z",
 # "2019-12-31T09:15:00-05:00", a fraction of a second allowed); `parse_published` checks
 # it is a real moment.
 PUBLISHED_PATTERN = (
-    r"^\d{4}-\d{2}-\d{2}"
-    r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:Z|z|[+-]\d{2}(?::?\d{2})?)?)?$"
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
+    r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})$"
 )
 _PUBLISHED = re.compile(PUBLISHED_PATTERN)
 # How `published` is stored: a day, or a moment in UTC to the second. The two sort
 # together as strings, a day before the times of that day.
 PUBLISHED_FORMS = (
-    "an ISO 8601 date (1987-03-09) or date-time (1987-03-09T15:01:01Z, 2019-12-31T09:15:00-05:00)"
+    "an ISO 8601 date (1987-03-09) or date-time with seconds and a zone "
+    "(1987-03-09T15:01:01Z, 2019-12-31T09:15:00-05:00)"
 )
 STORED_MOMENT = "%Y-%m-%dT%H:%M:%SZ"
 # The fixed-width string type of a `published` column (segments written before times were
@@ -220,21 +222,22 @@ def is_valid_unicode(value: object) -> bool:
 
 def parse_published(value: Any, where: str) -> str | None:
     """A publication date or date-time as stored: "YYYY-MM-DD" for a date, the moment in
-    UTC ("YYYY-MM-DDTHH:MM:SSZ") for a date-time; a date-time without a zone is taken as
-    UTC. None for none; `DocumentError` naming the accepted forms for anything else."""
+    UTC ("YYYY-MM-DDTHH:MM:SSZ") for a date-time. None for none; `DocumentError` naming the
+    accepted forms for anything else."""
     if value is None or value == "":
         return None
-    if isinstance(value, str) and _PUBLISHED.fullmatch(value):
+    if isinstance(value, str):
         try:
-            if len(value) == 10:
+            if _DATE.fullmatch(value):
                 return date.fromisoformat(value).isoformat()
-            moment = datetime.fromisoformat(value.replace(",", ".").replace("z", "Z"))
-        except ValueError:
+            if _PUBLISHED.fullmatch(value):
+                moment = datetime.fromisoformat(value.upper())
+                try:
+                    return moment.astimezone(UTC).strftime(STORED_MOMENT)
+                except OverflowError:  # a moment at the end of the calendar: keep its day
+                    return moment.date().isoformat()
+        except ValueError:  # not a calendar date or time
             pass
-        else:
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=UTC)
-            return moment.astimezone(UTC).strftime(STORED_MOMENT)
     raise DocumentError(f"{where}: 'published' must be {PUBLISHED_FORMS}, got {value!r}")
 
 

@@ -9,9 +9,11 @@ the page debris that survives extraction.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from index.clean import reporting_paragraphs
@@ -42,8 +44,7 @@ class Page:
 def extract_page(html: str | bytes, url: str | None = None, where: str = "page") -> Page:
     """The article of a saved web page; `DocumentError` (naming `where`) for a page with no
     article text."""
-    import trafilatura
-
+    trafilatura = _trafilatura()
     try:
         found: Any = trafilatura.bare_extraction(
             html,
@@ -72,6 +73,16 @@ def extract_page(html: str | bytes, url: str | None = None, where: str = "page")
         site=_blank_to_none(found.sitename) or _blank_to_none(found.hostname),
         url=_blank_to_none(found.url) or url,
     )
+
+
+@cache
+def _trafilatura() -> Any:
+    import trafilatura
+
+    # trafilatura logs an ERROR for each page it cannot parse; the refusal says so already.
+    for name in ("trafilatura", "htmldate", "justext"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    return trafilatura
 
 
 def page_date(value: str | None) -> str | None:
