@@ -12,6 +12,7 @@ import inspect
 import logging
 import sys
 import typing
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -183,23 +184,107 @@ def build(
 @with_settings
 def ingest(
     settings: Settings,
-    file: Annotated[Path, typer.Argument(help="JSON Lines file, one document per line.")],
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="JSON Lines, .txt, .html/.htm (optionally .gz) or WARC files, directories "
+            "of them, RSS/Atom feeds (files or http(s) URLs) or web pages' URLs.",
+            metavar="PATH...",
+        ),
+    ],
     ray: RayAddress = None,
     ray_workers: RayWorkers = None,
 ) -> None:
-    """Add or replace documents from a JSONL file (same id and text: unchanged)."""
-    from index.documents import load_jsonl
+    """Add or replace documents from files, directories, feeds and URLs (same id and text:
+    unchanged); what cannot be read is refused, with the reason, and the rest is stored."""
+    from tqdm import tqdm
 
-    documents = list(load_jsonl(file))
+    from index.errors import DocumentError
+    from index.fetch import FetchState
+    from index.intake import read_inputs
+    from index.live import IngestReport
+
     with _open(settings) as live:
-        remote = _ray_build(settings, live, ray, ray_workers)
-        report = live.upsert(documents, progress=True, remote=remote)
-        live.merge_all()  # fold the small segments that repeated ingests leave
-    console.print(
-        f"{len(report.added)} added, {len(report.replaced)} replaced, "
-        f"{len(report.unchanged)} unchanged, {report.passages} passages embedded; "
-        f"the documents form {report.stories} stories ({report.new_stories} new)"
+        state = FetchState(settings.data_dir / "feeds.json")
+        items = read_inputs(
+            paths, known=live.corpus.documents, fetch=settings.fetch_options(), state=state
+        )
+        read = _Read()
+        with tqdm(items, desc="reading", unit=" item") as bar:
+            for item in bar:
+                read.add(item)
+                bar.set_postfix_str(read.last[-60:], refresh=False)
+        if not read.documents and not read.unchanged and not read.not_modified:
+            read.print_refusals()
+            raise DocumentError(
+                f"nothing could be read from {', '.join(paths)}: {read.counts()}; give {_INPUTS}"
+            )
+        report = IngestReport()
+        if read.documents:
+            remote = _ray_build(settings, live, ray, ray_workers)
+            report = live.upsert(read.documents, progress=True, remote=remote)
+            live.merge_all()  # fold the small segments that repeated ingests leave
+        state.save()  # the documents are stored: the feeds may now answer 304
+    unchanged = len(report.unchanged) + len(read.unchanged)
+    skipped = f", {len(read.skipped)} skipped" if read.skipped else ""
+    stored = (
+        f"; {report.passages} passages embedded; the documents form {report.stories} stories "
+        f"({report.new_stories} new)"
+        if read.documents
+        else ""
     )
+    console.print(
+        f"{len(report.added)} added, {len(report.replaced)} replaced, {unchanged} unchanged, "
+        f"{len(read.refused)} refused{skipped}{stored}"
+    )
+    for where in read.not_modified:
+        console.print(f"not modified since the last run: {escape(where)}")
+    for reason, count in Counter(skip.reason for skip in read.skipped).items():
+        console.print(f"skipped {count}: {escape(reason)}")
+    read.print_refusals()
+
+
+# What `ingest` reads, for its errors.
+_INPUTS = (
+    ".jsonl, .txt, .html/.htm (optionally .gz), RSS/Atom (.xml, .rss, .atom) or WARC files, "
+    "directories of them, or http(s) URLs of feeds and pages"
+)
+
+
+class _Read:
+    """What `ingest` read, sorted by kind."""
+
+    def __init__(self) -> None:
+        self.documents: list[Any] = []
+        self.refused: list[Any] = []
+        self.unchanged: list[str] = []  # stored ids not read again
+        self.not_modified: list[str] = []  # feeds and pages that answered 304
+        self.skipped: list[Any] = []
+        self.last = ""
+
+    def add(self, item: Any) -> None:
+        from index.documents import Document
+        from index.intake import Refusal, Skipped, Unchanged
+
+        if isinstance(item, Refusal):
+            self.refused.append(item)
+        elif isinstance(item, Skipped):
+            self.skipped.append(item)
+        elif isinstance(item, Unchanged):
+            if item.doc_id is None:
+                self.not_modified.append(item.where)
+            else:
+                self.unchanged.append(item.doc_id)
+        else:
+            self.documents.append(item)
+        self.last = item.id if isinstance(item, Document) else item.where
+
+    def counts(self) -> str:
+        return f"{len(self.refused)} refused, {len(self.skipped)} skipped"
+
+    def print_refusals(self) -> None:
+        for refusal in self.refused:
+            console.print(f"refused {escape(refusal.where)}: {escape(refusal.reason)}")
 
 
 @app.command("search")

@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, create_model, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.embed import EmbedderOptions
+from index.fetch import FetchOptions
 from index.merge import MergePolicy
 from index.stories import StoryOptions
 
@@ -114,6 +115,20 @@ class Settings(_StorySettings):  # type: ignore[misc,valid-type]
         1000, ge=1, description="Live passages under which a segment is of the smallest level."
     )
     threads: int = Field(0, ge=0, description="Threads for the encoder (0: one per CPU core).")
+    fetch_timeout: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds `ingest` waits to connect to a feed or page, and for each read.",
+    )
+    fetch_max_bytes: int = Field(
+        5 * 1024 * 1024,
+        ge=1024,
+        description="Largest feed, page or WARC record `ingest` reads; a bigger one is refused.",
+    )
+    fetch_user_agent: str | None = Field(
+        None,
+        description="User-Agent of `ingest`'s requests (unset: parallax/VERSION); add a contact.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Server log level."
     )
@@ -139,6 +154,14 @@ class Settings(_StorySettings):  # type: ignore[misc,valid-type]
             query=self.query_encoder,
             ingest=self.ingest_encoder,
             sentences=self.sentence_vectors,
+        )
+
+    def fetch_options(self) -> FetchOptions:
+        """How `parallax ingest` fetches feeds and pages (index/fetch.py)."""
+        return FetchOptions(
+            timeout=self.fetch_timeout,
+            max_bytes=self.fetch_max_bytes,
+            user_agent=self.fetch_user_agent,
         )
 
     def merge_policy(self) -> MergePolicy:

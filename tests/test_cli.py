@@ -50,16 +50,66 @@ def test_ingest_adds_documents_that_search_finds_at_once(
     assert "Catania" in found.output
 
 
-def test_a_bad_line_stops_ingest_with_its_number_and_nothing_is_stored(
+def test_a_bad_line_is_refused_with_its_number_and_the_rest_is_stored(
     env: dict[str, str], tmp_path: Path
 ) -> None:
     file = tmp_path / "bad.jsonl"
     file.write_text('{"id": "ok", "text": "fine"}\n{"id": "broken", "text": \n')
     result = runner.invoke(app, ["ingest", str(file)], env=env)
-    assert result.exit_code == 2
-    assert "line 2 of bad.jsonl" in result.output
+    assert result.exit_code == 0, result.output
+    assert "1 added, 0 replaced, 0 unchanged, 1 refused" in result.output
+    assert f"refused line 2 of {file}: invalid JSON" in result.output
     listing = runner.invoke(app, ["search", "fine", "--mode", "lexical"], env=env)
-    assert "ok [" not in listing.output
+    assert "ok [" in listing.output
+
+
+def test_a_refused_document_leaves_the_stored_one_as_it_was(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    file = tmp_path / "wire.jsonl"
+    file.write_text('{"id": "ok", "text": "The ferry to Lorn sailed on time."}\n')
+    assert runner.invoke(app, ["ingest", str(file)], env=env).exit_code == 0
+    file.write_text(
+        '{"id": "ok", "text": "The ferry to Lorn was cancelled.", "published": "last week"}\n'
+        '{"id": "other", "text": "Rain is forecast for Velsk."}\n'
+    )
+    result = runner.invoke(app, ["ingest", str(file)], env=env)
+    assert result.exit_code == 0, result.output
+    assert "1 added, 0 replaced, 0 unchanged, 1 refused" in result.output
+    assert "'published' must be" in result.output
+    found = runner.invoke(app, ["search", "ferry Lorn", "--mode", "lexical"], env=env)
+    assert "sailed on time" in found.output and "cancelled" not in found.output
+
+
+def test_ingest_that_reads_nothing_fails_with_every_reason(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    file = tmp_path / "bad.jsonl"
+    file.write_text('{"id": "broken", "text": \n')
+    missing = tmp_path / "missing.html"
+    result = runner.invoke(app, ["ingest", str(file), str(missing)], env=env)
+    assert result.exit_code == 2
+    assert f"refused line 1 of {file}: invalid JSON" in result.output
+    assert f"refused {missing}: no such file or directory" in result.output
+    assert "error: nothing could be read" in result.output
+
+
+def test_ingest_reads_a_directory_and_counts_what_it_skips(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    (folder / "ferry.txt").write_text(
+        "Ferry strike ends\n\nThe ferry crews of Lorn ended their strike on Friday.\n"
+    )
+    (folder / "wire.jsonl").write_text('{"id": "rain", "text": "Rain is forecast for Velsk."}\n')
+    (folder / "chart.png").write_bytes(b"\x89PNG")
+    result = runner.invoke(app, ["ingest", str(folder)], env=env)
+    assert result.exit_code == 0, result.output
+    assert "2 added, 0 replaced, 0 unchanged, 0 refused, 1 skipped" in result.output
+    assert "skipped 1: .png is not a supported file type" in result.output
+    found = runner.invoke(app, ["search", "ferry strike", "--mode", "lexical"], env=env)
+    assert "ferry [" in found.output
 
 
 def test_bad_mode_is_refused(env: dict[str, str]) -> None:
