@@ -34,8 +34,10 @@ _SOURCE_LINE = re.compile(r"\n\s*source:\s*(\S+)\s*$", re.IGNORECASE)
 # characters, some archives at up to about 130. Longer lines are paragraphs of their own;
 # a text of shorter lines is a list or a table (an earnings report's "Net 4.2 mln vs 5.9
 # mln"), not prose set in a narrow column.
-_MIN_WRAP_WIDTH = 40
+_MIN_WRAP_WIDTH = 30
 _MAX_WRAP_WIDTH = 132
+# The widths most wrapped text is set at (wire copy, e-mail, books: 60-80 characters).
+_USUAL_WIDTH = 80
 # Share of a text's line breaks inside paragraphs that must fall where the next word
 # would not have fitted on the line before, for the text to be taken as hard-wrapped. A
 # wrapped paragraph of n lines has n-1 such breaks, so prose in paragraphs of three or
@@ -69,11 +71,13 @@ FUNCTION_WORDS = frozenset(
 _CONTINUES = re.compile(r"[a-z0-9(\[,;:%\u2013\u2014-]")
 # A table row: columns set apart by runs of three or more spaces, or by tabs.
 _COLUMNS = re.compile(r"\S(?: {3,}|\t)\S")
-# A list item: a bullet, or a number or letter followed by "." or ")". A dash opens an
-# item only before a capital or a figure: "- with warrants" is a dash of the sentence
-# that a wrap put first on its line.
+# A list item: a bullet, a number followed by "." or ")", or a letter followed by ")". A
+# dash opens an item only before a capital or a figure: "- with warrants" is a dash of the
+# sentence that a wrap put first on its line; and "a." at the start of a line is the end
+# of a sentence more often than an item.
 _LIST_ITEM = re.compile(
-    r"(?:[*\u2022\u25aa+>]\s+\S|[-\u2013\u2014]\s+[A-Z0-9\"\u201c]|\(?(?:\d{1,2}|[a-z])[.)]\s+\S)"
+    r"(?:[*\u2022\u25aa+>]\s+\S|[-\u2013\u2014]\s+[A-Z0-9\"\u201c]|\(?\d{1,2}[.)]\s+\S"
+    r"|\(?[a-z]\)\s+\S)"
 )
 # Characters of each line the sentence splitter reads around a break.
 _CONTEXT = 80
@@ -119,7 +123,8 @@ def unwrap(text: str) -> list[str]:
         margin = _margin(block)
         units = [[block[0]]]
         for before, after in zip(block, block[1:], strict=False):
-            if _joins(before, after, width, first=before is block[0], margin=margin):
+            continued = len(units[-1]) > 1
+            if _joins(before, after, width, margin, first=before is block[0], continued=continued):
                 units[-1].append(after)
             else:
                 units.append([after])
@@ -157,7 +162,9 @@ def _wrap_width(blocks: list[list[_Line]]) -> int | None:
         for before, after in zip(block, block[1:], strict=False)
         if not _starts_unit(before, after, _margin(block))
     ]
-    if len(pairs) < 2:
+    if not pairs or (len(pairs) == 1 and pairs[0][0].indent == pairs[0][1].indent > 0):
+        # Nothing to measure; or two lines indented alike, as likely two paragraphs each
+        # marked by its indent as one wrapped paragraph.
         return None
     lengths = sorted(before.length for before, _ in pairs)
     width = lengths[round(0.9 * (len(lengths) - 1))]
@@ -166,6 +173,9 @@ def _wrap_width(blocks: list[list[_Line]]) -> int | None:
     full = [before for before, after in pairs if _is_full(before, after, width)]
     prose = sum(any(w.lower() in FUNCTION_WORDS for w in _WORD.findall(b.text)) for b in full)
     if len(full) < _MIN_FULL_SHARE * len(pairs) or prose < _MIN_PROSE_SHARE * len(full):
+        return None
+    # The longest line is full by definition: alone it proves a wrap only at a usual width.
+    if len(full) < 2 and width > _USUAL_WIDTH:
         return None
     return width
 
@@ -185,8 +195,12 @@ def _is_full(before: _Line, after: _Line, width: int) -> bool:
     return before.length + 1 + len(after.first_word) > width - _WIDTH_SLACK
 
 
-def _joins(before: _Line, after: _Line, width: int | None, first: bool, margin: int) -> bool:
-    """Whether the break between two lines of a block is a wrap (else a paragraph ends)."""
+def _joins(
+    before: _Line, after: _Line, width: int | None, margin: int, first: bool, continued: bool
+) -> bool:
+    """Whether the break between two lines of a block is a wrap (else a paragraph ends).
+    `first`: `before` is the block's first line; `continued`: `before` was joined to the
+    line above it."""
     if _starts_unit(before, after, margin):
         return False
     if _SENTENCE_END.search(before.text):
@@ -196,8 +210,10 @@ def _joins(before: _Line, after: _Line, width: int | None, first: bool, margin: 
         if width is None:
             return False
         return _is_full(before, after, width) or not _sentence_ends(before.text, after.text)
-    if _CONTINUES.match(after.text) or _goes_on(before.text):
-        return True  # the sentence goes on
+    if _CONTINUES.match(after.text) or _goes_on(before.text) or continued:
+        # The sentence goes on: the next line cannot start one, this line cannot end one,
+        # or this line is itself the middle of a sentence that it does not finish.
+        return True
     if width is None:
         return False  # one paragraph a line: a line without a full stop is a heading or an item
     # In wrapped text, an unfinished sentence goes on, unless its line stops well short of
