@@ -1,5 +1,5 @@
-"""The evaluation and benchmark commands of `parallax`: eval, eval-squad, eval-stories and
-bench.
+"""The evaluation and benchmark commands of `parallax`: eval, eval-squad, eval-stories,
+eval-extract and bench.
 
 They are developer tooling, not the service: this package is never imported by `index`,
 `search` or `api`. `api.cli` finds these commands through the `parallax.commands` entry
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -239,6 +239,72 @@ def eval_stories_command(
 
 
 @with_settings
+def eval_extract_command(
+    settings: Settings,
+    directory: Annotated[
+        Path,
+        typer.Argument(
+            help="The article-extraction benchmark: ground-truth.json and html/<sha256>.html.gz."
+        ),
+    ],
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="Post to a running server instead; the pages it did not have are deleted "
+            "again afterwards (unless --keep)."
+        ),
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(help="The server's write key, with --url. [PARALLAX_API_KEY]"),
+    ] = None,
+    keep: Annotated[
+        bool, typer.Option(help="With --url, leave the pages stored on the server.")
+    ] = False,
+    limit: Annotated[int | None, typer.Option(help="Only the first N pages (by sha).")] = None,
+    batch: Annotated[int, typer.Option(min=1, help="Pages per POST /documents.")] = 10,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also list the 10 worst pages.")
+    ] = False,
+    json_out: JsonOut = None,
+    min_f1: Floor = None,
+) -> None:
+    """Post each saved page through POST /documents (html), read its stored text back and
+    score it against the page's annotated article body with the benchmark's metric:
+    precision, recall and F1 of 4-word shingles, a page refused (422) counting as nothing
+    extracted, and the intake's milliseconds per page.
+
+    In process the service embeds with the hashing stand-in (whatever --embedder says):
+    embedding does not change the stored text. Exits 1 when F1 is under --min-f1, so it
+    can gate CI.
+    """
+    from evaluation.extract import (
+        evaluate_extraction,
+        extraction_output,
+        intake_client,
+        load_pages,
+        remove,
+    )
+
+    pages = load_pages(directory, limit)
+    key = api_key or (settings.api_key.get_secret_value() if settings.api_key else None)
+    with intake_client(settings, url, key) as client:
+        result = evaluate_extraction(
+            client,
+            pages,
+            progress=lambda items: _progress(items, len(pages), "extract", "page"),
+            batch=batch,
+        )
+        if url and not keep:
+            remove(client, result["added"])
+    result = {"directory": str(directory), "url": url, **result}
+    title = f"{directory.name}: {len(pages)} pages, {'server ' + url if url else 'in process'}"
+    _show(*extraction_output(title, result, verbose))
+    _write_json(json_out, result)
+    _check_floors(result["metrics"], f1=min_f1)
+
+
+@with_settings
 def bench_command(
     settings: Settings,
     reuters: Annotated[Path, typer.Option(help="Reuters-21578 JSONL.")] = REUTERS,
@@ -325,10 +391,12 @@ def _client(settings: Settings, url: str | None, corpus: Any) -> Iterator[Any]:
         yield InProcessClient(live, settings)
 
 
-def _progress(items: Iterator[Any], total: int, label: str) -> Iterator[Any]:
+def _progress(
+    items: Iterable[Any], total: int, label: str, unit: str = "question"
+) -> Iterator[Any]:
     from tqdm import tqdm
 
-    yield from tqdm(items, total=total, desc=f"eval {label}", unit="question", file=sys.stderr)
+    yield from tqdm(items, total=total, desc=f"eval {label}", unit=unit, file=sys.stderr)
 
 
 def _usage(message: str) -> NoReturn:
@@ -388,6 +456,7 @@ COMMANDS = (
     ("eval", eval_command),
     ("eval-squad", eval_squad_command),
     ("eval-stories", eval_stories_command),
+    ("eval-extract", eval_extract_command),
     ("bench", bench_command),
 )
 
