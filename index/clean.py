@@ -43,9 +43,9 @@ _USUAL_WIDTH = 80
 # wrapped paragraph of n lines has n-1 such breaks, so prose in paragraphs of three or
 # more lines clears it easily; text with one paragraph a line does not.
 _MIN_FULL_SHARE = 0.4
-# Share of the lines before those breaks that hold a function word ("the", "of", "said it
-# would"): nearly every wrapped line of prose has one; the rows of a list or an earnings
-# table ("Net 4.2 mln vs 5.9 mln") seldom do, however alike their lengths.
+# Share of the lines before those breaks that read as prose, with a function word ("the",
+# "of", "said it would"): nearly every wrapped line of prose has one; the rows of a list or
+# an earnings table ("Net 4.2 mln vs 5.9 mln") seldom do, however alike their lengths.
 _MIN_PROSE_SHARE = 0.5
 # A line of wrapped text shorter than this share of the width, without a full stop, before
 # a capital, ends a heading or an item.
@@ -66,9 +66,10 @@ FUNCTION_WORDS = frozenset(
     "where whether although though since unless until is are was were be been being has "
     "have had do does did will would shall should can could may might must".split()
 )
-# How a continued sentence may start its next line: lower case, a figure, a bracket or
-# a punctuation mark that cannot open a sentence.
-_CONTINUES = re.compile(r"[a-z0-9(\[,;:%\u2013\u2014-]")
+# How a continued sentence may start its next line: lower case, or a punctuation mark that
+# cannot open a sentence. Not a figure or a bracket: the rows of a list start with them
+# too ("12 mths", "(Santa Anita Realty)"); wrapped prose before them is told by its width.
+_CONTINUES = re.compile(r"[a-z,;:%\u2013\u2014-]")
 # A table row: columns set apart by runs of three or more spaces, or by tabs.
 _COLUMNS = re.compile(r"\S(?: {3,}|\t)\S")
 # A list item: a bullet, a number followed by "." or ")", or a letter followed by ")". A
@@ -171,13 +172,19 @@ def _wrap_width(blocks: list[list[_Line]]) -> int | None:
     if not _MIN_WRAP_WIDTH <= width <= _MAX_WRAP_WIDTH:
         return None
     full = [before for before, after in pairs if _is_full(before, after, width)]
-    prose = sum(any(w.lower() in FUNCTION_WORDS for w in _WORD.findall(b.text)) for b in full)
+    prose = sum(_is_prose(line.text) for line in full)
     if len(full) < _MIN_FULL_SHARE * len(pairs) or prose < _MIN_PROSE_SHARE * len(full):
         return None
     # The longest line is full by definition: alone it proves a wrap only at a usual width.
     if len(full) < 2 and width > _USUAL_WIDTH:
         return None
     return width
+
+
+def _is_prose(line: str) -> bool:
+    """A line that reads as prose: it holds a function word, in lower case as prose writes
+    it ("Class A" in a list's row is a name)."""
+    return any(word in FUNCTION_WORDS for word in _WORD.findall(line))
 
 
 def _margin(block: list[_Line]) -> int:
@@ -210,10 +217,10 @@ def _joins(
         if width is None:
             return False
         return _is_full(before, after, width) or not _sentence_ends(before.text, after.text)
-    if _CONTINUES.match(after.text) or _goes_on(before.text) or continued:
-        # The sentence goes on: the next line cannot start one, this line cannot end one,
-        # or this line is itself the middle of a sentence that it does not finish.
-        return True
+    if _CONTINUES.match(after.text) or _goes_on(before.text):
+        return True  # the sentence goes on: the next line cannot start one, this cannot end one
+    if continued and width is not None:
+        return True  # a wrapped line in the middle of a sentence that it does not finish
     if width is None:
         return False  # one paragraph a line: a line without a full stop is a heading or an item
     # In wrapped text, an unfinished sentence goes on, unless its line stops well short of
@@ -245,10 +252,10 @@ def _sentence_ends(line: str, next_line: str) -> bool:
 
 
 def _goes_on(line: str) -> bool:
-    """A line that leaves its sentence open: it ends in a comma, a hyphen or a word after
-    which English sentences do not end ("the", "of", "and")."""
+    """A line that leaves its sentence open: it ends in a comma, a word's hyphen ("anti-")
+    or a word after which English sentences do not end ("the", "of", "and")."""
     last = line.rsplit(None, 1)[-1].lower() if line.strip() else ""
-    return line.endswith((",", "-")) or last in FUNCTION_WORDS
+    return line.endswith(",") or bool(_HYPHENATED.search(line)) or last in FUNCTION_WORDS
 
 
 def _blocks(units: list[list[_Line]]) -> list[str]:

@@ -86,11 +86,12 @@ class Document:
         return record
 
 
-def parse_document(record: Any, where: str = "document") -> Document:
+def parse_document(record: Any, where: str = "document", cleaned: bool = False) -> Document:
     """Validate one JSON document (the shape `POST /documents` takes, README "HTTP API")
     and clean its text, or extract it from its page's `html`.
 
-    `where` names the record in error messages ("line 3 of docs.jsonl").
+    `where` names the record in error messages ("line 3 of docs.jsonl"); `cleaned` says
+    that the text was cleaned already (a `.txt` page read by `clean_page`).
     """
     if not isinstance(record, Mapping):
         raise DocumentError(f"{where}: expected a JSON object, got {type(record).__name__}")
@@ -135,18 +136,18 @@ def parse_document(record: Any, where: str = "document") -> Document:
         from index.pages import extract_page
 
         page = extract_page(html, fields["url"], where)
-        cleaned = page.text
+        stored = page.text
         published = published or page.published
         found = {"source": page.site, "title": page.title, "url": page.url, "author": page.author}
         fields = {name: value or found[name] for name, value in fields.items()}
     else:
-        cleaned = clean_text(text)
-        if not cleaned.strip():
+        stored = text if cleaned else clean_text(text)
+        if not stored.strip():
             raise DocumentError(
                 f"{where}: 'text' is empty once page debris is taken out; a document needs "
                 "some text"
             )
-    return Document(id=doc_id, text=cleaned, published=published, **fields)
+    return Document(id=doc_id, text=stored, published=published, **fields)
 
 
 def load_jsonl(path: str | Path) -> Iterator[Document]:

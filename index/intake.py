@@ -275,10 +275,11 @@ class _Reader:
             log.debug("%s refused", where, exc_info=True)
             yield Refusal(where, _reason(exc, where))
 
-    def _one(self, where: str, record: dict[str, Any]) -> Document | Refusal:
-        """The document of one record, or why not (its id read earlier in the run too)."""
+    def _one(self, where: str, record: dict[str, Any], cleaned: bool = False) -> Document | Refusal:
+        """The document of one record, or why not (its id read earlier in the run too);
+        `cleaned`: its text is clean already."""
         try:
-            document = parse_document(record, where)
+            document = parse_document(record, where, cleaned)
         except Exception as exc:  # a page that trips the extractor is one refusal
             log.debug("%s refused", where, exc_info=True)
             return Refusal(where, _reason(exc, where))
@@ -299,7 +300,8 @@ class _Reader:
         elif kind == "text":
             page = clean_page(decode_html(path.read_bytes(), "text/plain"))
             record = {"id": document_id(_stem(path)), "text": page.text, "title": page.title}
-            yield self._one(where, record | {"published": page.published, "source": page.site})
+            record |= {"published": page.published, "source": page.site}
+            yield self._one(where, record, cleaned=True)
         elif kind == "html":
             content = path.read_bytes()
             if path.name.lower().endswith(".gz"):

@@ -218,3 +218,20 @@ def test_wrapped_text_without_paragraph_marks_never_ends_a_paragraph_mid_sentenc
     stored = clean_text(text).split("\n\n")
     assert " ".join(stored) == " ".join(paragraphs)
     assert all(p.endswith(".") for p in stored)
+
+
+@settings(max_examples=100, deadline=None)
+@given(paragraphs=PARAGRAPHS, width=st.integers(40, 80))
+def test_stored_prose_reads_back_as_itself(paragraphs: list[str], width: int) -> None:
+    # A client that posts a document's stored text again changes nothing.
+    once = clean_text("\n".join(textwrap.fill(p, width, initial_indent="  ") for p in paragraphs))
+    assert clean_text(once) == once
+
+
+def test_the_seed_pages_read_back_as_themselves() -> None:
+    from helpers import SEEDS
+    from index.clean import clean_page
+
+    for page in SEEDS.glob("*.txt"):
+        text = clean_page(page.read_text(encoding="utf-8")).text
+        assert clean_text(text) == text
