@@ -1,7 +1,7 @@
 """The chat page in headless Chromium, against a real server: answers side by side with the
 conflict flagged, the story they come from named above them, the other matching stories one
 click away, citations opened in the article panel, passages by source, errors a person can
-read, and a phone layout that stacks the cards.
+read, a phone layout that stacks the cards, and a report's time shown where it has one.
 
 Needs Debian's Chromium (`apt-get install chromium`); Playwright drives it, nothing is downloaded.
 Screenshots land in the session's temp folder and in /tmp/parallax-screens/.
@@ -91,6 +91,53 @@ def mixed_server(tmp_path_factory: pytest.TempPathFactory, model_embedder: Any) 
         response = httpx.post(
             f"{running.url}/documents",
             json={"documents": [doc.to_dict() for doc in documents]},
+            headers={"Authorization": f"Bearer {API_KEY}"},
+            timeout=120,
+        )
+        assert response.status_code == 200, response.text
+        yield running.url
+    finally:
+        running.stop()
+
+
+# Two reports of one event on one day, each with its time: the second given with its zone,
+# stored (and shown) in UTC.
+TIMED = [
+    {
+        "id": "velsk-courier",
+        "source": "Velsk Courier",
+        "published": "2024-03-09T09:00:00Z",
+        "title": "Crane collapses at Velsk harbour",
+        "text": "Two dock workers were injured when a container crane collapsed onto a cargo "
+        "ship at Velsk harbour on Saturday morning, the port authority said. Loading at the "
+        "harbour was halted while engineers inspected the other cranes.",
+    },
+    {
+        "id": "karvia-post",
+        "source": "Karvia Post",
+        "published": "2024-03-09T15:01:01+01:00",
+        "title": "Velsk harbour crane collapse injures dock workers",
+        "text": "Four dock workers were injured when a container crane collapsed onto a cargo "
+        "ship at Velsk harbour on Saturday, the port authority said in the afternoon. "
+        "Engineers inspected the other cranes before loading at the harbour resumed.",
+    },
+]
+TIMED_SHOWN = {
+    "velsk-courier": ("2024-03-09T09:00:00Z", "Mar 9, 2024, 09:00 UTC"),
+    "karvia-post": ("2024-03-09T14:01:01Z", "Mar 9, 2024, 14:01 UTC"),
+}
+
+
+@pytest.fixture(scope="module")
+def timed_server(tmp_path_factory: pytest.TempPathFactory, model_embedder: Any) -> Iterator[str]:
+    """The seeds (dated by day) plus the two timed reports, added through POST /documents."""
+    data = tmp_path_factory.mktemp("timed-data")
+    settings = Settings(data_dir=data, seeds_dir=SEEDS, api_key=API_KEY)
+    running = serve_app(create_app(settings, embedder=model_embedder))
+    try:
+        response = httpx.post(
+            f"{running.url}/documents",
+            json={"documents": TIMED},
             headers={"Authorization": f"Bearer {API_KEY}"},
             timeout=120,
         )
@@ -463,6 +510,57 @@ def test_mixed_archive_answers_come_from_the_story_shown_and_other_stories_ask_a
                 "Sources disagree: 10 vs 62 injured"
             )
         _screenshot(page, screens, "mixed-archive-other-story.png")
+    finally:
+        page.context.close()
+    assert page_errors == []
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_report_with_a_time_shows_it_in_utc_wherever_its_date_is_shown(
+    browser: Browser, timed_server: str, page_errors: list[str], screens: Path
+) -> None:
+    page = _open(browser, timed_server, WIDE, page_errors)
+    try:
+        _ask(page, "How many dock workers were injured when the crane collapsed at Velsk?")
+        turn = page.locator("#conversation .turn").last
+        cards = turn.locator(".answer-card")
+        expect(cards).to_have_count(2)
+        for index in range(2):
+            card = cards.nth(index)
+            moment, shown = TIMED_SHOWN[card.get_attribute("data-doc-id")]
+            expect(card.locator(".meta time")).to_have_text(shown)
+            expect(card.locator(".meta time")).to_have_attribute("datetime", moment)
+
+        # The story's first and last report: one day, so the day once.
+        details = turn.locator(".story-header .story-details")
+        expect(details).to_contain_text("Mar 9, 2024, 09:00 UTC – 14:01 UTC")
+        expect(details.locator("time").last).to_have_attribute("datetime", "2024-03-09T14:01:01Z")
+        _screenshot(page, screens, "timed-answers-wide.png")
+
+        # The article panel gives the time too.
+        cards.first.get_by_role("button", name="View in article").click()
+        moment, shown = TIMED_SHOWN[cards.first.get_attribute("data-doc-id")]
+        meta = page.locator("#article-meta time")
+        expect(meta).to_have_text(shown)
+        expect(meta).to_have_attribute("datetime", moment)
+        page.keyboard.press("Escape")
+
+        # So do the passages by source; a seed, dated by day only, still shows just its day.
+        page.get_by_label("Passages", exact=True).check()
+        box = page.get_by_label("Search passages")
+        box.fill("container crane collapsed at Velsk harbour")
+        box.press("Enter")
+        groups = page.locator("#conversation .turn").last.locator(".source-card")
+        expect(groups.first).to_be_visible()
+        for index in range(groups.count()):
+            group = groups.nth(index)
+            doc_id = group.get_attribute("data-doc-id")
+            time = group.locator(".meta time")
+            if doc_id in TIMED_SHOWN:
+                expect(time).to_have_text(TIMED_SHOWN[doc_id][1])
+            else:
+                expect(time).to_have_text("Dec 31, 2019")
     finally:
         page.context.close()
     assert page_errors == []

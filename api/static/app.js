@@ -49,23 +49,34 @@ function outletName(source) {
   return source && source.trim() ? source : UNKNOWN_OUTLET;
 }
 
-/** "2019-12-31" -> "Dec 31, 2019"; anything else is shown as given. */
-function formatDate(published) {
+// `published` as the API stores it: a day, or a moment in UTC to the second.
+const PUBLISHED = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?Z)?$/;
+
+/**
+ * "2019-12-31" -> "Dec 31, 2019"; "2019-12-31T14:15:00Z" -> "Dec 31, 2019, 14:15 UTC" (the
+ * time as stored, in UTC, so every reader sees the same); anything else is shown as given.
+ * `timeOnly` leaves the day out of a date-time: "14:15 UTC".
+ */
+function formatDate(published, { timeOnly = false } = {}) {
   if (!published) return null;
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(published);
+  const match = PUBLISHED.exec(published);
   if (!match) return published;
-  const date = new Date(Date.UTC(+match[1], +match[2] - 1, +match[3]));
+  const [, year, month, day, hour, minute] = match;
+  const date = new Date(Date.UTC(+year, +month - 1, +day));
   if (Number.isNaN(date.getTime())) return published;
-  return date.toLocaleDateString("en-US", {
+  const time = hour === undefined ? null : `${hour}:${minute} UTC`;
+  if (timeOnly && time) return time;
+  const shown = date.toLocaleDateString("en-US", {
     year: "numeric",
     month: "short",
     day: "numeric",
     timeZone: "UTC",
   });
+  return time ? `${shown}, ${time}` : shown;
 }
 
-function dateElement(published) {
-  const shown = formatDate(published);
+function dateElement(published, options) {
+  const shown = formatDate(published, options);
   if (!shown) return el("span", { text: "Undated" });
   return el("time", { text: shown, attrs: { datetime: published } });
 }
@@ -403,7 +414,13 @@ function storySources(sources) {
 function storyDates(first, last) {
   if (!first && !last) return null;
   if (!first || !last || first === last) return dateElement(first || last);
-  return el("span", { className: "story-dates" }, [dateElement(first), " – ", dateElement(last)]);
+  // Two times of one day: the day once, "Mar 9, 1987, 09:00 UTC – 15:01 UTC".
+  const sameDay = first.length > 10 && last.length > 10 && first.slice(0, 10) === last.slice(0, 10);
+  return el("span", { className: "story-dates" }, [
+    dateElement(first),
+    " – ",
+    dateElement(last, { timeOnly: sameDay }),
+  ]);
 }
 
 function renderOtherStories(stories, question) {
