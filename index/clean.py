@@ -18,7 +18,7 @@ newsletter calls, inline cards, embedded picture links, wire sign-offs).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from index.text import sentences
@@ -80,6 +80,10 @@ _LIST_ITEM = re.compile(
     r"(?:[*\u2022\u25aa+>]\s+\S|[-\u2013\u2014]\s+[A-Z0-9\"\u201c]|\(?\d{1,2}[.)]\s+\S"
     r"|\(?[a-z]\)\s+\S)"
 )
+# A sentence's end in any script (the CJK full stop and marks too).
+_ANY_SENTENCE_END = re.compile(r"[.!?\u2026\u3002\uff01\uff1f][\"'\u201d\u2019)\]\u300d\u300f]*$")
+# Text without a sentence longer than this is more than a menu's links.
+_MENU_LENGTH = 200
 # Characters of each line the sentence splitter reads around a break.
 _CONTEXT = 80
 _WORD = re.compile(r"[^\W\d_]+")
@@ -179,6 +183,15 @@ def _wrap_width(blocks: list[list[_Line]]) -> int | None:
     if len(full) < 2 and width > _USUAL_WIDTH:
         return None
     return width
+
+
+def reads_as_prose(paragraphs: Sequence[str]) -> bool:
+    """Whether the paragraphs hold prose, in any language: a sentence ended by its full stop
+    (Latin or CJK), a line of English prose, or text too long for a menu. A menu's "Home
+    News Sport" or a gallery's "Photo 1 of 12" does not."""
+    return any(_ANY_SENTENCE_END.search(p) or _is_prose(p) for p in paragraphs) or (
+        sum(map(len, paragraphs)) >= _MENU_LENGTH
+    )
 
 
 def _is_prose(line: str) -> bool:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from index.clean import reporting_paragraphs
+from index.clean import reads_as_prose, reporting_paragraphs
 from index.errors import DocumentError
 
 # The body only: comments are not the article (measured on the article-extraction pages,
@@ -60,7 +60,7 @@ def extract_page(html: str | bytes, url: str | None = None, where: str = "page")
     paragraphs = reporting_paragraphs(p for p in body.split("\n"))
     if paragraphs and title and _same_words(paragraphs[0], title):
         paragraphs.pop(0)  # the headline, repeated at the top of the body
-    if not paragraphs:
+    if not reads_as_prose(paragraphs):  # nothing, or only a menu's or a gallery's words
         raise DocumentError(
             f"{where}: no article text found in the page (a front page, a list of links or "
             "a page that needs JavaScript); send the article's own page, or its text as 'text'"
