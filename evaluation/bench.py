@@ -26,7 +26,7 @@ import statistics
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,8 @@ from evaluation.server import BenchServer
 from index.documents import Document, parse_document
 
 STORY_WARM_UP_S = 5.0
+# Saved web pages for the HTML intake row (skipped where absent).
+ARTICLE_PAGES = Path("../shared/data/article-extraction")
 QUERIES = [
     "How many were injured?",
     "What did the central bank say about interest rates?",
@@ -52,11 +54,18 @@ QUERIES = [
 def reuters_documents(
     path: Path, limit: int | None = None, ids: set[str] | None = None
 ) -> list[Document]:
-    """Reuters-21578 records with a body, as documents: id `r<newid>`, outlet Reuters, the
-    date and time of the record, and the body as the archive holds it (hard-wrapped: the
-    service's own intake joins the wraps, so every figure measures it). `ids` keeps only
-    those documents."""
-    documents = []
+    """`reuters_records` read through the service's own intake (`parse_document`)."""
+    return [parse_document(record, record["id"]) for record in reuters_records(path, limit, ids)]
+
+
+def reuters_records(
+    path: Path, limit: int | None = None, ids: set[str] | None = None
+) -> list[dict[str, Any]]:
+    """Reuters-21578 records with a body, as the documents `POST /documents` takes: id
+    `r<newid>`, outlet Reuters, the date and time of the record, and the body as the
+    archive holds it (hard-wrapped: the service's own intake joins the wraps, so every
+    figure measures it). `ids` keeps only those documents."""
+    records = []
     with path.open(encoding="utf-8") as handle:
         for line in handle:
             record = json.loads(line)
@@ -64,21 +73,18 @@ def reuters_documents(
             doc_id = f"r{record['newid']}"
             if not body.strip() or (ids is not None and doc_id not in ids):
                 continue
-            documents.append(
-                parse_document(
-                    {
-                        "id": doc_id,
-                        "source": "Reuters",
-                        "title": record.get("title") or None,
-                        "published": reuters_date(record.get("date")),
-                        "text": body,
-                    },
-                    f"reuters record {record['newid']}",
-                )
+            records.append(
+                {
+                    "id": doc_id,
+                    "source": "Reuters",
+                    "title": record.get("title") or None,
+                    "published": reuters_date(record.get("date")),
+                    "text": body,
+                }
             )
-            if limit and len(documents) >= limit:
+            if limit and len(records) >= limit:
                 break
-    return documents
+    return records
 
 
 def reuters_date(value: str | None) -> str | None:
@@ -102,11 +108,12 @@ def reuters_date(value: str | None) -> str | None:
 def bench_ingest(
     settings: Settings,
     embedder: Any,
-    documents: Sequence[Document],
+    records: Sequence[Mapping[str, Any]],
     directory: Path,
     more: Sequence[Document] = (),
 ) -> dict:
-    """Ingest through the real path; then the bare fp32 encoder and a plain ST+FAISS script.
+    """Ingest through the real path, from the raw records (intake: wraps joined, debris
+    dropped) to the saved index; then the bare fp32 encoder and a plain ST+FAISS script.
 
     `more` articles are added afterwards, in batches as a feed would post them, to
     grow the index the query benchmarks run against (no baseline for those).
@@ -116,6 +123,8 @@ def bench_ingest(
     # Load (and on a first run export) the encoders before the clock starts.
     embedder.encode(["warm up the encoder"] * 16)
     started = time.perf_counter()
+    documents = [parse_document(record, record["id"]) for record in records]
+    intake_seconds = time.perf_counter() - started
     live = open_index(
         directory / "index",
         embedder,
@@ -160,6 +169,9 @@ def bench_ingest(
         "encoder": f"{settings.ingest_encoder} {batch.precision}",
         "sentence_vectors": settings.sentence_vectors,
         "ingest_seconds": round(ingest_seconds, 2),
+        # Reading the raw records into documents (the plain-text intake), a share of ingest.
+        "intake_seconds": round(intake_seconds, 2),
+        "intake_share": round(intake_seconds / ingest_seconds, 4),
         # Placing the articles in stories, as a share of the ingest it is part of.
         "story_seconds": round(first.story_seconds, 2),
         "story_share": round(first.story_seconds / ingest_seconds, 4),
@@ -417,6 +429,39 @@ def _load(httpx: Any, url: str, payload: Callable[[str], dict], clients: int, to
     }
 
 
+def bench_html(pages_dir: Path, rounds: int = 3) -> dict:
+    """What reading a saved page costs beyond its text: the article extraction of each of
+    the article-extraction benchmark's pages (`index.pages`, trafilatura) against the
+    plain-text intake of the same article's text (`index.clean`), medians of `rounds`."""
+    from evaluation.extract import load_pages
+    from index.clean import clean_text
+    from index.pages import extract_page
+
+    pages = [(page.html(), page.url) for page in load_pages(pages_dir)]
+    extract_ms, text_ms = [], []
+    for html, url in pages:
+        times, text = [], ""
+        for _ in range(rounds):
+            started = time.perf_counter()
+            text = extract_page(html, url).text
+            times.append(time.perf_counter() - started)
+        extract_ms.append(statistics.median(times) * 1000)
+        times = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            clean_text(text)
+            times.append(time.perf_counter() - started)
+        text_ms.append(statistics.median(times) * 1000)
+    return {
+        "pages": len(pages),
+        "html_mean_ms": round(statistics.fmean(extract_ms), 2),
+        "html_p50_ms": round(statistics.median(extract_ms), 2),
+        "html_p95_ms": round(sorted(extract_ms)[int(0.95 * (len(extract_ms) - 1))], 2),
+        "text_mean_ms": round(statistics.fmean(text_ms), 3),
+        "added_mean_ms": round(statistics.fmean(extract_ms) - statistics.fmean(text_ms), 2),
+    }
+
+
 def run_bench(
     settings: Settings,
     reuters: Path,
@@ -428,6 +473,7 @@ def run_bench(
     serve_limit: int = 0,
     archive_copies: int = 10,
     million_passages: int = 0,
+    pages: Path | None = ARTICLE_PAGES,
 ) -> dict:
     """The whole benchmark; returns the result (also printed by the CLI).
 
@@ -436,8 +482,9 @@ def run_bench(
     from api.state import embedder_from_settings
     from index.store import IndexStore
 
-    documents = reuters_documents(reuters, max(limit, serve_limit))
-    documents, more = documents[:limit], documents[limit:]
+    records = reuters_records(reuters, max(limit, serve_limit))
+    documents = records[:limit]
+    more = [parse_document(record, record["id"]) for record in records[limit:]]
     with tempfile.TemporaryDirectory(prefix="parallax-bench-") as scratch:
         directory = Path(scratch)
         embedder = embedder_from_settings(settings, directory / "models")
@@ -450,7 +497,8 @@ def run_bench(
             from evaluation.scale import million
 
             target = directory / "million" / "index"
-            recall_sets = million_recall_sets([*documents, *more], quality_sets)
+            firsts = [parse_document(record, record["id"]) for record in documents]
+            recall_sets = million_recall_sets([*firsts, *more], quality_sets)
             archive["million"] = million(
                 settings, directory / "index", target, QUERIES, million_passages, recall_sets
             )
@@ -461,8 +509,10 @@ def run_bench(
             sets = retrieval_sets(settings, *quality_sets)
             backends = bench_backends(settings, directory / "models", sample, sets)
     ann = bench_ann(ann_sizes, ef_searches=(128, 512)) if ann_sizes else []
+    html = bench_html(pages) if pages is not None and pages.is_dir() else {}
     return {
         "ingest": ingest,
+        "html": html,
         "breakdown_ms": stages,
         "sentence_candidates": agreement,
         "http": http,

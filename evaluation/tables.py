@@ -133,7 +133,11 @@ def stories_line(result: Mapping[str, Any]) -> str:
 
 def bench_output(result: Mapping[str, Any]) -> list[Table | str]:
     """Everything `parallax bench` prints, in order: tables and plain lines."""
-    shown: list[Table | str] = [*_ingest(result["ingest"]), *_http(result)]
+    shown: list[Table | str] = [
+        *_ingest(result["ingest"]),
+        *_html(result.get("html")),
+        *_http(result),
+    ]
     shown.append(f"one query in process, medians (ms): {result['breakdown_ms']}")
     shown.append(_CANDIDATES_LINE.format_map(result["sentence_candidates"]))
     if result.get("archive"):
@@ -175,6 +179,11 @@ def _ingest(ingest: Mapping[str, Any]) -> list[Table | str]:
         f"peak RSS {ingest['peak_rss_mb']} MB; baseline ST + FAISS flat query p50 "
         f"{ingest['baseline']['query_p50_ms']} ms (in process)",
     ]
+    if "intake_seconds" in ingest:
+        shown.append(
+            f"intake (raw text into whole paragraphs) {ingest['intake_seconds']} s, "
+            f"{ingest['intake_share']:.1%} of ingest"
+        )
     if "served_passages" in ingest:
         shown.append(
             f"grown to {ingest['served_articles']} articles, {ingest['served_passages']} "
@@ -182,6 +191,17 @@ def _ingest(ingest: Mapping[str, Any]) -> list[Table | str]:
             f"{ingest['growth_passages_per_s']} passages/s for the query benchmarks"
         )
     return shown
+
+
+def _html(html: Mapping[str, Any] | None) -> list[str]:
+    if not html:
+        return []
+    return [
+        f"HTML intake: {html['pages']} saved pages, article extraction {html['html_mean_ms']} ms "
+        f"a page on average (p50 {html['html_p50_ms']}, p95 {html['html_p95_ms']}) against "
+        f"{html['text_mean_ms']} ms for the same article as plain text: "
+        f"+{html['added_mean_ms']} ms a page"
+    ]
 
 
 _HTTP_COLUMNS = ("p50_ms", "p95_ms", "p99_ms", "requests_per_s", "errors")

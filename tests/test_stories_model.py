@@ -15,7 +15,7 @@ import pytest
 
 from api.app import create_app
 from api.settings import Settings
-from evaluation.bench import reuters_documents
+from evaluation.bench import reuters_records
 from helpers import ROOT, SEED_IDS, SEEDS, SHARED, serve_app
 
 pytestmark = pytest.mark.slow
@@ -36,7 +36,7 @@ def archive(
     tmp_path_factory: pytest.TempPathFactory, model_embedder: Any, gold: dict[str, str]
 ) -> Iterator[httpx.Client]:
     wanted = {doc_id for doc_id in gold if doc_id.startswith("r")} | {"r5224", "r5275"}
-    documents = [d.to_dict() for d in reuters_documents(REUTERS, ids=wanted)]
+    documents = reuters_records(REUTERS, ids=wanted)  # raw, as the archive holds them
     settings = Settings(data_dir=tmp_path_factory.mktemp("archive"), seeds_dir=SEEDS, api_key=KEY)
     running = serve_app(create_app(settings, embedder=model_embedder))
     with httpx.Client(base_url=running.url, timeout=300) as client:
