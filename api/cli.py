@@ -100,9 +100,10 @@ def with_settings(command: Callable[..., None]) -> Callable[..., None]:
     return wrapper
 
 
-# faiss logs each CPU-specific build it tries before the one that loads, httpx every
-# request the evaluation client sends, bm25s each index it builds.
-_CHATTY = frozenset({"faiss", "httpx", "bm25s"})
+# faiss logs each CPU-specific build it tries before the one that loads, httpx (and httpx2,
+# which Starlette's TestClient sends through) every request the evaluation client sends,
+# bm25s each index it builds.
+_CHATTY = frozenset({"faiss", "httpx", "httpx2", "bm25s"})
 
 
 def _not_chatty(record: logging.LogRecord) -> bool:

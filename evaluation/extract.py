@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import logging
 import random
 import re
 import secrets
@@ -336,8 +335,6 @@ def intake_client(
 
     from api.app import create_app
 
-    # Starlette's TestClient sends through httpx2, which logs every request at INFO.
-    logging.getLogger("httpx2").setLevel(logging.WARNING)
     key = secrets.token_urlsafe(16)
     with tempfile.TemporaryDirectory(prefix="parallax-extract-") as directory:
         config = settings.model_copy(
