@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from index.text import sentences
+from index.text import FUNCTION_WORDS, sentences
 
 # ` date 2019-12-31` at the very start of a page of the seed folder.
 _DATE_MARKER = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*")
@@ -31,9 +31,8 @@ _SOURCE_LINE = re.compile(r"\n\s*source:\s*(\S+)\s*$", re.IGNORECASE)
 # --- Wrapping -----------------------------------------------------------------------
 
 # A hard-wrapped text's lines are this long: wire copy and e-mail wrap at 60-80
-# characters, some archives at up to about 130. Longer lines are paragraphs of their own;
-# a text of shorter lines is a list or a table (an earnings report's "Net 4.2 mln vs 5.9
-# mln"), not prose set in a narrow column.
+# characters, some archives at up to about 130, a narrow column at 30. Longer lines are
+# paragraphs of their own.
 _MIN_WRAP_WIDTH = 30
 _MAX_WRAP_WIDTH = 132
 # The widths most wrapped text is set at (wire copy, e-mail, books: 60-80 characters).
@@ -58,14 +57,6 @@ _WIDTH_SLACK = 3
 # A line that ends a sentence: a full stop, question or exclamation mark, maybe closed
 # by quotes or brackets. A colon or semicolon ends a line that introduces what follows.
 _SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*$|[:;]$")
-# Words after which an English sentence cannot end: a line ending in one goes on.
-FUNCTION_WORDS = frozenset(
-    "a an the and or but nor of to in on at by for from with as than that which who whose "
-    "whom its their his her our your my into onto upon about over under between after "
-    "before during without within against among through per via if because while when "
-    "where whether although though since unless until is are was were be been being has "
-    "have had do does did will would shall should can could may might must".split()
-)
 # How a continued sentence may start its next line: lower case, or a punctuation mark that
 # cannot open a sentence. Not a figure or a bracket: the rows of a list start with them
 # too ("12 mths", "(Santa Anita Realty)"); wrapped prose before them is told by its width.

@@ -51,6 +51,18 @@ def word_list(text: str) -> list[str]:
     return [w.lower for w in words(text)]
 
 
+# Words after which an English sentence cannot end (articles, prepositions, conjunctions,
+# auxiliaries): a wrapped line ending in one goes on. Not the stopword list, which holds
+# words a sentence may well end with ("it", "them", "here", "too").
+FUNCTION_WORDS = frozenset(
+    "a an the and or but nor of to in on at by for from with as than that which who whose "
+    "whom its their his her our your my into onto upon about over under between after "
+    "before during without within against among through per via if because while when "
+    "where whether although though since unless until is are was were be been being has "
+    "have had do does did will would shall should can could may might must".split()
+)
+
+
 @lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN_PLUS
