@@ -154,9 +154,9 @@ def _wrap_width(blocks: list[list[_Line]]) -> int | None:
     would have passed it."""
     pairs = [
         (before, after)
-        for block in blocks
+        for block, margin in zip(blocks, map(_margin, blocks), strict=True)
         for before, after in zip(block, block[1:], strict=False)
-        if not _starts_unit(before, after, _margin(block))
+        if not _starts_unit(before, after, margin)
     ]
     if not pairs or (len(pairs) == 1 and pairs[0][0].indent == pairs[0][1].indent > 0):
         # Nothing to measure; or two lines indented alike, as likely two paragraphs each
