@@ -22,7 +22,7 @@ import pytest
 
 from api.app import create_app
 from api.settings import Settings
-from evaluation.bench import reuters_documents
+from evaluation.bench import reuters_records
 from helpers import SEEDS, SHARED, serve_app
 
 Browser = playwright_api.Browser
@@ -79,18 +79,14 @@ def server(tmp_path_factory: pytest.TempPathFactory, model_embedder: Any) -> Ite
     running.stop()
 
 
-@pytest.fixture(scope="module")
-def mixed_server(tmp_path_factory: pytest.TempPathFactory, model_embedder: Any) -> Iterator[str]:
-    """The seeds plus Reuters articles about other events, added through POST /documents."""
-    data = tmp_path_factory.mktemp("mixed-data")
+def _served_with(data: Path, model_embedder: Any, documents: list[dict]) -> Iterator[str]:
+    """A server of the seeds plus `documents`, added through POST /documents."""
     settings = Settings(data_dir=data, seeds_dir=SEEDS, api_key=API_KEY)
     running = serve_app(create_app(settings, embedder=model_embedder))
     try:
-        documents = reuters_documents(REUTERS, ids=REUTERS_IDS)
-        assert {doc.id for doc in documents} == REUTERS_IDS
         response = httpx.post(
             f"{running.url}/documents",
-            json={"documents": [doc.to_dict() for doc in documents]},
+            json={"documents": documents},
             headers={"Authorization": f"Bearer {API_KEY}"},
             timeout=120,
         )
@@ -98,6 +94,14 @@ def mixed_server(tmp_path_factory: pytest.TempPathFactory, model_embedder: Any) 
         yield running.url
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def mixed_server(tmp_path_factory: pytest.TempPathFactory, model_embedder: Any) -> Iterator[str]:
+    """The seeds plus Reuters articles about other events, posted raw (hard-wrapped)."""
+    documents = reuters_records(REUTERS, ids=REUTERS_IDS)
+    assert {doc["id"] for doc in documents} == REUTERS_IDS
+    yield from _served_with(tmp_path_factory.mktemp("mixed-data"), model_embedder, documents)
 
 
 # Two reports of one event on one day, each with its time: the second given with its zone,
@@ -131,20 +135,7 @@ TIMED_SHOWN = {
 @pytest.fixture(scope="module")
 def timed_server(tmp_path_factory: pytest.TempPathFactory, model_embedder: Any) -> Iterator[str]:
     """The seeds (dated by day) plus the two timed reports, added through POST /documents."""
-    data = tmp_path_factory.mktemp("timed-data")
-    settings = Settings(data_dir=data, seeds_dir=SEEDS, api_key=API_KEY)
-    running = serve_app(create_app(settings, embedder=model_embedder))
-    try:
-        response = httpx.post(
-            f"{running.url}/documents",
-            json={"documents": TIMED},
-            headers={"Authorization": f"Bearer {API_KEY}"},
-            timeout=120,
-        )
-        assert response.status_code == 200, response.text
-        yield running.url
-    finally:
-        running.stop()
+    yield from _served_with(tmp_path_factory.mktemp("timed-data"), model_embedder, TIMED)
 
 
 @pytest.fixture(scope="module")
