@@ -218,7 +218,9 @@ def _joins(
         # A sentence ended: in wrapped text a full line goes on in the same paragraph. A
         # line that stops short at a full stop may only end an abbreviation ("going to the
         # U.S." + "Capitol to urge"): the sentence splitter tells, across the break.
-        if width is None:
+        # Two lines indented alike, the first ending a sentence, are two paragraphs each
+        # opened by its indent, however full.
+        if width is None or before.indent == after.indent > 0:
             return False
         return _is_full(before, after, width) or not _sentence_ends(before.text, after.text)
     if _CONTINUES.match(after.text) or _goes_on(before.text):

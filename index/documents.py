@@ -11,12 +11,13 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from index.clean import clean_page, clean_text
 from index.errors import DocumentError
+from index.text import stored_moment
 
 _FIELDS = {"id", "source", "title", "published", "url", "author", "text", "html"}
 # A document id; the published API schema spells it out (`api.openapi.id_pattern`).
@@ -40,7 +41,6 @@ PUBLISHED_FORMS = (
     "an ISO 8601 date (1987-03-09) or date-time with seconds and a zone "
     "(1987-03-09T15:01:01Z, 2019-12-31T09:15:00-05:00)"
 )
-STORED_MOMENT = "%Y-%m-%dT%H:%M:%SZ"
 # The fixed-width string type of a `published` column (segments written before times were
 # kept hold "U10", which numpy widens when they are joined).
 PUBLISHED_DTYPE = f"U{len('1987-03-09T15:01:01Z')}"
@@ -56,7 +56,7 @@ def day_end(day: str) -> str:
 class Document:
     """One article: a stable id, its outlet and publication time, and its clean text.
 
-    `published` is "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" (UTC); `day` is its date."""
+    `published` is "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" (UTC)."""
 
     id: str
     text: str
@@ -65,10 +65,6 @@ class Document:
     published: str | None = None
     url: str | None = None
     author: str | None = None
-
-    @property
-    def day(self) -> str | None:
-        return self.published[:10] if self.published else None
 
     def to_dict(self) -> dict[str, Any]:
         # Every field is a str or None: a shallow dict, not `asdict`'s deep copy
@@ -232,11 +228,7 @@ def parse_published(value: Any, where: str) -> str | None:
             if _DATE.fullmatch(value):
                 return date.fromisoformat(value).isoformat()
             if _PUBLISHED.fullmatch(value):
-                moment = datetime.fromisoformat(value.upper())
-                try:
-                    return moment.astimezone(UTC).strftime(STORED_MOMENT)
-                except OverflowError:  # a moment at the end of the calendar: keep its day
-                    return moment.date().isoformat()
+                return stored_moment(datetime.fromisoformat(value.upper()))
         except ValueError:  # not a calendar date or time
             pass
     raise DocumentError(f"{where}: 'published' must be {PUBLISHED_FORMS}, got {value!r}")

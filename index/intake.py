@@ -44,6 +44,7 @@ from index.clean import clean_page
 from index.documents import Document, parse_document
 from index.errors import DocumentError
 from index.fetch import Fetcher, FetchOptions, FetchState
+from index.text import stored_moment
 
 log = logging.getLogger(__name__)
 
@@ -223,7 +224,7 @@ def _published(entry: Any) -> str | None:
     moment = entry.get("published_parsed") or entry.get("updated_parsed")
     if not moment:
         return None
-    return datetime(*moment[:6], tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return stored_moment(datetime(*moment[:6], tzinfo=UTC))
 
 
 def _full_content(entry: Any) -> str | None:

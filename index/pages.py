@@ -12,12 +12,13 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any
 
 from index.clean import reads_as_prose, reporting_paragraphs
 from index.errors import DocumentError
+from index.text import stored_moment
 
 # The body only: comments are not the article (measured on the article-extraction pages,
 # they cost precision for no recall), and a precise extraction drops more of the
@@ -98,7 +99,7 @@ def page_date(value: str | None) -> str | None:
             return None
     if moment.tzinfo is None:  # no zone: the day is sure, the hour is not
         return moment.date().isoformat()
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return stored_moment(moment)
 
 
 _WORDS = re.compile(r"\w+")

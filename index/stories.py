@@ -792,12 +792,16 @@ class StoryMatcher:
         return _Bag(tuple(i for i, _ in kept), tuple(w / norm for _, w in kept))
 
     def _headline(self, story: _Story, documents: Mapping[str, Document]) -> str:
-        """The member nearest the story's centroid, preferring one with a title."""
+        """The member nearest the story's centroid, preferring one with a title; the earlier
+        member where two are as near. Nearness is rounded to 4 decimals: the two members of
+        a two-document story are exactly as near to their mean, and which looked nearer
+        depended on the last bits of how their vectors were computed (a Ray worker's and
+        this process's differ in those)."""
         centroid = self._sums[story.row]
         _, _, _, best = min(
             (
                 documents[d].title is None if d in documents else True,
-                -float(self._vector(d) @ centroid),
+                -round(float(self._vector(d) @ centroid), 4),
                 n,
                 d,
             )

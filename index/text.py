@@ -21,6 +21,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -223,3 +224,14 @@ def _segmenter() -> Any:
     import pysbd
 
     return pysbd.Segmenter(language="en", clean=False)
+
+
+def stored_moment(moment: datetime) -> str:
+    """A moment with its zone as `published` stores it: "YYYY-MM-DDTHH:MM:SSZ" in UTC (the
+    year always in four digits); a moment that UTC cannot hold (at the very ends of the
+    calendar) keeps its day."""
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:
+        return moment.date().isoformat()
+    return utc.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"

@@ -35,6 +35,22 @@ from helpers import AUTH, KEY, SEEDS
 
 pytestmark = pytest.mark.slow
 
+
+@schemathesis.check
+def well_formed_data_acceptance(ctx: Any, response: Any, case: Any) -> bool | None:
+    """schemathesis' positive_data_acceptance, but for one refusal JSON Schema cannot
+    foresee: POST /documents may refuse a well-formed document for its content (a page in
+    which no article text is found, a text that is only page debris) with the 422 that
+    says so (README, "HTTP API"; .ci/schemathesis.toml does the same for make contract)."""
+    if (
+        (case.method.upper(), case.path) == ("POST", "/documents")
+        and response.status_code == 422
+        and response.json()["error"]["code"] == "invalid_document"
+    ):
+        return None
+    return positive_data_acceptance(ctx, response, case)  # type: ignore[no-any-return]
+
+
 # Every check schemathesis has for a single response: no server error, a status, content
 # type, headers and body the schema documents for that operation, a request the schema
 # calls valid is served (not refused), one it calls invalid is refused.
@@ -44,7 +60,7 @@ CHECKS = [
     status_code_conformance,
     content_type_conformance,
     response_headers_conformance,
-    positive_data_acceptance,
+    well_formed_data_acceptance,
     negative_data_rejection,
 ]
 # Generated cases per operation, (schema-valid, schema-invalid), in this order: the
