@@ -2,10 +2,11 @@
 (eval/stories/) and the reader question sets (eval/reader/).
 
 Run from the repo root:
-    python -m evaluation.datasets                    # both: labels, then the three reader sets
+    python -m evaluation.datasets                    # both: labels, then the four reader sets
     python -m evaluation.datasets labels             # eval/stories/{public,dev,questions}.jsonl
     python -m evaluation.datasets questions FILE...  # reader question files
-                                                     # (none: eval/reader/{stories,reworded,dev})
+                                                     # (none: eval/reader/{stories,reworded,dev,
+                                                     #  time})
 REUTERS_JSONL=/path/to/reuters21578.jsonl overrides the Reuters path
 (default ../shared/data/reuters21578/reuters21578.jsonl beside the repo).
 
@@ -38,6 +39,18 @@ Reader question files (`questions`), line format
     (case-insensitively) its document's text - title + "\\n\\n" + body with single newlines
     joined into spaces - inside a single paragraph, and the match is short
     (at most MAX_MATCH characters: the answer, not a whole sentence).
+Two more fields say how the answering documents' figures relate over time. They are required
+in the time set (a file named like eval/reader/time.jsonl, TIME_SET) and checked wherever
+they appear, so the older sets, whose lines lack them, keep passing:
+    "no_answer": [doc_id, ...], "disagreement": "revised" | "disputed" | null
+  * disagreement is "revised" (later reports supersede earlier figures), "disputed" (figures
+    of about the same time or of different parties that cannot all be true) or null (the
+    answering documents agree, or only one answers); conflict is true exactly when
+    disagreement is not null, and a sentence-answered question has neither;
+  * no_answer is a list of distinct document ids (possibly empty) that carry the question's
+    story label, have a text, and are not in expected: documents of the story that do not
+    answer the question;
+  * questions of the time set have a typed answer (not yes_no, reason or manner).
 It stops at the first problem with "FAILED: " and a message naming the file, line, question and
 document on stderr; when a file passes it prints a summary of it.
 
@@ -63,8 +76,11 @@ from search.question import SENTENCE_TYPES, AnswerType
 REPO = Path(__file__).resolve().parent.parent
 STORIES = REPO / "eval" / "stories"
 READER_SETS = tuple(
-    REPO / "eval" / "reader" / f"{name}.jsonl" for name in ("stories", "reworded", "dev")
+    REPO / "eval" / "reader" / f"{name}.jsonl" for name in ("stories", "reworded", "dev", "time")
 )
+# The reader set on figures that change over time or disagree between documents: its lines must
+# carry TIME_FIELDS (a file with this name, wherever it is, is checked as this set).
+TIME_SET = REPO / "eval" / "reader" / "time.jsonl"
 SEED_DIR = REPO / "seeds"
 DEFAULT_REUTERS = REPO / ".." / "shared" / "data" / "reuters21578" / "reuters21578.jsonl"
 # A Reuters document's id: "r" + newid.
@@ -85,6 +101,10 @@ ECUADOR_CORE = ("r2957", "r3332", "r3388", "r3940", "r5145", "r5268")
 # The answer types a reader question may have: every type the reader tells apart but "other".
 TYPES = tuple(t for t in get_args(AnswerType) if t != "other")
 FIELDS = ("id", "question", "story", "type", "expected", "conflict")
+# The fields the time set adds: documents of the story that do not answer, and how the answering
+# documents' figures relate ("revised", "disputed" or null).
+TIME_FIELDS = ("no_answer", "disagreement")
+DISAGREEMENTS = ("revised", "disputed", None)
 # The longest match an answer pattern may have: the answer, not a whole sentence.
 MAX_MATCH = 120
 
@@ -422,20 +442,27 @@ def story_labels() -> dict[str, str]:
 
 def check_reader_file(path: Path, story_of: Mapping[str, str]) -> None:
     """Checks every question of one reader file: its form first (so the documents to read
-    are known), then every expected answer in its document; prints the file's summary."""
+    are known), then every expected answer in its document and every no-answer document's
+    text; prints the file's summary. A file named like TIME_SET must carry TIME_FIELDS."""
     rows = reader_questions(path)
     multi = Counter(s for i, s in story_of.items() if s != i)
+    time_set = path.name == TIME_SET.name
     seen: set[str] = set()
     for n, q in rows:
-        where = check_reader_fields(f"{path}:{n}", q)
+        where = check_reader_fields(f"{path}:{n}", q, FIELDS + TIME_FIELDS if time_set else FIELDS)
         if q["id"] in seen:
             refuse(f"{where}: duplicate id {q['id']!r}")
         seen.add(q["id"])
         check_type_and_conflict(where, q["type"], q["conflict"])
         check_story_and_expected(where, q, story_of, multi)
-    docs = reader_documents({d for _, q in rows for d in q["expected"]})
+        check_time_fields(where, q, story_of, time_set)
+    docs = reader_documents({d for _, q in rows for d in (*q["expected"], *q.get("no_answer", ()))})
     for n, q in rows:
-        check_reader_answers(f"{path}:{n} ({q['id']})", q["expected"], docs)
+        where = f"{path}:{n} ({q['id']})"
+        check_reader_answers(where, q["expected"], docs)
+        for doc in q.get("no_answer", ()):
+            if doc not in docs:
+                refuse(f"{where}: no text found for no_answer document {doc}")
     print_reader_summary(path, [q for _, q in rows])
 
 
@@ -450,10 +477,10 @@ def reader_questions(path: Path) -> list[tuple[int, dict[str, Any]]]:
     return rows
 
 
-def check_reader_fields(line: str, q: Mapping[str, Any]) -> str:
-    """Checks that a question has every field and that id, question and story are non-empty
-    strings; returns how messages name it: "file:line (id)"."""
-    for k in FIELDS:
+def check_reader_fields(line: str, q: Mapping[str, Any], fields: Sequence[str] = FIELDS) -> str:
+    """Checks that a question has every one of `fields` and that id, question and story are
+    non-empty strings; returns how messages name it: "file:line (id)"."""
+    for k in fields:
         if k not in q:
             refuse(f"{line}: question {q.get('id')!r} lacks field {k!r}")
     where = f"{line} ({q['id']})"
@@ -503,6 +530,62 @@ def check_type_and_conflict(where: str, answer_type: Any, conflict: Any) -> None
             f"{where}: conflict must be true or false for a {answer_type} question "
             f"(got {conflict!r})"
         )
+
+
+def check_time_fields(
+    where: str, q: Mapping[str, Any], story_of: Mapping[str, str], time_set: bool
+) -> None:
+    """The time set's fields, wherever a question has them (the time set's questions have
+    both, checked by `check_reader_fields`, and a typed answer)."""
+    if time_set and q["type"] in SENTENCE_TYPES:
+        refuse(
+            f"{where}: a question of the time set needs a typed answer, not {q['type']!r} "
+            "(answered by a sentence)"
+        )
+    if "disagreement" in q:
+        check_disagreement(where, q["type"], q["conflict"], q["disagreement"])
+    if "no_answer" in q:
+        check_no_answer(where, q["story"], q["no_answer"], q["expected"], story_of)
+
+
+def check_disagreement(where: str, answer_type: Any, conflict: Any, disagreement: Any) -> None:
+    """disagreement is "revised", "disputed" or null; conflict is true exactly when it is not
+    null (a sentence-answered question, whose conflict is null, has no disagreement)."""
+    if disagreement not in DISAGREEMENTS:
+        refuse(
+            f'{where}: disagreement must be "revised", "disputed" or null (got {disagreement!r})'
+        )
+    if answer_type in SENTENCE_TYPES:
+        if disagreement is not None:
+            refuse(f"{where}: disagreement must be null for a {answer_type} question")
+    elif conflict is not (disagreement is not None):
+        refuse(
+            f"{where}: conflict must be {str(disagreement is not None).lower()} when "
+            f"disagreement is {json.dumps(disagreement)} (got {json.dumps(conflict)})"
+        )
+
+
+def check_no_answer(
+    where: str,
+    story: str,
+    no_answer: Any,
+    expected: Mapping[str, Any],
+    story_of: Mapping[str, str],
+) -> None:
+    """no_answer lists distinct documents that carry the question's story label and are not
+    among the expected (answering) documents."""
+    if not isinstance(no_answer, list):
+        refuse(f"{where}: no_answer must be a list of document ids (got {no_answer!r})")
+    for doc in no_answer:
+        if not isinstance(doc, str) or not doc.strip():
+            refuse(f"{where}: no_answer entry {doc!r} must be a non-empty document id")
+    for doc, count in Counter(no_answer).items():
+        if count > 1:
+            refuse(f"{where}: no_answer lists {doc} {count} times")
+    for doc in no_answer:
+        check_expected_document(f"{where}: no_answer", story, doc, story_of.get(doc))
+        if doc in expected:
+            refuse(f"{where}: {doc} is both in expected and in no_answer")
 
 
 def check_expected_document(where: str, story: str, doc: str, label: str | None) -> None:
@@ -561,7 +644,8 @@ def check_short_paragraph_match(regex: re.Pattern[str], parts: list[str], where:
 
 
 def print_reader_summary(path: Path, questions: list[dict[str, Any]]) -> None:
-    """Three lines: counts and conflicts, questions per type, questions per story."""
+    """Three lines: counts and conflicts, questions per type, questions per story; a fourth
+    with the disagreements and no-answer documents when the questions carry them."""
     types = Counter(q["type"] for q in questions)
     stories = Counter(q["story"] for q in questions)
     multi_doc = sum(1 for q in questions if len(q["expected"]) >= 2)
@@ -572,6 +656,14 @@ def print_reader_summary(path: Path, questions: list[dict[str, Any]]) -> None:
     )
     print("  types:   " + ", ".join(f"{t} {types[t]}" for t in TYPES if types[t]))
     print("  stories: " + ", ".join(f"{s} {c}" for s, c in stories.most_common()))
+    if any(k in q for q in questions for k in TIME_FIELDS):
+        kinds = Counter(q.get("disagreement") for q in questions if "disagreement" in q)
+        listed = [q["no_answer"] for q in questions if q.get("no_answer")]
+        print(
+            "  disagreement revised/disputed/null = "
+            f"{kinds['revised']}/{kinds['disputed']}/{kinds[None]}; "
+            f"no_answer: {sum(map(len, listed))} documents over {len(listed)} questions"
+        )
 
 
 # ---- command line ------------------------------------------------------------------------
@@ -586,7 +678,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("labels", help="the story label sets and the story questions (eval/stories/)")
     questions = sub.add_parser("questions", help="reader question files (eval/reader/)")
     questions.add_argument(
-        "files", nargs="*", type=Path, help="question files (default: the three reader sets)"
+        "files", nargs="*", type=Path, help="question files (default: the four reader sets)"
     )
     return commands
 
@@ -603,7 +695,7 @@ def report_labels(problems: list[str]) -> bool:
 
 
 def default_reader_sets() -> list[Path]:
-    """The three reader sets, as paths relative to the working directory."""
+    """The four reader sets, as paths relative to the working directory."""
     return [Path(os.path.relpath(path)) for path in READER_SETS]
 
 
