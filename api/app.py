@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
 import time
@@ -207,7 +208,12 @@ async def ask_sources(body: AskRequest, state: StateDep, live: LiveDep) -> Respo
     )
     started = time.perf_counter()
     result = await run_in_threadpool(
-        ask, live.corpus, state.require_embedder(), body.question, options, body.story
+        functools.partial(ask, reader=state.settings.reader_options()),
+        live.corpus,
+        state.require_embedder(),
+        body.question,
+        options,
+        body.story,
     )
     took_ms = (time.perf_counter() - started) * 1000
     return _json(ask_body(body.question, result, per_source, took_ms))

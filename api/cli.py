@@ -342,7 +342,9 @@ def ask_command(
 
     options = search_options(SearchRequest(query=question), settings, field="question")
     with _open(settings, write=False) as live:
-        result = ask(live.corpus, live.embedder, question, options, story)
+        result = ask(
+            live.corpus, live.embedder, question, options, story, reader=settings.reader_options()
+        )
     if result.story is not None:
         chosen = result.story
         dates = " to ".join(

@@ -159,8 +159,37 @@ class Answer(BaseModel):
     attributed_to: str | None = Field(
         None, description="Who the sentence credits the claim to ('a U.S. official')."
     )
+    confidence: float = Field(
+        ...,
+        description="How likely the answer is right (0..1), from the reader's own signals by a "
+        "model fitted on the development questions (search/calibration.json).",
+    )
     story_id: str | None
     citation: Citation
+
+
+class ContextCitation(BaseModel):
+    passage_id: str
+    char_start: int = Field(..., description="Start of the context sentence in the document.")
+    char_end: int = Field(..., description="End of the context sentence in the document.")
+
+
+class Unanswered(BaseModel):
+    doc_id: str
+    source: str | None
+    title: str | None
+    published: str | None
+    context: str = Field(..., description="The document's sentence closest to the question.")
+    story_id: str | None
+    citation: ContextCitation
+
+
+class TimelinePoint(BaseModel):
+    published: str | None = Field(..., description="When the reports were published.")
+    value: str = Field(..., description="The figure as a reader says it ('at least 6').")
+    answer: str = Field(..., description="The answer span of the first report.")
+    doc_ids: list[str]
+    sources: list[str]
 
 
 class AnswerGroup(BaseModel):
@@ -202,7 +231,24 @@ class AskResponse(BaseModel):
         description="Why there are no answers when the question cannot be read (only "
         "function words, not English); null otherwise.",
     )
-    answers: list[Answer]
+    answers: list[Answer] = Field(
+        ...,
+        description="One per document that answers with at least PARALLAX_MIN_CONFIDENCE.",
+    )
+    unanswered: list[Unanswered] = Field(
+        ...,
+        description="The documents read that give no answer (or none confident enough), each "
+        "with its sentence closest to the question.",
+    )
+    timeline: list[TimelinePoint] = Field(
+        ..., description="The compared answers of the story, oldest first."
+    )
+    disagreement: Literal["revised", "disputed"] | None = Field(
+        ...,
+        description="revised: the figures differ but each later report supersedes the earlier "
+        "(an outlet's later version, a count that grew); disputed: figures given at about the "
+        "same time, or by different parties, cannot all be true; null: they agree.",
+    )
     conflict: bool
     groups: list[AnswerGroup]
     reasons: list[str] = Field(..., description="One line per disagreement.")
@@ -420,6 +466,7 @@ def ask_body(question: str, result: AskResult, per_source: int, took_ms: float) 
                 "coverage": a.coverage,
                 "compared": a.document.id in compared,
                 "attributed_to": a.attributed_to,
+                "confidence": a.confidence,
                 "story_id": a.story_id,
                 "citation": {
                     "passage_id": a.passage.passage_id,
@@ -431,6 +478,33 @@ def ask_body(question: str, result: AskResult, per_source: int, took_ms: float) 
             }
             for a in result.answers
         ],
+        "unanswered": [
+            {
+                "doc_id": u.document.id,
+                "source": u.document.source,
+                "title": u.document.title,
+                "published": u.document.published,
+                "context": u.sentence,
+                "story_id": u.story_id,
+                "citation": {
+                    "passage_id": u.passage.passage_id,
+                    "char_start": u.sentence_start,
+                    "char_end": u.sentence_end,
+                },
+            }
+            for u in result.unanswered
+        ],
+        "timeline": [
+            {
+                "published": point.published,
+                "value": point.value,
+                "answer": point.answer,
+                "doc_ids": list(point.doc_ids),
+                "sources": list(point.sources),
+            }
+            for point in result.timeline.points
+        ],
+        "disagreement": result.timeline.disagreement,
         "conflict": comparison.conflict,
         "groups": [g.as_dict() for g in comparison.groups],
         "reasons": list(comparison.reasons),

@@ -129,6 +129,19 @@ class Settings(_StorySettings):  # type: ignore[misc,valid-type]
         None,
         description="User-Agent of `ingest`'s requests (unset: parallax/VERSION); add a contact.",
     )
+    min_confidence: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Answers less confident than this are listed as not answering (0: every "
+        "answer is shown; search/calibration.json gives the thresholds of 0.7-0.9 precision).",
+    )
+    same_time_hours: float = Field(
+        6.0,
+        gt=0,
+        description="Reports within this many hours are at about the same time: differing "
+        "figures then are disputed, not revised.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Server log level."
     )
@@ -154,6 +167,16 @@ class Settings(_StorySettings):  # type: ignore[misc,valid-type]
             query=self.query_encoder,
             ingest=self.ingest_encoder,
             sentences=self.sentence_vectors,
+        )
+
+    def reader_options(self) -> Any:
+        """The reader's options (search/answers.py `ReaderOptions`) the settings change."""
+        from dataclasses import replace
+
+        from search.answers import READER
+
+        return replace(
+            READER, min_confidence=self.min_confidence, same_time_hours=self.same_time_hours
         )
 
     def fetch_options(self) -> FetchOptions:

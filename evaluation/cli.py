@@ -452,8 +452,42 @@ def _check_floors(metrics: dict[str, Any], **floors: float | None) -> None:
 
 
 # (name, command) registered on the `parallax` app by `register`.
+@with_settings
+def calibrate_command(
+    settings: Settings,
+    questions: Annotated[
+        Path, typer.Option(help="Development questions (never a held-out set).")
+    ] = Path("eval/reader/dev.jsonl"),
+    labels: Annotated[
+        Path, typer.Option(help="Their story labels (JSON Lines: id, story).")
+    ] = Path("eval/stories/dev.jsonl"),
+    reuters: ReutersFile = REUTERS,
+    out: Annotated[Path | None, typer.Option(help="Where to write the model.")] = None,
+) -> None:
+    """Refit the reader's confidence on the development questions (search/calibration.json)."""
+    from evaluation.calibrate import CALIBRATION, answer_rows, fit, write
+    from evaluation.metrics import load_questions
+
+    rows = list(answer_rows(settings, load_questions(questions), labels, reuters))
+    if not rows:
+        _usage(f"{questions} gave no answers to fit on")
+    model = fit(rows)
+    write(model, out or CALIBRATION)
+    about = model["about"]
+    console.print(
+        f"fitted on {about['answers']} answers ({about['right']} right) to {questions}: "
+        f"log loss {about['log_loss']}; written to {out or CALIBRATION}"
+    )
+    for point in about["operating_points"]:
+        console.print(
+            f"  precision {point['precision']}: PARALLAX_MIN_CONFIDENCE={point['min_confidence']} "
+            f"keeps {point['right_kept']} right of {point['answers_kept']} answers"
+        )
+
+
 COMMANDS = (
     ("eval", eval_command),
+    ("calibrate", calibrate_command),
     ("eval-squad", eval_squad_command),
     ("eval-stories", eval_stories_command),
     ("eval-extract", eval_extract_command),

@@ -75,7 +75,14 @@ class InProcessClient:
                 self.settings,
                 field="question",
             )
-            result = ask(corpus, embedder, question.question, options, question.story)
+            result = ask(
+                corpus,
+                embedder,
+                question.question,
+                options,
+                question.story,
+                reader=self.settings.reader_options(),
+            )
             took = (time.perf_counter() - started) * 1000
             body = ask_body(question.question, result, per_source, took)
         else:

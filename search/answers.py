@@ -35,13 +35,15 @@ from index.text import stem, stems, stopwords, word_list
 from index.words import zipf
 from search.attribution import find_attribution
 from search.claims import Quantity
+from search.confidence import calibration, signals
 from search.conflicts import Claim, Comparison, compare_claims
-from search.engine import SearchOptions, SearchResult, rank, rank_to_result
+from search.engine import SearchOptions, SearchResult, SourceGroup, rank, rank_to_result
 from search.extract import extract_answer
 from search.gazetteer import is_place
 from search.question import SENTENCE_TYPES, TYPED, QuestionAnalysis, analyze_question
 from search.retrieve import Ranking
 from search.speech import SpeechQuestion, parse_speech_question, score_speech, speaker_names
+from search.timeline import SAME_TIME_HOURS, Report, Timeline, story_timeline
 
 # Question types a "What did X say?" reading may answer.
 _SPEECH_TYPES = ("other", "manner")
@@ -104,6 +106,14 @@ class ReaderOptions:
     # (wordfreq Zipf frequency of at least `english_zipf`).
     english_share: float = 0.4
     english_zipf: float = 3.0
+    # Below this confidence (`search.confidence`) a document's answer is not shown: it is
+    # listed as not answering, with its best sentence. Off by default: out of the
+    # development set's domain the model is under-confident, and the threshold that kept
+    # its answers right 9 times in 10 there hid most right answers elsewhere (README,
+    # "Confidence"); search/calibration.json lists the thresholds for other precisions.
+    min_confidence: float = 0.0
+    # Reports within this many hours are "at about the same time" (`search.timeline`).
+    same_time_hours: float = SAME_TIME_HOURS
 
 
 READER = ReaderOptions()
@@ -128,6 +138,30 @@ class Answer:
     answer_type: str = "sentence"
     # Share of the question's specific words (weighted by `keyword_weights`) the sentence holds.
     coverage: float = 0.0
+    # The reader's own signals, which `search.confidence` weighs: the sentence's similarity
+    # to the question, the span's own score, the place of its passage among the document's
+    # (0 best) and of the document among those read (0 best).
+    similarity: float = 0.0
+    span_score: float = 0.0
+    place: int = 0
+    rank: int = 0
+    # How likely the answer is right (`search.confidence`, calibrated on a development set),
+    # and the values of the signals it was computed from (`search.confidence.FEATURES`).
+    confidence: float = 1.0
+    signals: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class Unanswered:
+    """A document read for the question that gives no answer the reader is confident of:
+    its sentence closest to the question, as context."""
+
+    document: Document
+    passage: Passage
+    sentence: str
+    sentence_start: int
+    sentence_end: int
+    story_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +181,12 @@ class AskResult:
     story: Story | None = None  # the story answered; None across the whole archive
     other_stories: tuple[StoryMatch, ...] = ()
     note: str | None = None  # why there is no answer, when the question cannot be read
+    # The documents read that give no confident answer, in the order read.
+    unanswered: tuple[Unanswered, ...] = ()
+    # The compared answers over time, and whether differing figures were revised or disputed.
+    timeline: Timeline = Timeline((), None, ())
+    # Every answer found, with its confidence, before the threshold (for evaluation).
+    candidates: tuple[Answer, ...] = ()
 
 
 def ask(
@@ -255,14 +295,63 @@ def answer_from_ranking(
     # The sentence closest to the question of all those read: a sentence answer to a typed
     # question needs `min_fallback_similarity`, or to be this one.
     closest = max((read[3] for *_, sentences in readers for read in sentences), default=0.0)
-    answers = []
-    for group, document, sentences in readers:
+    found = []
+    for place, (group, document, sentences) in enumerate(readers):
         best = document.best_answer(sentences, closest)
         if best is not None:
-            answers.append(replace(best, story_id=group.story_id))
-    answers.sort(key=lambda a: -a.score)
+            found.append(replace(best, story_id=group.story_id, rank=place))
+    candidates = scored(found, analysis.answer_type, closest)
+    answers = sorted(
+        (a for a in candidates if a.confidence >= reader.min_confidence), key=lambda a: -a.score
+    )
+    answering = {a.document.id for a in answers}
+    unanswered = tuple(
+        _unanswered(group, sentences)
+        for group, _, sentences in readers
+        if group.document.id not in answering and sentences
+    )
+    claims = claims_of(answers, reader)
+    comparison = compare_claims(claims)
+    by_doc = {a.document.id: a for a in answers}
+    reports = [
+        Report(c, by_doc[c.doc_id].document.published, by_doc[c.doc_id].attributed_to)
+        for c in claims
+    ]
+    times = story_timeline(reports, reader.same_time_hours)
+    if times.reasons:
+        comparison = replace(comparison, reasons=[*times.reasons, *comparison.reasons])
     shown = rank_to_result(corpus, ranking, options)
-    return AskResult(analysis, tuple(answers), compare_claims(claims_of(answers, reader)), shown)
+    return AskResult(
+        analysis,
+        tuple(answers),
+        comparison,
+        shown,
+        unanswered=unanswered,
+        timeline=times,
+        candidates=tuple(candidates),
+    )
+
+
+def scored(answers: Sequence[Answer], asked: str, closest: float) -> list[Answer]:
+    """The answers with their signals and confidence (`search.confidence`); `closest` is
+    the similarity of the sentence closest to the question of all those read."""
+    model = calibration()
+    found = []
+    for answer in answers:
+        values = tuple(signals(answer, answers, asked, closest))
+        found.append(
+            replace(answer, signals=values, confidence=round(model.probability(values), 4))
+        )
+    return found
+
+
+def _unanswered(
+    group: SourceGroup, sentences: list[tuple[int, Passage, tuple[int, int], float]]
+) -> Unanswered:
+    """A document that does not answer, with its sentence closest to the question."""
+    _, passage, (start, end), _ = max(sentences, key=lambda read: read[3])
+    text = group.document.text
+    return Unanswered(group.document, passage, text[start:end], start, end, group.story_id)
 
 
 def claims_of(answers: Sequence[Answer], reader: ReaderOptions = READER) -> list[Claim]:
@@ -433,6 +522,9 @@ class _DocumentReader:
             score=round(base + options.coverage_weight * coverage, 4),
             answer_type=found.answer_type,
             coverage=round(coverage, 4),
+            similarity=similarity,
+            span_score=found.score,
+            place=place,
         )
 
     def _quote(self, span: tuple[int, int], sentence: str) -> _Span | None:
@@ -461,7 +553,9 @@ class _DocumentReader:
         return _Span(0, len(sentence), share, "sentence")
 
     def _typed_answer(self, sentence: str, similarity: float, closest: float) -> _Span | None:
-        """A span of the asked type; else the sentence, when it is close to the question."""
+        """A span of the asked type (or, too weak to be a typed value, the phrase it marks);
+        else, for a question that asks for no type, the sentence when it is close to the
+        question."""
         options = self.options
         asked = self.analysis.answer_type
         extraction = extract_answer(self.analysis, sentence)
@@ -484,7 +578,9 @@ class _DocumentReader:
             # were injured?").
             extraction = extract_answer(self.analysis, sentence, floor=options.weak_span)
         if extraction is None:
-            return _Span(0, len(sentence), share, "sentence")
+            # A question that asks for a figure, a date, a name or a place is not answered by
+            # a sentence without one: the document is listed as not answering instead.
+            return None if asked in TYPED else _Span(0, len(sentence), share, "sentence")
         # "other", or a weak span: the phrase, with the sentence's score.
         return _Span(extraction.start, extraction.end, share, "phrase")
 

@@ -145,7 +145,7 @@ def _cluster(claims: list[Claim]) -> list[list[int]]:
     clusters: list[list[int]] = []
     for i in order:
         for cluster in clusters:
-            if all(_agree(claims[i], claims[j]) for j in cluster):
+            if all(agree(claims[i], claims[j]) for j in cluster):
                 cluster.append(i)
                 break
         else:
@@ -161,7 +161,7 @@ def _key(claim: Claim) -> tuple[object, ...]:
     return ("t", " ".join(_tokens(claim.answer)))
 
 
-def _agree(a: Claim, b: Claim) -> bool:
+def agree(a: Claim, b: Claim) -> bool:
     if a.answer_type == "date" and b.answer_type == "date":
         return _dates_agree(a.answer, b.answer)
     if a.value is not None and b.value is not None:
@@ -297,8 +297,9 @@ def _doc_ids(members: list[Claim]) -> list[str]:
     return list(dict.fromkeys(c.doc_id for c in members))
 
 
-def _figure(claim: Claim) -> str:
-    """The figure as written, without its noun: "roughly 6,000", "thousands", "at least 10"."""
+def figure_label(claim: Claim) -> str:
+    """The figure as written, without its noun ("roughly 6,000", "thousands", "at least
+    10"); a name or a date as it is."""
     mentions = find_quantities(claim.answer)
     if mentions:
         return mentions[0].figure.lower()
@@ -336,13 +337,13 @@ def _label(members: list[Claim]) -> str:
         anchors = {_anchor(c.value) for c in members if c.value is not None}
         if len(anchors) == 1 and None not in anchors:
             return _number(anchors.pop())  # "at least 10" and "10" are both the figure 10
-        return " / ".join(dict.fromkeys(_figure(c) for c in members))
+        return " / ".join(dict.fromkeys(figure_label(c) for c in members))
     return " / ".join(_distinct([c.answer.strip() for c in members]))
 
 
 def _full_label(members: list[Claim]) -> str:
     if all(c.value is not None for c in members):
-        return " / ".join(dict.fromkeys(_figure(c) for c in members))
+        return " / ".join(dict.fromkeys(figure_label(c) for c in members))
     return _label(members)
 
 
@@ -350,7 +351,7 @@ def _reason(clusters: list[list[Claim]], j: int) -> str:
     """Why cluster j could not join the earliest cluster it disagrees with."""
     later = clusters[j]
     for earlier in clusters[:j]:
-        pair = next(((a, b) for a in earlier for b in later if not _agree(a, b)), None)
+        pair = next(((a, b) for a in earlier for b in later if not agree(a, b)), None)
         if pair is None:
             continue
         a, b = pair
