@@ -24,6 +24,9 @@ from api.settings import Settings
 from evaluation import tables
 
 MODES = ("hybrid", "dense", "lexical")
+# The readers `parallax eval --reader` measures: the service's /ask, and the baseline (each
+# document read answers with its sentence most similar to the question).
+READERS = ("parallax", "baseline")
 
 # Options more than one command takes.
 JsonOut = Annotated[Path | None, typer.Option("--json", help="Write the result here.")]
@@ -57,10 +60,11 @@ def eval_command(
         str | None, typer.Option(help="Evaluate a running server over HTTP instead.")
     ] = None,
     labels: Annotated[
-        Path | None,
+        list[str] | None,
         typer.Option(
             help="Story labels (JSONL: id, story): evaluate over the labelled documents and "
-            "score scoping (answers from the story each question names)."
+            "score scoping (answers from the story each question names). Several files: "
+            "comma-separated or the option repeated."
         ),
     ] = None,
     reuters: ReutersFile = REUTERS,
@@ -68,6 +72,14 @@ def eval_command(
     baselines: Annotated[
         bool, typer.Option(help="Also run dense-only and lexical-only retrieval.")
     ] = False,
+    reader: Annotated[
+        str,
+        typer.Option(
+            help="Who answers: parallax (/ask), baseline (each document read answers with its "
+            "sentence most similar to the question; in process only), or both, "
+            "comma-separated."
+        ),
+    ] = "parallax",
     compare: Annotated[
         tuple[Path, Path] | None,
         typer.Option(help="Show the metric deltas between two --json results, A then B."),
@@ -81,9 +93,11 @@ def eval_command(
         float | None, typer.Option(help="Fail below this share of answers from the named story.")
     ] = None,
 ) -> None:
-    """Run a question set and report source recall, MRR, answer and conflict accuracy, latency.
+    """Run a question set and report source recall, MRR, answer accuracy, coverage and
+    precision, conflict and disagreement accuracy, the calibration of the answers'
+    confidence, and latency; per retrieval mode and reader.
 
-    Exits 1 when a --min-* threshold is missed, so it can gate CI.
+    Exits 1 when a --min-* threshold of the first run is missed, so it can gate CI.
     """
     from evaluation.metrics import load_questions
     from evaluation.questions import run_questions
@@ -94,31 +108,37 @@ def eval_command(
     if questions is None:
         _usage("give a QUESTIONS.jsonl file (or --compare A.json B.json)")
     modes = _modes(mode if not baselines else f"{mode},dense,lexical", "--mode")
+    readers = _readers(reader, url)
+    label_files = _label_files(labels)
     question_set = load_questions(questions)
-    gold, documents = _labelled(settings, labels, reuters, corpus, url)
+    gold, documents = _labelled(settings, label_files, reuters, corpus, url)
     config = {
         "questions": str(questions),
-        "corpus": str(labels or corpus or ("server" if url else settings.seeds_dir)),
+        "corpus": ",".join(map(str, label_files))
+        or str(corpus or ("server" if url else settings.seeds_dir)),
         "url": url,
         "model": settings.model,
     }
+    runs = []
     with _client(settings, url, documents) as client:
-        runs = [
-            run_questions(
-                question_set,
-                client,
-                name=run_mode,
-                mode=run_mode,
-                k=k,
-                per_source=per_source,
-                config=config,
-                progress=lambda items, m=run_mode: _progress(items, len(question_set), m),
-                gold=gold,
-                story=story,
-            )
-            for run_mode in modes
-        ]
-    _show(tables.runs_table(runs), *tables.runs_lines(runs))
+        for run_mode in modes:
+            for run_reader in readers:
+                name = _run_name(run_mode, run_reader, modes, readers)
+                runs.append(
+                    run_questions(
+                        question_set,
+                        _reader_client(client, run_reader),
+                        name=name,
+                        mode=run_mode,
+                        k=k,
+                        per_source=per_source,
+                        config={**config, "reader": run_reader},
+                        progress=lambda items, n=name: _progress(items, len(question_set), n),
+                        gold=gold,
+                        story=story,
+                    )
+                )
+    _show(tables.runs_table(runs), *tables.calibration_tables(runs), *tables.runs_lines(runs))
     _write_json(json_out, {"runs": runs})
     if report:
         from evaluation.report import write_report
@@ -412,18 +432,65 @@ def _modes(given: str, option: str) -> list[str]:
     return chosen
 
 
+def _readers(given: str, url: str | None) -> list[str]:
+    """The readers of `--reader`, in order, each once; the baseline runs in process only."""
+    chosen = list(dict.fromkeys(r.strip() for r in given.split(",") if r.strip()))
+    if not chosen or any(r not in READERS for r in chosen):
+        _usage(f"--reader takes {', '.join(READERS)}; got {given!r}")
+    if url and "baseline" in chosen:
+        _usage(
+            "--reader baseline runs in process only (a server has no baseline reader); "
+            "drop --url, or measure --reader parallax against the server"
+        )
+    return chosen
+
+
+def _run_name(mode: str, reader: str, modes: list[str], readers: list[str]) -> str:
+    """A run's column: its mode, its reader when readers are compared, or both."""
+    if readers == ["parallax"]:
+        return mode
+    return reader if len(modes) == 1 else f"{mode} {reader}"
+
+
+def _reader_client(client: Any, reader: str) -> Any:
+    """The client that answers /ask with `reader` (the in-process one for the baseline)."""
+    if reader == "parallax":
+        return client
+    from evaluation.questions import BaselineClient
+
+    return BaselineClient(client.live, client.settings)
+
+
+def _label_files(given: list[str] | None) -> list[Path]:
+    """The label files of `--labels`, repeated or comma-separated, each once."""
+    names = [n.strip() for option in given or () for n in option.split(",") if n.strip()]
+    return [Path(name) for name in dict.fromkeys(names)]
+
+
 def _labelled(
-    settings: Settings, labels: Path | None, reuters: Path, corpus: Path | None, url: str | None
+    settings: Settings, labels: list[Path], reuters: Path, corpus: Path | None, url: str | None
 ) -> tuple[dict[str, str] | None, Any]:
-    """The gold story of each labelled document, and the documents to evaluate over: the
-    labelled ones (from `corpus` or Reuters), `corpus` itself, or the seeds (None)."""
-    if labels is None:
+    """The gold story of each labelled document (of every label file), and the documents
+    to evaluate over: the labelled ones (from `corpus` or Reuters), `corpus` itself, or
+    the seeds (None)."""
+    if not labels:
         return None, corpus
     from evaluation.metrics import load_story_labels
     from evaluation.questions import labelled_documents
 
-    records = load_story_labels(labels)
-    gold = {r["id"]: r["story"] for r in records}
+    records: list[dict[str, Any]] = []
+    gold: dict[str, str] = {}
+    for path in labels:
+        for record in load_story_labels(path):
+            known = gold.get(record["id"])
+            if known is not None and known != record["story"]:
+                _usage(
+                    f"document {record['id']!r} is labelled {known!r} and, in {path}, "
+                    f"{record['story']!r}; a document belongs to one story"
+                )
+            if known is None:
+                gold[record["id"]] = record["story"]
+                records.append(record)
     return gold, None if url else labelled_documents(records, settings, reuters, corpus)
 
 

@@ -21,9 +21,19 @@ class Question:
     expected: Mapping[str, tuple[str, ...]]  # doc id -> case-insensitive regexes
     conflict: bool | None = None
     story: str | None = None  # the gold story label of the event the question names
+    # Documents of the story that do not answer (a reader should give them no answer).
+    no_answer: tuple[str, ...] = ()
+    # The expected /ask `disagreement` ("revised", "disputed" or None), scored only when
+    # the set labels it (`disagreement_labelled`: the field is present, null included).
+    disagreement: str | None = None
+    disagreement_labelled: bool = False
 
     def matches(self, doc_id: str, text: str) -> bool:
         return any(re.search(pattern, text, re.IGNORECASE) for pattern in self.expected[doc_id])
+
+    def right(self, doc_id: str, answer: str, sentence: str | None) -> bool:
+        """An answer from `doc_id` is right: the document answers and a pattern matches."""
+        return doc_id in self.expected and self.matches(doc_id, f"{answer} {sentence or ''}")
 
 
 def load_questions(path: str | Path) -> list[Question]:
@@ -45,6 +55,9 @@ def load_questions(path: str | Path) -> list[Question]:
                     expected=expected,
                     conflict=record.get("conflict"),
                     story=record.get("story"),
+                    no_answer=tuple(str(doc_id) for doc_id in record.get("no_answer") or ()),
+                    disagreement=record.get("disagreement"),
+                    disagreement_labelled="disagreement" in record,
                 )
             )
         except (KeyError, TypeError, AttributeError, re.error) as exc:
@@ -62,46 +75,83 @@ def first_correct_rank(question: Question, doc_id: str, texts: Sequence[str]) ->
 
 PRIMARY_METRIC = "answer_accuracy"
 
+# Confidence bins of the calibration table, and the confidence whose answers' share right
+# is reported on its own (`precision_at_0.8`).
+CALIBRATION_BINS = 10
+CONFIDENT = 0.8
+
 
 def summarize(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The metrics of one run from its per-question rows (see `question_row`).
 
-    Source recall and MRR come from each expected document's hits, answer
-    accuracy and coverage from its answer; conflict metrics count only the
-    questions whose expected flag is labelled (not null).
+    Over the expected documents: source recall and MRR from each one's hits; answer
+    accuracy (right answers / expected documents), coverage (answered / expected) and
+    precision (right / answered: accuracy over coverage). `precision_all` is right
+    answers over every answer shown from a document of the question's story (its gold
+    story with --labels, else every answer shown): an answer from a `no_answer` document,
+    or from a story document the set does not list, counts as wrong. The sets list only
+    the documents that answer (eval/reader/README.md), so an unlisted document of the
+    story is taken as not answering; time.jsonl leaves out a few arguable ones, so there
+    it is a lower bound. `no_answer_accuracy` is the share of `no_answer` documents given
+    no answer. Conflict metrics count the questions whose expected flag is labelled (not
+    null) and `disagreement_accuracy` those whose `disagreement` is labelled (null too),
+    both only for a reader that compares answers (not the baseline). The calibration
+    (`calibration`: confidence bins against the share right, and `precision_at_0.8`) is
+    over every answer the reader gave before its confidence threshold, where it gives
+    them with a confidence.
     """
     documents = [doc for row in rows for doc in row["documents"]]
     count = len(documents)
-    labelled = [row for row in rows if row["conflict_expected"] is not None]
+    answered = sum(d["answer"] is not None for d in documents)
+    right = sum(d["answer_correct"] for d in documents)
+    shown = [a for row in rows for a in row.get("shown", ()) if a["in_story"]]
+    no_answer = [d for row in rows for d in row.get("no_answer", ())]
+    compared = [row for row in rows if row["conflict_predicted"] is not None]
+    labelled = [row for row in compared if row["conflict_expected"] is not None]
     true_pos = sum(1 for r in labelled if r["conflict_expected"] and r["conflict_predicted"])
     predicted = sum(1 for r in labelled if r["conflict_predicted"])
     actual = sum(1 for r in labelled if r["conflict_expected"])
+    disagreements = [row["disagreement"] for row in rows if row.get("disagreement")]
     scoped = [row["scope"] for row in rows if row.get("scope") is not None]
     scope = {}
     if scoped:
-        answered = sum(s["answers"] for s in scoped)
+        answers = sum(s["answers"] for s in scoped)
         scope = {
             # Share of all answers that come from the story the question names.
-            "scoping": _share(sum(s["in_story"] for s in scoped), answered),
+            "scoping": _share(sum(s["in_story"] for s in scoped), answers),
             # Share of questions answered within the right story (by its passages shown).
             "story_accuracy": _share(sum(s["right_story"] for s in scoped), len(scoped)),
             # Questions whose conflict groups hold documents of more than one gold story.
             "mixed_conflicts": sum(s["mixed_conflict"] for s in scoped),
         }
+    candidates = [c for row in rows for c in row.get("candidates") or ()]
+    confident = [c["right"] for c in candidates if c["confidence"] >= CONFIDENT]
     return {
         "primary": PRIMARY_METRIC,
         "source_recall": _share(sum(d["found"] for d in documents), count),
         "mrr": _share(sum(1 / d["hit_rank"] for d in documents if d["hit_rank"]), count),
-        "answer_accuracy": _share(sum(d["answer_correct"] for d in documents), count),
-        "coverage": _share(sum(d["answer"] is not None for d in documents), count),
+        "answer_accuracy": _share(right, count),
+        "coverage": _share(answered, count),
+        "precision": _share(right, answered),
+        "precision_all": _share(sum(a["right"] for a in shown), len(shown)),
+        "no_answer_accuracy": _share(sum(d["answer"] is None for d in no_answer), len(no_answer)),
         "conflict_accuracy": _share(
             sum(r["conflict_expected"] == r["conflict_predicted"] for r in labelled), len(labelled)
         ),
         "conflict_precision": _share(true_pos, predicted),
         "conflict_recall": _share(true_pos, actual),
+        "disagreement_accuracy": _share(
+            sum(d["expected"] == d["predicted"] for d in disagreements), len(disagreements)
+        ),
+        f"precision_at_{CONFIDENT}": _share(sum(confident), len(confident)),
         **scope,
         "questions": len(rows),
         "expected_documents": count,
+        "calibration": calibration(
+            [c["confidence"] for c in candidates], [c["right"] for c in candidates]
+        )
+        if candidates
+        else None,
         "latency_ms": {
             endpoint: percentiles([row["latency_ms"][endpoint] for row in rows])
             for endpoint in sorted({e for row in rows for e in row["latency_ms"]})
@@ -109,31 +159,78 @@ def summarize(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     }
 
 
+def calibration(
+    confidence: Sequence[float], right: Sequence[bool], bins: int = CALIBRATION_BINS
+) -> dict[str, Any]:
+    """Equal-width confidence bins against the observed share right (a reliability
+    diagram's points), with the answers at or above `CONFIDENT` on their own.
+
+    Each bin holds [low, high), the last one 1.0 too; `mean_confidence` is its answers'
+    mean confidence, `right` their share right (None for an empty bin)."""
+    table = []
+    for n in range(bins):
+        low, high = n / bins, (n + 1) / bins
+        inside = [
+            (value, ok)
+            for value, ok in zip(confidence, right, strict=True)
+            if low <= value < high or (n == bins - 1 and value >= 1.0)
+        ]
+        table.append(
+            {
+                "low": round(low, 4),
+                "high": round(high, 4),
+                "answers": len(inside),
+                "mean_confidence": _mean([value for value, _ in inside]),
+                "right": _mean([float(ok) for _, ok in inside]),
+            }
+        )
+    confident = [ok for value, ok in zip(confidence, right, strict=True) if value >= CONFIDENT]
+    return {
+        "answers": len(confidence),
+        "right": _mean([float(ok) for ok in right]),
+        "bins": table,
+        "confident": {
+            "min_confidence": CONFIDENT,
+            "answers": len(confident),
+            "right": _mean([float(ok) for ok in confident]),
+        },
+    }
+
+
 def question_row(
     question: Question,
     groups: Mapping[str, Sequence[str]],
-    answers: Mapping[str, tuple[str, str]],
-    conflict: bool,
+    answers: Mapping[str, tuple[Any, ...]],
+    conflict: bool | None,
     per_source: int,
     latency_ms: Mapping[str, float],
     gold: Mapping[str, str] | None = None,
     conflict_groups: Sequence[Sequence[str]] = (),
     story_documents: Sequence[str] = (),
+    *,
+    disagreement: str | None = None,
+    candidates: Sequence[tuple[str, str, str | None, float]] | None = None,
 ) -> dict[str, Any]:
     """One question's outcome: per expected document its hit rank and answer.
 
     `groups` maps a document to its hit texts, best first (deeper than
-    `per_source`, for MRR); `answers` maps a document to (answer, sentence).
+    `per_source`, for MRR); `answers` maps each document that answered to
+    (answer, sentence) or (answer, sentence, confidence). `conflict` and
+    `disagreement` are what /ask said; a `conflict` of None is a reader that does
+    not compare answers (the baseline), and neither is scored. `candidates` are
+    (doc id, answer, sentence, confidence) of every answer before the confidence
+    threshold, for the calibration (None: the reader gives no confidence).
     With `gold` story labels (document -> label) and a question that names its
     story, the row also says how many answers came from that story, whether the
     story answered is it (most of `story_documents`, the documents of the
     passages /ask returned, are of that story) and whether a conflict mixed
     stories (`conflict_groups`: the documents of each group).
     """
+    given = {doc_id: _shown(value) for doc_id, value in answers.items()}
     documents = []
     for doc_id in question.expected:
         rank = first_correct_rank(question, doc_id, groups.get(doc_id, ()))
-        answer, sentence = answers.get(doc_id, (None, None))
+        answer, sentence, confidence = given.get(doc_id, (None, None, None))
         documents.append(
             {
                 "doc_id": doc_id,
@@ -141,20 +238,37 @@ def question_row(
                 "found": rank is not None and rank <= per_source,
                 "answer": answer,
                 "sentence": sentence,
+                "confidence": confidence,
                 "answer_correct": answer is not None
                 and question.matches(doc_id, f"{answer} {sentence}"),
             }
         )
+    # Without story labels (or a story named) every answer shown counts for precision_all.
+    story_of = gold if gold is not None and question.story is not None else None
+    shown = [
+        {
+            "doc_id": doc_id,
+            "answer": answer,
+            "confidence": confidence,
+            "right": question.right(doc_id, answer, sentence),
+            "in_story": story_of is None or story_of.get(doc_id) == question.story,
+        }
+        for doc_id, (answer, sentence, confidence) in given.items()
+    ]
+    no_answer = []
+    for doc_id in question.no_answer:
+        answer, _, confidence = given.get(doc_id, (None, None, None))
+        no_answer.append({"doc_id": doc_id, "answer": answer, "confidence": confidence})
     scope = None
-    if gold is not None and question.story is not None:
-        inside = sum(gold.get(doc_id) == question.story for doc_id in answers)
-        labels = {gold.get(d, d) for group in conflict_groups for d in group}
-        shown = [gold.get(doc_id) == question.story for doc_id in set(story_documents)]
+    if story_of is not None:
+        inside = sum(story_of.get(doc_id) == question.story for doc_id in answers)
+        labels = {story_of.get(d, d) for group in conflict_groups for d in group}
+        stories = [story_of.get(doc_id) == question.story for doc_id in set(story_documents)]
         scope = {
             "answers": len(answers),
             "in_story": inside,
-            "right_story": bool(shown) and sum(shown) * 2 > len(shown),
-            "mixed_conflict": conflict and len(labels) > 1,
+            "right_story": bool(stories) and sum(stories) * 2 > len(stories),
+            "mixed_conflict": bool(conflict) and len(labels) > 1,
         }
     return {
         "id": question.id,
@@ -163,11 +277,32 @@ def question_row(
         "scope": scope,
         "conflict_expected": question.conflict,
         "conflict_predicted": conflict,
+        "disagreement": {"expected": question.disagreement, "predicted": disagreement}
+        if question.disagreement_labelled and conflict is not None
+        else None,
         "latency_ms": dict(latency_ms),
         "source_recall": _share(sum(d["found"] for d in documents), len(documents)),
         "answer_accuracy": _share(sum(d["answer_correct"] for d in documents), len(documents)),
         "documents": documents,
+        "shown": shown,
+        "no_answer": no_answer,
+        "candidates": None
+        if candidates is None
+        else [
+            {
+                "doc_id": doc_id,
+                "confidence": confidence,
+                "right": question.right(doc_id, answer, sentence),
+            }
+            for doc_id, answer, sentence, confidence in candidates
+        ],
     }
+
+
+def _shown(value: Sequence[Any]) -> tuple[str, str | None, float | None]:
+    """(answer, sentence, confidence) of an answer given with or without its confidence."""
+    answer, sentence, *rest = value
+    return answer, sentence, rest[0] if rest else None
 
 
 def percentiles(values: Sequence[float]) -> dict[str, float | None]:
@@ -187,6 +322,10 @@ def _percentile(ordered: Sequence[float], q: float) -> float:
 
 def _share(part: float, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return round(sum(values) / len(values), 4) if values else None
 
 
 @dataclass(frozen=True)

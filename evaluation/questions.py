@@ -11,9 +11,12 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
+
+import numpy as np
 
 from api.app import search_options
 from api.models import AskRequest, SearchRequest, ask_body, search_body
@@ -29,12 +32,14 @@ from evaluation.metrics import (
     summarize,
     token_f1,
 )
+from index.chunk import Passage
+from index.corpus import Corpus
 from index.documents import Document, load_jsonl, load_seeds, parse_document
 from index.embed import Embedder
 from index.errors import BadRequest
 from index.live import Chunking, LiveIndex, open_index
-from search.answers import ask
-from search.engine import SearchOptions, search
+from search.answers import READER, ReaderOptions, ask, story_matches, within_story
+from search.engine import SearchOptions, SearchResult, rank, rank_to_result, search
 
 # Hits fetched per source to find a document's first correct passage for MRR.
 MRR_DEPTH = 10
@@ -47,7 +52,11 @@ class Client(Protocol):
 
 
 class InProcessClient:
-    """Calls `search` and `ask` on a live index, through the API's validation and models."""
+    """Calls `search` and `ask` on a live index, through the API's validation and models.
+
+    Its /ask body also carries `candidates`, every answer before the confidence threshold
+    (`AskResult.candidates`), which no server returns: the calibration is measured on them.
+    """
 
     def __init__(self, live: LiveIndex, settings: Settings) -> None:
         self.live = live
@@ -63,31 +72,154 @@ class InProcessClient:
             took = (time.perf_counter() - started) * 1000
             body = search_body(request.query, result, took)
         elif endpoint == "ask":
-            question = AskRequest(**payload)
-            per_source = question.per_source or 1
-            options = search_options(
-                SearchRequest(
-                    query=question.question,
-                    per_source=per_source,
-                    mode=question.mode,
-                    filters=question.filters,
-                ),
-                self.settings,
-                field="question",
-            )
-            result = ask(
-                corpus,
-                embedder,
-                question.question,
-                options,
-                question.story,
-                reader=self.settings.reader_options(),
-            )
-            took = (time.perf_counter() - started) * 1000
-            body = ask_body(question.question, result, per_source, took)
+            body = self.ask(AskRequest(**payload), started)
         else:
             raise ValueError(f"unknown endpoint {endpoint!r}")
         return body, (time.perf_counter() - started) * 1000
+
+    def ask(self, question: AskRequest, started: float) -> dict[str, Any]:
+        """The /ask body for `question`, as the route renders it, with the candidates."""
+        result = ask(
+            self.live.corpus,
+            self.live.embedder,
+            question.question,
+            self.ask_options(question),
+            question.story,
+            reader=self.settings.reader_options(),
+        )
+        took = (time.perf_counter() - started) * 1000
+        body = ask_body(question.question, result, question.per_source or 1, took)
+        body["candidates"] = [
+            {
+                "doc_id": a.document.id,
+                "answer": a.answer,
+                "sentence": a.sentence,
+                "confidence": a.confidence,
+            }
+            for a in result.candidates
+        ]
+        return body
+
+    def ask_options(self, question: AskRequest) -> SearchOptions:
+        """The search options the /ask route derives from a request and the settings."""
+        return search_options(
+            SearchRequest(
+                query=question.question,
+                per_source=question.per_source or 1,
+                mode=question.mode,
+                filters=question.filters,
+            ),
+            self.settings,
+            field="question",
+        )
+
+
+class BaselineClient(InProcessClient):
+    """The baseline reader in place of /ask (`baseline_read`); /search as the service's.
+
+    Its body has the shape of /ask's, with `conflict` None: it compares nothing."""
+
+    def ask(self, question: AskRequest, started: float) -> dict[str, Any]:
+        read, shown = baseline_read(
+            self.live.corpus,
+            self.live.embedder,
+            question.question,
+            self.ask_options(question),
+            question.story,
+            reader=self.settings.reader_options(),
+        )
+        return {
+            "question": question.question,
+            "took_ms": round((time.perf_counter() - started) * 1000, 2),
+            "answers": [
+                {
+                    "doc_id": a.document.id,
+                    "answer": a.sentence,
+                    "sentence": a.sentence,
+                    "similarity": round(a.similarity, 4),
+                    "confidence": None,
+                }
+                for a in read
+            ],
+            "unanswered": [],
+            "conflict": None,
+            "disagreement": None,
+            "groups": [],
+            "hits": [{"doc_id": hit.document.id} for hit in shown.hits],
+        }
+
+
+@dataclass(frozen=True)
+class BaselineAnswer:
+    """A document's sentence most similar to the question, the baseline's answer."""
+
+    document: Document
+    passage: Passage
+    sentence: str
+    similarity: float
+
+
+def baseline_read(
+    corpus: Corpus,
+    embedder: Embedder,
+    question: str,
+    options: SearchOptions,
+    story: str = "auto",
+    *,
+    reader: ReaderOptions = READER,
+) -> tuple[list[BaselineAnswer], SearchResult]:
+    """The baseline reader: each document /ask reads answers with its single sentence most
+    similar to the question (cosine of the sentence vectors stored at ingest), with no
+    rules, no threshold and no span; and the passages /ask would show.
+
+    It reads what `search.answers.ask` reads: the same ranking, within the story /ask
+    picks (`story`: "auto", "all" or a story id), the best `reader.max_sources`
+    documents, each with its `reader.passages_per_document` best passages.
+    """
+    vector = embedder.encode([question])[0]
+    ranking = rank(corpus, embedder, question, options, vector=vector)
+    if story != "all":
+        matches = story_matches(corpus, ranking, 1)
+        chosen = story if story != "auto" else matches[0].story.id if matches else None
+        if chosen is not None:
+            options = within_story(options, chosen)
+            ranking = rank(corpus, embedder, question, options, vector=vector)
+    read = rank_to_result(
+        corpus, ranking, SearchOptions(k=options.k, per_source=reader.passages_per_document)
+    )
+    answers = []
+    for group in read.by_source[: reader.max_sources]:
+        best = max(
+            _sentence_similarities(
+                corpus, group.document, [hit.passage for hit in group.hits], vector
+            ),
+            key=lambda found: found[2],
+            default=None,
+        )
+        if best is not None:
+            passage, (start, end), similarity = best
+            answers.append(
+                BaselineAnswer(group.document, passage, group.document.text[start:end], similarity)
+            )
+    return answers, rank_to_result(corpus, ranking, options)
+
+
+def _sentence_similarities(
+    corpus: Corpus, document: Document, passages: Sequence[Passage], vector: np.ndarray
+) -> list[tuple[Passage, tuple[int, int], float]]:
+    """(passage, sentence span, cosine to the question) of each distinct sentence of the
+    passages, in reading order, from the sentence vectors stored at ingest."""
+    found = []
+    seen: set[tuple[int, int]] = set()
+    rows = corpus.rows_of(document.id)
+    for passage in passages:
+        row = rows.start + int(passage.passage_id.rsplit("#", 1)[1])
+        vectors = corpus.sentence_vectors[corpus.sentence_rows(np.array([row]))]
+        for span, similarity in zip(passage.sentences, (vectors @ vector).tolist(), strict=True):
+            if span not in seen:
+                seen.add(span)
+                found.append((passage, span, float(similarity)))
+    return found
 
 
 class HttpClient:
@@ -151,18 +283,24 @@ def run_questions(
             "ask", {"question": question.question, "mode": mode, "story": story}
         )
         groups = {g["doc_id"]: [hit["text"] for hit in g["hits"]] for g in found["by_source"]}
-        answers = {a["doc_id"]: (a["answer"], a["sentence"]) for a in answered["answers"]}
+        answers = {
+            a["doc_id"]: (a["answer"], a["sentence"], a.get("confidence"))
+            for a in answered["answers"]
+        }
+        conflict = answered["conflict"]
         rows.append(
             question_row(
                 question,
                 groups,
                 answers,
-                bool(answered["conflict"]),
+                None if conflict is None else bool(conflict),
                 per_source,
                 {"search": search_ms, "ask": ask_ms},
                 gold,
                 [group["doc_ids"] for group in answered["groups"]],
                 [hit["doc_id"] for hit in answered["hits"]],
+                disagreement=answered.get("disagreement"),
+                candidates=_candidates(answered),
             )
         )
     return {
@@ -178,6 +316,18 @@ def run_questions(
         "metrics": summarize(rows),
         "questions": rows,
     }
+
+
+def _candidates(answered: Mapping[str, Any]) -> list[tuple[str, str, str, float]] | None:
+    """Every answer of an /ask body before the confidence threshold: its `candidates` (in
+    process), else the answers shown when they carry a confidence (a server shows no
+    others), else None (the baseline gives no confidence)."""
+    given = answered.get("candidates")
+    if given is None:
+        given = answered["answers"]
+        if any(a.get("confidence") is None for a in given):
+            return None
+    return [(a["doc_id"], a["answer"], a["sentence"], a["confidence"]) for a in given]
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from index.errors import BadRequest
 Run = dict[str, Any]
 
 # Keys of `metrics` that are not one number per run; they get their own rows or none.
-_NOT_SCORES = {"primary", "latency_ms"}
+_NOT_SCORES = {"primary", "latency_ms", "calibration"}
 # Counts are shown as integers and left out of the 0..1 comparison chart.
 _COUNTS = {"questions", "expected_documents"}
 
@@ -33,13 +33,16 @@ def write_report(runs: list[Run], path: Path) -> list[Path]:
         plots.append(("latency", _plot_latency(main, _plot_path(path, "latency"))))
     if len(runs) > 1:
         plots.append(("runs", _plot_runs(runs, _plot_path(path, "runs"))))
+    if _calibrated(runs):
+        plots.append(("calibration", _plot_calibration(runs, _plot_path(path, "calibration"))))
     images = {kind: plot.name for kind, plot in plots}
     path.write_text(render_report(runs, images), encoding="utf-8")
     return [path, *(plot for _, plot in plots)]
 
 
 def render_report(runs: Sequence[Run], images: dict[str, str]) -> str:
-    """The report's Markdown; `images` maps plot kind (recall, latency, runs) to a file name."""
+    """The report's Markdown; `images` maps plot kind (recall, latency, runs, calibration)
+    to a file name."""
     main = _main(runs)
     blocks = [
         f"# parallax eval: {_cell(main.get('name', 'run'))}",
@@ -48,6 +51,7 @@ def render_report(runs: Sequence[Run], images: dict[str, str]) -> str:
         _summary_table(runs),
         _image(images, "runs", "Main metrics across runs"),
         _image(images, "latency", "Latency per endpoint"),
+        *_calibration_section(runs, images),
         "## Misses",
         _misses_table(main),
         "## Per question",
@@ -111,6 +115,7 @@ def _config_line(config: dict[str, Any]) -> str:
         f"Questions `{config.get('questions', '-')}`",
         f"corpus `{config.get('url') or config.get('corpus', '-')}`",
         f"mode `{config.get('mode', '-')}`",
+        *([f"reader `{config['reader']}`"] if config.get("reader") else []),
         f"k {config.get('k', '-')}",
         f"per_source {config.get('per_source', '-')}",
         f"model `{config.get('model', '-')}`",
@@ -159,9 +164,18 @@ def _misses_table(run: Run) -> str:
         for doc in question["documents"]
         if _what_went_wrong(doc, per_source)
     ]
+    rows += [
+        [question["id"], question["question"], doc["doc_id"], "-", doc["answer"], _NOT_ANSWERING]
+        for question in run["questions"]
+        for doc in question.get("no_answer") or ()
+        if doc["answer"] is not None
+    ]
     if not rows:
         return "Every expected document was found and answered correctly."
     return _table(["Id", "Question", "Document", "Hit rank", "Answer", "What went wrong"], rows)
+
+
+_NOT_ANSWERING = "answered, but the document does not answer (no_answer)"
 
 
 def _what_went_wrong(doc: dict[str, Any], per_source: object) -> list[str]:
@@ -174,7 +188,14 @@ def _what_went_wrong(doc: dict[str, Any], per_source: object) -> list[str]:
 
 
 def _questions_table(run: Run) -> str:
-    header = ["Id", "Question", "Document", "Hit rank", "Answer", "Correct", "Conflict exp / pred"]
+    # A reader that gives no confidence (the baseline) gets no confidence column.
+    rated = any(
+        doc.get("confidence") is not None
+        for question in run["questions"]
+        for doc in question["documents"]
+    )
+    header = ["Id", "Question", "Document", "Hit rank", "Answer"]
+    header += [*(["Confidence"] if rated else []), "Correct", "Conflict exp / pred"]
     rows = []
     for question in run["questions"]:
         conflict = _conflict(question.get("conflict_expected"), question.get("conflict_predicted"))
@@ -183,14 +204,47 @@ def _questions_table(run: Run) -> str:
         lead = [question["id"], question["question"]]
         for doc in question["documents"] or [None]:
             if doc is None:
-                rows.append([*lead, "-", "-", "-", "-", conflict])
+                rows.append([*lead, "-", "-", "-", *(["-"] if rated else []), "-", conflict])
                 continue
             answer = doc["answer"] if doc["answer"] is not None else "no answer"
             rank = doc["hit_rank"] if doc["hit_rank"] is not None else "-"
+            confidence = [_number(doc.get("confidence"))] if rated else []
             mark = "✓" if doc["answer_correct"] else "✗"
-            rows.append([*lead, doc["doc_id"], rank, answer, mark, conflict])
+            rows.append([*lead, doc["doc_id"], rank, answer, *confidence, mark, conflict])
             lead, conflict = ["", ""], ""
     return _table(header, rows)
+
+
+def _calibration_section(runs: Sequence[Run], images: dict[str, str]) -> list[str]:
+    """The calibration heading, table and plot, for the runs whose reader gives a confidence."""
+    rated = _calibrated(runs)
+    if not rated:
+        return []
+    header = ["Confidence"]
+    for run in rated:
+        header += [f"{run.get('name', 'run')}: answers", f"{run.get('name', 'run')}: right"]
+    tables = [run["metrics"]["calibration"] for run in rated]
+    rows = []
+    for n, first in enumerate(tables[0]["bins"]):
+        row: list[object] = [f"{first['low']:.1f}–{first['high']:.1f}"]
+        for calibrated in tables:
+            row += [calibrated["bins"][n]["answers"], _number(calibrated["bins"][n]["right"])]
+        rows.append(row)
+    confident: list[object] = [f"≥ {tables[0]['confident']['min_confidence']}"]
+    overall: list[object] = ["all"]
+    for calibrated in tables:
+        confident += [calibrated["confident"]["answers"], _number(calibrated["confident"]["right"])]
+        overall += [calibrated["answers"], _number(calibrated["right"])]
+    about = (
+        "Every answer the reader gave before its confidence threshold, by confidence, and the "
+        "share of them that is right (its document is expected and a pattern matches)."
+    )
+    return [
+        "## Calibration",
+        about,
+        _table(header, [*rows, confident, overall]),
+        _image(images, "calibration", "Confidence against the share right"),
+    ]
 
 
 def _conflict(expected: bool | None, predicted: bool | None) -> str:
@@ -208,6 +262,11 @@ def _main(runs: Sequence[Run]) -> Run:
     if not runs:
         raise BadRequest("no runs to report: pass at least one run result")
     return runs[0]
+
+
+def _calibrated(runs: Sequence[Run]) -> list[Run]:
+    """The runs with a calibration (a reader that gives a confidence, and answers)."""
+    return [run for run in runs if (run["metrics"].get("calibration") or {}).get("answers")]
 
 
 def _runs_of(result: dict[str, Any], label: str) -> list[Run]:
@@ -375,6 +434,30 @@ def _plot_runs(runs: Sequence[Run], path: Path) -> Path:
     ax.set_ylim(0, 1.05)
     ax.set_title("Main metrics across runs")
     ax.legend(**_LEGEND_OUTSIDE)
+    return _save(fig, path)
+
+
+def _plot_calibration(runs: Sequence[Run], path: Path) -> Path:
+    """A reliability diagram: each bin's mean confidence against its share right, one line
+    per run, the diagonal where they would be equal."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 6))
+    ax.plot([0, 1], [0, 1], linestyle=":", color="grey", label="calibrated")
+    for run in _calibrated(runs):
+        bins = [b for b in run["metrics"]["calibration"]["bins"] if b["answers"]]
+        ax.plot(
+            [b["mean_confidence"] for b in bins],
+            [b["right"] for b in bins],
+            marker="o",
+            label=f"{run.get('name', 'run')} ({run['metrics']['calibration']['answers']} answers)",
+        )
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("confidence (bin mean)")
+    ax.set_ylabel("share right")
+    ax.set_title("Calibration")
+    # Below the square axes: beside them it would squeeze them into a strip.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), frameon=False)
     return _save(fig, path)
 
 

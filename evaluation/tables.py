@@ -14,6 +14,8 @@ from rich.table import Table
 
 # Metrics of a question-set run that are counts of the set, not scores of the run.
 _SET_SIZES = ("questions", "expected_documents")
+# Metrics of a question-set run that are tables of their own, not one number.
+_NOT_NUMBERS = ("calibration", "latency_ms")
 
 
 def cell(value: Any) -> str:
@@ -44,11 +46,16 @@ def missed_floors(metrics: Mapping[str, Any], floors: Mapping[str, float | None]
 
 
 def _numbers(metrics: Mapping[str, Any]) -> list[str]:
-    return [n for n, value in metrics.items() if isinstance(value, float | int) or value is None]
+    return [
+        n
+        for n, value in metrics.items()
+        if n not in _NOT_NUMBERS and (isinstance(value, float | int) or value is None)
+    ]
 
 
 def runs_table(runs: Sequence[Mapping[str, Any]]) -> Table:
-    """One column per run (retrieval mode), one row per metric and latency quantile."""
+    """One column per run (retrieval mode and reader), one row per metric and latency
+    quantile."""
     metrics = runs[0]["metrics"]
     scores = [name for name in _numbers(metrics) if name not in _SET_SIZES]
     rows = [[name, *(cell(run["metrics"].get(name)) for run in runs)] for name in scores]
@@ -57,6 +64,31 @@ def runs_table(runs: Sequence[Mapping[str, Any]]) -> Table:
             latencies = (run["metrics"]["latency_ms"][endpoint][quantile] for run in runs)
             rows.append([f"{endpoint} {quantile} ms", *(cell(ms) for ms in latencies)])
     return table("evaluation", ["metric", *(run["name"] for run in runs)], rows)
+
+
+def calibration_tables(runs: Sequence[Mapping[str, Any]]) -> list[Table]:
+    """The confidence bins of the runs whose reader gives a confidence: per bin the answers
+    in it (before the threshold) and their share right; then those at or above 0.8."""
+    rated = [run for run in runs if run["metrics"].get("calibration")]
+    if not rated:
+        return []
+    tables = [run["metrics"]["calibration"] for run in rated]
+    columns = ["confidence"]
+    for run in rated:
+        columns += [f"{run['name']} answers", f"{run['name']} right"]
+    rows = []
+    for n, first in enumerate(tables[0]["bins"]):
+        row = [f"{first['low']:.1f}-{first['high']:.1f}"]
+        for calibrated in tables:
+            row += [calibrated["bins"][n]["answers"], cell(calibrated["bins"][n]["right"])]
+        rows.append(row)
+    confident = [f">= {tables[0]['confident']['min_confidence']}"]
+    overall = ["all"]
+    for calibrated in tables:
+        confident += [calibrated["confident"]["answers"], cell(calibrated["confident"]["right"])]
+        overall += [calibrated["answers"], cell(calibrated["right"])]
+    title = "calibration: answers before the confidence threshold, by confidence"
+    return [table(title, columns, [*rows, confident, overall])]
 
 
 def runs_lines(runs: Sequence[Mapping[str, Any]]) -> list[str]:

@@ -72,6 +72,7 @@ def test_partial_hits_give_reciprocal_ranks_and_recall_within_per_source() -> No
         "found": False,
         "answer": "nine",
         "sentence": "nine",
+        "confidence": None,  # given without one
         "answer_correct": False,
     }
 

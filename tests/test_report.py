@@ -283,3 +283,31 @@ def test_report_does_not_change_the_runs(tmp_path: Path) -> None:
     before = copy.deepcopy(runs)
     write_report(runs, tmp_path / "report.md")
     assert runs == before
+
+
+def test_a_reader_with_confidence_gets_a_calibration_section_and_column(tmp_path: Path) -> None:
+    from evaluation.metrics import calibration
+
+    run = make_run()
+    run["metrics"]["calibration"] = calibration([0.05, 0.85, 0.95], [False, True, False])
+    run["questions"][0]["documents"][0]["confidence"] = 0.85
+    run["questions"][0]["no_answer"] = [{"doc_id": "005_eeee", "answer": "9", "confidence": 0.2}]
+    baseline = make_run("baseline")  # no confidence: no calibration column for it
+    paths = write_report([run, baseline], tmp_path / "report.md")
+    markdown = paths[0].read_text(encoding="utf-8")
+
+    assert tmp_path / "report-calibration.png" in paths
+    section = _section(markdown, "Calibration")
+    assert section.splitlines()[2].startswith("| Confidence | hybrid: answers | hybrid: right |")
+    assert "baseline" not in section
+    assert "| 0.0–0.1 | 1 | 0.000 |" in section and "| 0.8–0.9 | 1 | 1.000 |" in section
+    assert "| ≥ 0.8 | 2 | 0.500 |" in section and "| all | 3 | 0.333 |" in section
+    assert "![Confidence against the share right](report-calibration.png)" in section
+    # The calibration is a table of its own, not a row of the summary.
+    assert "calibration" not in _section(markdown, "Summary")
+    table = _section(markdown, "Per question")
+    assert "| Answer | Confidence | Correct |" in table
+    assert "| At least 10 demonstrators | 0.850 | ✓ |" in table
+    # A document that does not answer but was given an answer is a miss.
+    misses = _section(markdown, "Misses")
+    assert "| 005_eeee | - | 9 | answered, but the document does not answer (no_answer) |" in misses

@@ -142,3 +142,24 @@ def test_a_floor_missed_or_not_measured_is_named() -> None:
     metrics = {"f1": 0.3, "mrr": None, "scoping": 0.99}
     missed = tables.missed_floors(metrics, {"f1": 0.36, "mrr": 0.5, "scoping": 0.95, "x": None})
     assert missed == ["f1 0.300 < 0.36", "mrr - < 0.5"]
+
+
+def test_eval_runs_show_readers_side_by_side_with_the_calibration_apart() -> None:
+    from evaluation.metrics import calibration
+
+    latency = {"ask": {"p50": 5.0, "p95": 9.0}}
+    parallax = {"precision": 0.9, "precision_all": 0.7, "conflict_accuracy": 0.8}
+    parallax |= {"calibration": calibration([0.9, 0.3], [True, False]), "latency_ms": latency}
+    baseline = {"precision": 0.4, "precision_all": 0.2, "conflict_accuracy": None}
+    baseline |= {"calibration": None, "latency_ms": latency}
+    runs = [{"name": "parallax", "metrics": parallax}, {"name": "baseline", "metrics": baseline}]
+    text = rendered(tables.runs_table(runs), *tables.calibration_tables(runs))
+    assert "│ precision_all     │    0.700 │    0.200 │" in text
+    assert "│ conflict_accuracy │    0.800 │        - │" in text
+    # One pair of columns for the reader that gives a confidence, none for the baseline.
+    assert "parallax answers" in text and "baseline answers" not in text
+    assert "│ 0.9-1.0    │                1 │          1.000 │" in text
+    assert "│ >= 0.8     │                1 │          1.000 │" in text
+    lines = tables.runs_lines(runs)
+    assert lines[1] == "baseline: precision=0.400 precision_all=0.200 conflict_accuracy=-"
+    assert not tables.calibration_tables(runs[1:])
