@@ -88,6 +88,9 @@ def eval_command(
     min_mrr: Floor = None,
     min_answer_acc: Floor = None,
     min_coverage: Floor = None,
+    min_precision: Annotated[
+        float | None, typer.Option(help="Fail below this share of shown answers that are right.")
+    ] = None,
     min_conflict_acc: Floor = None,
     min_scoping: Annotated[
         float | None, typer.Option(help="Fail below this share of answers from the named story.")
@@ -150,6 +153,7 @@ def eval_command(
         mrr=min_mrr,
         answer_accuracy=min_answer_acc,
         coverage=min_coverage,
+        precision=min_precision,
         conflict_accuracy=min_conflict_acc,
         scoping=min_scoping,
     )
