@@ -13,6 +13,7 @@ import itertools
 import re
 import shutil
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ import pytest
 from api.app import create_app
 from api.settings import Settings
 from evaluation.bench import reuters_records
-from helpers import SEEDS, SHARED, serve_app
+from helpers import SEED_IDS, SEEDS, SHARED, serve_app
 
 Browser = playwright_api.Browser
 Page = playwright_api.Page
@@ -48,6 +49,10 @@ EXPECTED_ANSWERS = {
 }
 
 SEED_STORY = "U.S. Embassy compound in Baghdad stormed by protesters after Iraq airstrikes"
+SEED_DISPUTE = (
+    "Sources disagree: at least 62 (NBC News) vs at least 10 (The Hill, NBC News), "
+    "all on Dec 31, 2019"
+)
 REUTERS = SHARED / "data" / "reuters21578" / "reuters21578.jsonl"
 # Other events with injury and death figures: South China storms (2 killed, 20 injured), the
 # Harbin factory blast (45 killed, 185 injured), a South African refinery clash (3 killed,
@@ -138,6 +143,46 @@ def timed_server(tmp_path_factory: pytest.TempPathFactory, model_embedder: Any) 
     yield from _served_with(tmp_path_factory.mktemp("timed-data"), model_embedder, TIMED)
 
 
+# One outlet's two reports of a ferry disaster two days apart, the count risen (revised), and
+# another outlet's report without a figure (not answering).
+FERRY = [
+    {
+        "id": "tribune-tue",
+        "source": "Lorn Tribune",
+        "published": "2024-04-02",
+        "title": "Ferry capsizes off Lorn",
+        "text": "At least six passengers were killed when the ferry Marisol capsized in a storm "
+        "off the port of Lorn on Tuesday, the coast guard said. Rescuers searched the water "
+        "for the missing.",
+    },
+    {
+        "id": "tribune-thu",
+        "source": "Lorn Tribune",
+        "published": "2024-04-04",
+        "title": "Lorn ferry toll rises",
+        "text": "Thirty-one passengers were killed when the ferry Marisol capsized in a storm off "
+        "the port of Lorn, the coast guard said on Thursday. Divers recovered more bodies from "
+        "the wreck.",
+    },
+    {
+        "id": "harbour-news",
+        "source": "Harbour News",
+        "published": "2024-04-04",
+        "title": "Divers reach the Marisol wreck off Lorn",
+        "text": "Divers reached the wreck of the ferry Marisol off the port of Lorn on Thursday. "
+        "The coast guard said the search would continue through the weekend.",
+    },
+]
+FERRY_QUESTION = "How many passengers were killed when the ferry capsized off Lorn?"
+NARROW = {"width": 420, "height": 900}
+
+
+@pytest.fixture(scope="module")
+def ferry_server(tmp_path_factory: pytest.TempPathFactory, model_embedder: Any) -> Iterator[str]:
+    """The seeds plus the ferry reports, added through POST /documents."""
+    yield from _served_with(tmp_path_factory.mktemp("ferry-data"), model_embedder, FERRY)
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
@@ -204,10 +249,50 @@ def _expect_injured_answers(page: Page) -> Any:
     return cards
 
 
+def _shown_day(published: str) -> str:
+    """ "2019-12-31" as the page shows a day: "Dec 31, 2019"."""
+    day = date.fromisoformat(published)
+    return f"{day:%b} {day.day}, {day.year}"
+
+
+def _expect_not_answering(turn: Any, unanswered: list[dict[str, Any]]) -> None:
+    """The reply lists each document of `unanswered` (the API's) under "Not answering": its
+    outlet, its day and its sentence closest to the question."""
+    section = turn.get_by_role("region", name=re.compile("^Not answering"))
+    count = len(unanswered)
+    expect(section.locator("h3")).to_have_text(f"Not answering · {count} source{'s' * (count > 1)}")
+    items = section.locator(".not-answering-item")
+    expect(items).to_have_count(len(unanswered))
+    for item, doc in zip(items.all(), unanswered, strict=True):
+        expect(item).to_have_attribute("data-doc-id", doc["doc_id"])
+        expect(item.locator(".not-answering-outlet")).to_have_text(
+            doc["source"] or "Unknown outlet"
+        )
+        expect(item.locator("time")).to_have_text(_shown_day(doc["published"]))
+        expect(item.locator(".context")).to_have_text(doc["context"])
+        expect(item.get_by_role("button", name=re.compile("^View in article"))).to_be_visible()
+
+
+def _expect_timeline(turn: Any, rows: list[tuple[str, str, str]]) -> Any:
+    """The reply draws the timeline (hidden from screen readers) with one mark per source and
+    point, and gives it as a table of (published, figure, sources) rows, oldest first."""
+    figure = turn.locator("figure.timeline")
+    expect(figure.locator(".timeline-chart")).to_have_attribute("aria-hidden", "true")
+    table = figure.get_by_role("table", name=re.compile("over time.*oldest first"))
+    expect(table.locator("thead th")).to_have_text(["Published", "Figure", "Sources"])
+    body = table.locator("tbody tr")
+    expect(body).to_have_count(len(rows))
+    for row, cells in zip(body.all(), rows, strict=True):
+        expect(row.locator("td")).to_have_text(list(cells))
+    marks = sum(len(sources.split(", ")) for _, _, sources in rows)
+    expect(figure.locator(".timeline-chart .mark")).to_have_count(marks)
+    return figure
+
+
 @pytest.mark.browser
 @pytest.mark.slow
 def test_answers_from_every_source_side_by_side_with_conflict(
-    wide_page: Page, screens: Path
+    wide_page: Page, server: str, screens: Path
 ) -> None:
     page = wide_page
     _ask(page, QUESTION)
@@ -236,13 +321,39 @@ def test_answers_from_every_source_side_by_side_with_conflict(
         seen[doc_id] = value
     assert sorted(seen.values()) == ["10", "10", "62"]
 
+    # Reports of one day (dated by day only) that cannot all be true: disputed, the outlets
+    # named, the day said once, never a document id.
     banner = page.locator(".conflict-banner")
     expect(banner).to_be_visible()
-    expect(banner.locator(".banner-title")).to_have_text("Sources disagree: 10 vs 62 injured")
+    expect(banner).to_have_attribute("data-disagreement", "disputed")
+    expect(banner.locator(".banner-title")).to_have_text(SEED_DISPUTE)
     expect(banner.locator(".reasons li")).to_have_count(2)
+    expect(banner.locator(".reasons li").first).to_have_text(
+        "At least 62 (NBC News, Dec 31 2019) and at least 10 (The Hill, Dec 31 2019) at about "
+        "the same time"
+    )
+    assert not any(doc_id in banner.inner_text() for doc_id in SEED_IDS)
     expect(page.locator(".groups li").nth(0)).to_have_text("10 — The Hill, NBC News (000…)")
     expect(page.locator(".groups li").nth(1)).to_have_text("62 — NBC News (001…)")
-    expect(page.locator(".no-answer")).to_contain_text("2 sources did not answer")
+
+    # The two seeds that give no answer are listed under the cards, each with its closest
+    # sentence; the confidence of each answer is on its card.
+    body = httpx.post(f"{server}/ask", json={"question": QUESTION}, timeout=60).json()
+    assert body["disagreement"] == "disputed"
+    _expect_not_answering(page.locator("#conversation .turn").last, body["unanswered"])
+    assert {doc["source"] for doc in body["unanswered"]} == {None, "The Globe and Mail"}
+    confidence = {answer["doc_id"]: answer["confidence"] for answer in body["answers"]}
+    for index in range(3):
+        card = cards.nth(index)
+        expected = f"confidence {confidence[card.get_attribute('data-doc-id')]:.2f}"
+        expect(card.locator(".short-answer .confidence")).to_have_text(expected)
+    _expect_timeline(
+        page.locator("#conversation .turn").last,
+        [
+            ("Dec 31, 2019", "at least 62", "NBC News"),
+            ("Dec 31, 2019", "at least 10", "The Hill, NBC News"),
+        ],
+    )
 
     # The story the answers come from sits above them; the seeds are all one story.
     story = page.locator(".story-header")
@@ -443,7 +554,7 @@ def _expect_one_story(server: str, turn: Any, story_of: dict[str, str]) -> dict[
     for index in range(cards.count()):
         assert cards.nth(index).get_attribute("data-doc-id") in members
 
-    # The conflict banner names documents by id; they must all be of the story shown.
+    # Were the conflict banner to name documents by id, they must all be of the story shown.
     banners = turn.locator(".conflict-banner")
     if banners.count():
         text = banners.inner_text()
@@ -497,9 +608,7 @@ def test_mixed_archive_answers_come_from_the_story_shown_and_other_stories_ask_a
         assert within["id"] == target["id"]
         if target["title"] == SEED_STORY:
             expect(new_turn.locator(".answer-card")).to_have_count(3)
-            expect(new_turn.locator(".conflict-banner .banner-title")).to_have_text(
-                "Sources disagree: 10 vs 62 injured"
-            )
+            expect(new_turn.locator(".conflict-banner .banner-title")).to_have_text(SEED_DISPUTE)
         _screenshot(page, screens, "mixed-archive-other-story.png")
     finally:
         page.context.close()
@@ -552,6 +661,122 @@ def test_a_report_with_a_time_shows_it_in_utc_wherever_its_date_is_shown(
                 expect(time).to_have_text(TIMED_SHOWN[doc_id][1])
             else:
                 expect(time).to_have_text("Dec 31, 2019")
+    finally:
+        page.context.close()
+    assert page_errors == []
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_source_that_does_not_answer_cites_its_closest_sentence(wide_page: Page) -> None:
+    page = wide_page
+    _ask(page, QUESTION)
+    _expect_injured_answers(page)
+    line = page.locator(".not-answering-item").filter(has_text="The Globe and Mail")
+    context = line.locator(".context").inner_text()
+    button = line.get_by_role("button", name="View in article: The Globe and Mail")
+    button.click()
+    panel = page.locator("#article-panel")
+    expect(panel).to_be_visible()
+    mark = panel.locator("mark")
+    expect(mark).to_have_count(1)
+    expect(mark).to_have_text(context)
+    expect(mark).to_be_in_viewport()
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    expect(button).to_be_focused()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_two_outlets_with_different_figures_hours_apart_are_shown_as_a_dispute(
+    browser: Browser, timed_server: str, page_errors: list[str], screens: Path
+) -> None:
+    question = "How many dock workers were injured when the crane collapsed at Velsk?"
+    body = httpx.post(f"{timed_server}/ask", json={"question": question}, timeout=60).json()
+    assert body["disagreement"] == "disputed", body["reasons"]
+    page = _open(browser, timed_server, WIDE, page_errors)
+    try:
+        _ask(page, question)
+        turn = page.locator("#conversation .turn").last
+        expect(turn.locator(".answer-card")).to_have_count(2)
+        banner = turn.get_by_role("region", name="Sources disagree")
+        expect(banner).to_have_attribute("data-disagreement", "disputed")
+        expect(banner.locator(".banner-title")).to_have_text(
+            "Sources disagree: two (Velsk Courier, Mar 9 09:00 UTC) vs four "
+            "(Karvia Post, Mar 9 14:01 UTC)"
+        )
+        expect(banner.locator(".reasons li")).to_have_text(
+            [
+                "Two (Velsk Courier, Mar 9 2024 09:00 UTC) and four (Karvia Post, Mar 9 2024 "
+                "14:01 UTC) at about the same time"
+            ]
+        )
+        assert "velsk-courier" not in banner.inner_text()
+        figure = _expect_timeline(
+            turn,
+            [
+                ("Mar 9, 2024, 09:00 UTC", "two", "Velsk Courier"),
+                ("Mar 9, 2024, 14:01 UTC", "four", "Karvia Post"),
+            ],
+        )
+        # The later report on the right, its larger figure higher up.
+        early, late = [_box(mark) for mark in figure.locator(".timeline-chart .mark").all()]
+        assert early["x"] < late["x"] and late["y"] < early["y"]
+        _screenshot(page, screens, "disputed-wide.png")
+    finally:
+        page.context.close()
+    assert page_errors == []
+
+
+def _box(locator: Any) -> dict[str, float]:
+    box = locator.bounding_box()
+    assert box is not None
+    return box
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_count_that_rose_in_the_outlets_later_report_is_shown_as_changed_over_time_at_420px(
+    browser: Browser, ferry_server: str, page_errors: list[str], screens: Path
+) -> None:
+    body = httpx.post(f"{ferry_server}/ask", json={"question": FERRY_QUESTION}, timeout=60).json()
+    assert body["disagreement"] == "revised", body["reasons"]
+    page = _open(browser, ferry_server, NARROW, page_errors)
+    try:
+        _ask(page, FERRY_QUESTION)
+        turn = page.locator("#conversation .turn").last
+        cards = turn.locator(".answer-card")
+        expect(cards).to_have_count(2)
+        banner = turn.get_by_role("region", name="Figures changed over time")
+        expect(banner).to_have_attribute("data-disagreement", "revised")
+        expect(banner.locator(".banner-title")).to_have_text(
+            "Figures changed over time: at least six (Lorn Tribune, Apr 2) → thirty-one "
+            "(Lorn Tribune, Apr 4)"
+        )
+        expect(banner.locator(".reasons li").first).to_contain_text("the outlet's later report")
+        expect(turn.get_by_role("region", name="Sources disagree")).to_have_count(0)
+        assert "tribune-" not in banner.inner_text()
+
+        figure = _expect_timeline(
+            turn,
+            [
+                ("Apr 2, 2024", "at least six", "Lorn Tribune"),
+                ("Apr 4, 2024", "thirty-one", "Lorn Tribune"),
+            ],
+        )
+        expect(figure.locator(".timeline-legend li")).to_have_text(["Lorn Tribune"])
+        early, late = [_box(mark) for mark in figure.locator(".timeline-chart .mark").all()]
+        assert early["x"] < late["x"] and late["y"] < early["y"]
+        _expect_not_answering(turn, body["unanswered"])
+        assert [doc["source"] for doc in body["unanswered"]] == ["Harbour News"]
+
+        # Nothing wider than the phone: the page, the chart, the banner, the list.
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= NARROW["width"]
+        for part in (figure.locator(".timeline-chart svg"), banner, turn.locator(".not-answering")):
+            box = _box(part)
+            assert 0 <= box["x"] and box["x"] + box["width"] <= NARROW["width"]
+        _screenshot(page, screens, "revised-420.png", full_page=True)
     finally:
         page.context.close()
     assert page_errors == []

@@ -463,28 +463,35 @@ function askWithinStory(question, story) {
 function renderAnswers(data) {
   const answers = Array.isArray(data.answers) ? data.answers : [];
   const hits = Array.isArray(data.hits) ? data.hits : [];
-  if (answers.length === 0) return [renderNoAnswer(hits)];
+  const unanswered = Array.isArray(data.unanswered) ? data.unanswered : [];
   const groups = Array.isArray(data.groups) ? data.groups : [];
-  const known = answerContext(data, answers, groups, hits);
+  const timeline = Array.isArray(data.timeline) ? data.timeline : [];
+  const known = answerContext(data, answers, groups, hits, unanswered);
   const parts = [];
-  const banner = renderBanner(data, answers, groups);
-  if (banner) parts.push(banner);
-  if (groups.length > 0 && answers.length > 1) {
-    parts.push(renderGroups(groups, answers, known.outletCounts, known.labels));
+  if (answers.length === 0) {
+    parts.push(renderNoAnswer(hits, unanswered));
+  } else {
+    parts.push(renderBanner(data, answers, groups, timeline));
+    if (groups.length > 0 && answers.length > 1) {
+      parts.push(renderGroups(groups, answers, known.outletCounts, known.labels));
+    }
+    if (timeline.length >= 2) parts.push(renderTimeline(timeline, answers, data.about));
+    parts.push(renderAnswerCards(answers, groups, known));
+    parts.push(replySummary(`${plural(answers.length, "source", "sources")} answered`, data));
   }
-  parts.push(renderAnswerCards(answers, groups, known));
-  parts.push(replySummary(`${plural(answers.length, "source", "sources")} answered`, data));
+  parts.push(renderUnanswered(unanswered, known));
+  // Documents retrieved but neither answering nor listed as read (a server before `unanswered`).
+  const listed = new Set([...known.answered, ...unanswered.map((doc) => doc.doc_id)]);
   const silent = hits.filter(
     (hit, index) =>
-      !known.answered.has(hit.doc_id) &&
-      hits.findIndex((other) => other.doc_id === hit.doc_id) === index,
+      !listed.has(hit.doc_id) && hits.findIndex((other) => other.doc_id === hit.doc_id) === index,
   );
-  if (silent.length) parts.push(renderSilent(silent, known));
-  return parts;
+  if (silent.length) parts.push(renderSilent(silent, known, unanswered.length > 0));
+  return parts.filter(Boolean);
 }
 
 /** What the cards need to know across answers: groups, revisions, links and short labels. */
-function answerContext(data, answers, groups, hits) {
+function answerContext(data, answers, groups, hits, unanswered) {
   const revised = new Map();
   for (const entry of data.same_outlet || []) {
     for (const id of entry.doc_ids || []) revised.set(id, entry);
@@ -493,7 +500,7 @@ function answerContext(data, answers, groups, hits) {
   groups.forEach((group, index) => {
     for (const id of group.doc_ids || []) groupOf.set(id, index);
   });
-  const everyDoc = [...answers, ...hits];
+  const everyDoc = [...answers, ...hits, ...unanswered];
   return {
     revised,
     groupOf,
@@ -504,15 +511,15 @@ function answerContext(data, answers, groups, hits) {
   };
 }
 
-function renderNoAnswer(hits) {
+function renderNoAnswer(hits, unanswered) {
+  const detail = unanswered.length
+    ? "The sources read are listed below with their sentence closest to the question."
+    : hits.length
+      ? "Switch to Passages to read what the sources say about it."
+      : "No passage matched it.";
   return el("div", { className: "banner neutral", attrs: { role: "note" } }, [
     el("p", { className: "banner-title", text: "No source answered this question." }),
-    el("p", {
-      className: "banner-detail",
-      text: hits.length
-        ? "Switch to Passages to read what the sources say about it."
-        : "No passage matched it.",
-    }),
+    el("p", { className: "banner-detail", text: detail }),
   ]);
 }
 
@@ -545,35 +552,47 @@ function replySummary(what, data) {
   return el("p", { className: "reply-summary", text });
 }
 
-function renderSilent(silent, known) {
+function renderSilent(silent, known, others = false) {
+  const what = others ? "other source" : "source";
   return el("p", {
     className: "no-answer",
     text:
-      `${plural(silent.length, "source", "sources")} did not answer: ` +
+      `${plural(silent.length, what, `${what}s`)} did not answer: ` +
       silent.map((doc) => docLabel(doc, known.outletCounts, known.labels)).join(", ") +
       ".",
   });
 }
 
-function renderBanner(data, answers, groups) {
+// What the kinds of disagreement are called, in the banner and on its landmark.
+const DISAGREEMENT = {
+  revised: { title: "Figures changed over time", className: "revised", join: " → " },
+  disputed: { title: "Sources disagree", className: "conflict", join: " vs " },
+};
+
+function renderBanner(data, answers, groups, timeline) {
   const values = groups.map((group) => group.value).filter((value) => value);
   const about = data.about ? ` ${data.about}` : "";
-  if (data.conflict) {
-    const title = values.length
-      ? `Sources disagree: ${values.join(" vs ")}${about}`
-      : "Sources disagree";
+  // A server before `disagreement` said only `conflict`: a dispute.
+  const timed = DISAGREEMENT[data.disagreement] ? data.disagreement : null;
+  const kind = timed || (data.conflict ? "disputed" : null);
+  if (kind) {
+    const { title, className } = DISAGREEMENT[kind];
+    const figures =
+      timed && timeline.length >= 2
+        ? describeTimeline(timeline, kind)
+        : values.length
+          ? `${values.join(" vs ")}${about}`
+          : "";
+    const reasons = readableReasons(data.reasons || [], [...answers, ...(data.hits || [])]);
     return el(
       "section",
-      { className: "banner conflict conflict-banner", attrs: { "aria-label": "Conflict" } },
+      {
+        className: `banner ${className} conflict-banner`,
+        attrs: { "aria-label": title, "data-disagreement": kind },
+      },
       [
-        el("p", { className: "banner-title", text: title }),
-        (data.reasons || []).length
-          ? el(
-              "ul",
-              { className: "reasons" },
-              data.reasons.map((reason) => el("li", { text: reason })),
-            )
-          : null,
+        el("p", { className: "banner-title", text: figures ? `${title}: ${figures}` : title }),
+        renderReasons(reasons),
       ],
     );
   }
@@ -586,6 +605,137 @@ function renderBanner(data, answers, groups) {
     ]);
   }
   return null;
+}
+
+/**
+ * The figures of a timeline with who gave them and when. Revised: each change in turn,
+ * "at least 6 (Reuters, Mar 7) → 300 (Reuters, Mar 9)"; disputed: each figure once,
+ * "2 (Velsk Courier, Mar 9 09:00 UTC) vs 4 (Karvia Post, Mar 9 14:01 UTC)".
+ */
+function describeTimeline(points, kind) {
+  const whenOf = pointWhens(points);
+  const whens = new Set(points.map((point) => whenOf.get(point)));
+  const shared =
+    whens.size === 1 && !whens.has("undated") ? formatDate(points[0].published) : null;
+  const runs = [];
+  for (const point of points) {
+    const last = runs[runs.length - 1];
+    const same =
+      kind === "revised"
+        ? last && last.value === point.value && last
+        : runs.find((run) => run.value === point.value);
+    if (same) same.points.push(point);
+    else runs.push({ value: point.value, points: [point] });
+  }
+  const figures = runs
+    .map((run) => `${run.value} (${whoAndWhen(run.points, shared ? null : whenOf)})`)
+    .join(DISAGREEMENT[kind].join);
+  // One date for all, said once: "62 (NBC News) vs 10 (The Hill), all on Dec 31, 2019".
+  return shared ? `${figures}, all on ${shared}` : figures;
+}
+
+/**
+ * "NBC News, The Hill, Dec 31" when all at one time, "Reuters, Mar 14 and Mar 16" for one
+ * outlet's reports, else "NBC News, Dec 30; The Hill, Dec 31"; without `whenOf`, the outlets.
+ */
+function whoAndWhen(points, whenOf) {
+  const sources = [...new Set(points.flatMap(pointSources))];
+  if (!whenOf) return sources.join(", ");
+  const whens = [...new Set(points.map((point) => whenOf.get(point)))];
+  const each = points.map((point) => pointSources(point).join(", "));
+  // One outlet's reports (or the same outlets'): the outlets once, then when.
+  if (new Set(each).size === 1) return `${each[0]}, ${andList(whens)}`;
+  return points.map((point) => [...pointSources(point), whenOf.get(point)].join(", ")).join("; ");
+}
+
+/** "Mar 7", "Mar 7 and Mar 9", "Mar 7, Mar 9 and Mar 11". */
+function andList(items) {
+  if (items.length < 2) return items.join("");
+  return `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
+}
+
+// Reasons past this many are folded under a "why" summary: a dispute among many sources
+// gives one line per pair.
+const REASONS_SHOWN = 3;
+
+function renderReasons(reasons) {
+  if (reasons.length === 0) return null;
+  const list = el(
+    "ul",
+    { className: "reasons" },
+    reasons.map((reason) => el("li", { text: reason })),
+  );
+  if (reasons.length <= REASONS_SHOWN) return list;
+  return el("details", { className: "reasons-more" }, [
+    el("summary", { text: `Why: ${reasons.length} reasons` }),
+    list,
+  ]);
+}
+
+function pointSources(point) {
+  const sources = Array.isArray(point.sources) && point.sources.length ? point.sources : [null];
+  return sources.map((source) => (source && source.trim() ? source : "unknown outlet"));
+}
+
+/**
+ * Short dates for a timeline's points: "Mar 7" (with the year when the points span years),
+ * and the time in UTC when another point has the same day: "Mar 9 14:01 UTC".
+ */
+function pointWhens(points) {
+  const matches = points.map((point) => PUBLISHED.exec(point.published || ""));
+  const years = new Set(matches.filter(Boolean).map((match) => match[1]));
+  const timesOfDay = new Map();
+  for (const point of points) {
+    if (!point.published) continue;
+    const day = point.published.slice(0, 10);
+    if (!timesOfDay.has(day)) timesOfDay.set(day, new Set());
+    timesOfDay.get(day).add(point.published);
+  }
+  const whens = new Map();
+  points.forEach((point, index) => {
+    const match = matches[index];
+    if (!point.published) whens.set(point, "undated");
+    else if (!match) whens.set(point, point.published);
+    else {
+      const [, year, month, day, hour, minute] = match;
+      let shown = new Date(Date.UTC(+year, +month - 1, +day)).toLocaleDateString("en-US", {
+        month: "short",
+        day: "numeric",
+        timeZone: "UTC",
+        ...(years.size > 1 ? { year: "numeric" } : {}),
+      });
+      if (hour !== undefined && timesOfDay.get(point.published.slice(0, 10)).size > 1) {
+        shown += ` ${hour}:${minute} UTC`;
+      }
+      whens.set(point, shown);
+    }
+  });
+  return whens;
+}
+
+// The API's reasons start with the kind, which the banner's title already says.
+const REASON_KIND = /^(?:figures changed over time|sources disagree):\s*/i;
+
+/**
+ * The reasons as a reader can read them. The timeline's name outlets and dates; when there are
+ * some, the comparison's (by document id, and told again by "who says what" and the cards'
+ * badges) are left out; else each document id is named by its outlet.
+ */
+function readableReasons(reasons, docs) {
+  const labels = shortIds(docs);
+  const outletCounts = countOutlets(docs);
+  const byId = new Map(docs.map((doc) => [doc.doc_id, doc]));
+  const ids = [...byId.keys()].sort((a, b) => b.length - a.length);
+  const timed = reasons.filter((reason) => REASON_KIND.test(reason));
+  return (timed.length ? timed : reasons).map((reason) => {
+    let text = reason.replace(REASON_KIND, "");
+    for (const id of ids) {
+      if (!text.includes(id)) continue;
+      text = text.split(id).join(docLabel(byId.get(id), outletCounts, labels));
+    }
+    text = text.replaceAll(" -> ", " → ");
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  });
 }
 
 function groupStyle(index) {
@@ -659,7 +809,16 @@ function renderAnswerCard(
         outletCounts,
         badges: answerBadges(answer, groupValue, revised, labels),
       }),
-      el("p", { className: "short-answer" }, [el("strong", { text: answer.answer })]),
+      el("p", { className: "short-answer" }, [
+        el("strong", { text: answer.answer }),
+        typeof answer.confidence === "number"
+          ? el("span", {
+              className: "confidence",
+              text: `confidence ${answer.confidence.toFixed(2)}`,
+              attrs: { title: "How likely this answer is right, from 0 to 1" },
+            })
+          : null,
+      ]),
       highlightedSentence(answer),
       answer.attributed_to
         ? el("p", { className: "attribution", text: `according to ${answer.attributed_to}` })
@@ -746,6 +905,353 @@ function renderAnswerActions(answer, outlet, url) {
           attrs: { href: url, target: "_blank", rel: "noopener noreferrer" },
         })
       : null,
+  ]);
+}
+
+/** The documents read that give no answer, one line each with their closest sentence. */
+function renderUnanswered(unanswered, known) {
+  if (unanswered.length === 0) return null;
+  const headingId = `unanswered-${Math.random().toString(36).slice(2, 10)}`;
+  return el("section", { className: "not-answering", attrs: { "aria-labelledby": headingId } }, [
+    el("h3", { className: "not-answering-title", attrs: { id: headingId } }, [
+      "Not answering",
+      el("span", {
+        className: "not-answering-count",
+        text: ` · ${plural(unanswered.length, "source", "sources")}`,
+      }),
+    ]),
+    el(
+      "ul",
+      { className: "not-answering-list" },
+      unanswered.map((doc) => renderUnansweredDoc(doc, known)),
+    ),
+  ]);
+}
+
+function renderUnansweredDoc(doc, known) {
+  const outlet = outletName(doc.source);
+  const citation = doc.citation || {};
+  return el("li", { className: "not-answering-item", attrs: { "data-doc-id": doc.doc_id } }, [
+    el("span", {
+      className: doc.source ? "not-answering-outlet" : "not-answering-outlet unknown",
+      text: docLabel(doc, known.outletCounts, known.labels),
+    }),
+    el("span", { className: "sep", text: "·" }),
+    el("span", { className: "not-answering-date" }, [dateElement(doc.published)]),
+    " ",
+    el("q", { className: "context", text: doc.context || "" }),
+    " ",
+    el("button", {
+      className: "link view-context",
+      text: "View in article",
+      attrs: {
+        type: "button",
+        "aria-label": `View in article: ${outlet}${doc.title ? `, ${doc.title}` : ""}`,
+      },
+      on: {
+        click: (event) =>
+          openArticle(event.currentTarget, doc.doc_id, {
+            start: citation.char_start,
+            end: citation.char_end,
+            expected: doc.context,
+          }),
+      },
+    }),
+  ]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timeline: the compared figures by publication time, one mark per source. The chart is drawn
+// for the eye (aria-hidden); the table beside it is what a screen reader reads.
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+const MARKS = ["circle", "square", "diamond", "triangle"];
+const CHAR_PX = 7; // a character of the chart's 12 px text, wide enough to lay labels out
+const ROW_PX = 30; // a row per distinct name
+const PLOT_PX = 150; // the height of a numeric chart's plot
+
+function svg(tag, attrs = {}, children = []) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (name === "text") node.textContent = String(value);
+    else if (name === "style") node.style.cssText = value;
+    else if (value !== null && value !== undefined) node.setAttribute(name, String(value));
+  }
+  for (const child of children) if (child) node.append(child);
+  return node;
+}
+
+function renderTimeline(points, answers, about) {
+  const valueOf = new Map(answers.map((answer) => [answer.doc_id, answer.value]));
+  const rows = points.map((point) => ({
+    point,
+    time: pointTime(point.published),
+    reading: reading(valueOf.get((point.doc_ids || [])[0])),
+    sources: pointSources(point),
+  }));
+  const sources = [...new Set(rows.flatMap((row) => row.sources))];
+  const styleOf = new Map(
+    sources.map((source, i) => [
+      source,
+      { colour: `var(--g${i % GROUP_COLOURS})`, mark: MARKS[i % MARKS.length] },
+    ]),
+  );
+  const what = rows.every((row) => row.reading) ? "Figures" : "Answers";
+  const caption = `${what} over time${about ? `: ${about}` : ""}, oldest first`;
+  const chart = el("div", { className: "timeline-chart", attrs: { "aria-hidden": "true" } });
+  const image = svg("svg", { focusable: "false" });
+  chart.append(image);
+  // Drawn for the width it has, again when that changes; in the next frame, since drawing
+  // changes the chart's height, which must not happen inside the observer's callback.
+  let drawnWidth = 0;
+  new ResizeObserver(() =>
+    requestAnimationFrame(() => {
+      const width = Math.floor(chart.clientWidth);
+      if (width > 0 && width !== drawnWidth) {
+        drawnWidth = width;
+        drawTimeline(image, rows, styleOf, width);
+      }
+    }),
+  ).observe(chart);
+  return el("figure", { className: "timeline", attrs: { "aria-label": "Timeline" } }, [
+    el("figcaption", {
+      className: "timeline-title",
+      attrs: { "aria-hidden": "true" }, // the table's caption says it
+      text: caption,
+    }),
+    chart,
+    el(
+      "ul",
+      { className: "timeline-legend", attrs: { "aria-hidden": "true" } },
+      sources.map((source) =>
+        el("li", {}, [legendMark(styleOf.get(source)), el("span", { text: source })]),
+      ),
+    ),
+    renderTimelineTable(points, caption),
+  ]);
+}
+
+/**
+ * The accessible version of the chart: one row per point, oldest first. Hidden from the eye in
+ * a block (a table box is not clipped by its own overflow, and would widen the page).
+ */
+function renderTimelineTable(points, caption) {
+  const table = el("table", { className: "timeline-table" }, [
+    el("caption", { text: caption }),
+    el("thead", {}, [
+      el(
+        "tr",
+        {},
+        ["Published", "Figure", "Sources"].map((text) =>
+          el("th", { text, attrs: { scope: "col" } }),
+        ),
+      ),
+    ]),
+    el(
+      "tbody",
+      {},
+      points.map((point) =>
+        el("tr", {}, [
+          el("td", {}, [dateElement(point.published)]),
+          el("td", { text: point.value }),
+          el("td", { text: pointSources(point).join(", ") }),
+        ]),
+      ),
+    ),
+  ]);
+  return el("div", { className: "visually-hidden" }, [table]);
+}
+
+function pointTime(published) {
+  const match = published ? PUBLISHED.exec(published) : null;
+  if (!match) return null;
+  const [, year, month, day, hour = "0", minute = "0"] = match;
+  return Date.UTC(+year, +month - 1, +day, +hour, +minute);
+}
+
+/** Where a quantity sits on the y axis (the figure it states) and the range it spans. */
+function reading(value) {
+  if (!value || typeof value.low !== "number") return null;
+  const { low, high, qualifier } = value;
+  if (high === null || high === undefined) return { y: low, low, high: low };
+  const y = ["up to", "less than", "nearly"].includes(qualifier) ? high : (low + high) / 2;
+  return { y, low, high };
+}
+
+/** Axis ticks at round numbers from 0 to past `max`. */
+function ticks(max) {
+  if (!(max > 0)) return [0, 1];
+  const rough = max / 4;
+  const power = 10 ** Math.floor(Math.log10(rough));
+  const step = [1, 2, 2.5, 5, 10].map((f) => f * power).find((s) => s >= rough);
+  const top = Math.ceil(max / step) * step;
+  const result = [];
+  for (let v = 0; v <= top + step / 2; v += step) result.push(v);
+  return result;
+}
+
+function shortNumber(v) {
+  return v.toLocaleString("en-US", { maximumFractionDigits: 2 });
+}
+
+function fits(text, width) {
+  const chars = Math.max(1, Math.floor(width / CHAR_PX));
+  return text.length <= chars ? text : `${text.slice(0, Math.max(1, chars - 1))}…`;
+}
+
+/** Lay the chart out for `width` CSS pixels and draw it into `image`. */
+function drawTimeline(image, rows, styleOf, width) {
+  const numeric = rows.every((row) => row.reading);
+  const names = numeric ? [] : [...new Set(rows.map((row) => row.point.value))];
+  const yTicks = numeric ? ticks(Math.max(...rows.map((row) => row.reading.high))) : [];
+  const left = numeric
+    ? Math.max(...yTicks.map((v) => shortNumber(v).length)) * CHAR_PX + 12
+    : Math.min(Math.max(...names.map((n) => n.length)) * CHAR_PX + 12, Math.round(width * 0.4));
+  const top = numeric ? 20 : 8;
+  const plotHeight = numeric ? PLOT_PX : names.length * ROW_PX;
+  const height = top + plotHeight + 30;
+  const right = 16;
+  const undated = rows.some((row) => row.time === null);
+  const slot = undated ? 64 : 0; // a column for undated reports, on the right
+  const times = rows.filter((row) => row.time !== null).map((row) => row.time);
+  const [first, last] = [Math.min(...times), Math.max(...times)];
+  const x0 = left + 14;
+  const x1 = width - right - slot - 14;
+  const xOf = (time) =>
+    time === null
+      ? width - right - slot / 2
+      : last === first
+        ? (x0 + x1) / 2
+        : x0 + ((time - first) / (last - first)) * (x1 - x0);
+  const yTop = yTicks[yTicks.length - 1] || 1;
+  const yOf = numeric
+    ? (v) => top + plotHeight - (v / yTop) * plotHeight
+    : (value) => top + (names.indexOf(value) + 0.5) * ROW_PX;
+
+  const nodes = [];
+  // Axes and guides.
+  if (numeric) {
+    for (const v of yTicks) {
+      const y = yOf(v);
+      nodes.push(svg("line", { class: "grid", x1: left, x2: width - right, y1: y, y2: y }));
+      const tick = { class: "tick", x: left - 6, y: y + 4, "text-anchor": "end" };
+      nodes.push(svg("text", { ...tick, text: shortNumber(v) }));
+    }
+  } else {
+    for (const name of names) {
+      const y = yOf(name);
+      nodes.push(svg("line", { class: "grid", x1: left, x2: width - right, y1: y, y2: y }));
+      nodes.push(svg("text", { class: "tick name", x: 0, y: y + 4, text: fits(name, left - 8) }));
+    }
+  }
+  const base = top + plotHeight;
+  nodes.push(svg("line", { class: "axis", x1: left, x2: width - right, y1: base, y2: base }));
+  nodes.push(...timeLabels(rows, xOf, base + 20, width));
+
+  // Each source's reports joined in time order, then one mark per source and point.
+  const placed = rows.map((row) => {
+    const x = xOf(row.time);
+    const y = numeric ? yOf(row.reading.y) : yOf(row.point.value);
+    const n = row.sources.length;
+    return { row, y, xs: row.sources.map((_, i) => x + (i - (n - 1) / 2) * 12) };
+  });
+  for (const [source, style] of styleOf) {
+    const reports = placed.filter((p) => p.row.sources.includes(source));
+    for (const [a, b] of reports.slice(1).map((p, i) => [reports[i], p])) {
+      if (a.row.time === b.row.time) continue; // two figures at once: no change to draw
+      nodes.push(
+        svg("line", {
+          class: "trend",
+          x1: a.xs[a.row.sources.indexOf(source)],
+          y1: a.y,
+          x2: b.xs[b.row.sources.indexOf(source)],
+          y2: b.y,
+          style: `stroke: ${style.colour}`,
+        }),
+      );
+    }
+  }
+  const labels = []; // boxes of the value labels drawn, so that none covers another
+  for (const { row, y, xs } of placed) {
+    // A range ("2,000-9,999") as a bar; "up to 300" starts from nothing and is not drawn.
+    if (numeric && row.reading.high !== row.reading.low && row.reading.low > 0) {
+      nodes.push(
+        svg("line", {
+          class: "range",
+          x1: xs[0],
+          x2: xs[0],
+          y1: yOf(row.reading.low),
+          y2: yOf(row.reading.high),
+        }),
+      );
+    }
+    row.sources.forEach((source, i) => nodes.push(mark(styleOf.get(source), xs[i], y)));
+    if (numeric) {
+      const label = fits(row.point.value, 140);
+      const w = label.length * CHAR_PX;
+      const x = Math.min(Math.max(xs[0] - w / 2, left), width - w);
+      // Above the mark, else below it, else left out (the table has every value); a figure
+      // that would cover the same figure beside it is said once.
+      const covers = (ly) =>
+        labels.filter((b) => x < b.x + b.w + 4 && b.x < x + w + 4 && Math.abs(b.y - ly) < 14);
+      const spot = [y - 9, y + 19].find((ly) => covers(ly).length === 0);
+      const repeated = covers(y - 9).some((b) => b.text === label);
+      if (spot !== undefined && !repeated) {
+        labels.push({ x, y: spot, w, text: label });
+        nodes.push(svg("text", { class: "value", x, y: spot, text: label }));
+      }
+    }
+  }
+  image.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  image.setAttribute("width", width);
+  image.setAttribute("height", height);
+  image.replaceChildren(...nodes);
+}
+
+/** Date labels under the x axis, left to right, leaving out any that would overlap. */
+function timeLabels(rows, xOf, y, width) {
+  const whens = pointWhens(rows.map((row) => row.point));
+  const seen = new Map();
+  for (const row of rows) {
+    const text = whens.get(row.point);
+    if (!seen.has(text)) seen.set(text, xOf(row.time));
+  }
+  const labels = [];
+  let end = -Infinity;
+  for (const [text, x] of [...seen].sort((a, b) => a[1] - b[1])) {
+    const w = text.length * CHAR_PX;
+    const start = Math.min(Math.max(x - w / 2, 0), width - w);
+    if (start < end + 8) continue;
+    labels.push(svg("text", { class: "tick", x: start, y, text }));
+    end = start + w;
+  }
+  return labels;
+}
+
+/** A source's mark: its colour and its shape (so that colour is not the only difference). */
+function mark({ colour, mark: shape }, x, y, size = 6) {
+  const style = `fill: ${colour}`;
+  const corners = (list) => list.map(([cx, cy]) => `${cx},${cy}`).join(" ");
+  if (shape === "square") {
+    const [side, at] = [2 * size, { x: x - size, y: y - size }];
+    return svg("rect", { class: "mark", ...at, width: side, height: side, style });
+  }
+  if (shape === "diamond") {
+    const d = size * 1.35;
+    const points = corners([[x, y - d], [x + d, y], [x, y + d], [x - d, y]]);
+    return svg("polygon", { class: "mark", points, style });
+  }
+  if (shape === "triangle") {
+    const d = size * 1.3;
+    const points = corners([[x, y - d], [x + d, y + d * 0.8], [x - d, y + d * 0.8]]);
+    return svg("polygon", { class: "mark", points, style });
+  }
+  return svg("circle", { class: "mark", cx: x, cy: y, r: size, style });
+}
+
+function legendMark(style) {
+  return svg("svg", { class: "legend-mark", width: 16, height: 16, viewBox: "0 0 16 16" }, [
+    mark(style, 8, 8, 5),
   ]);
 }
 
