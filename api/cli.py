@@ -335,10 +335,12 @@ def ask_command(
         typer.Option(help="auto (the best-matching story), a story id, or all (every story)."),
     ] = "auto",
 ) -> None:
-    """Ask a question: one short, cited answer per source of one story, conflicts flagged."""
+    """Ask a question: one short, cited answer per source of one story with its confidence, the
+    sources read that do not answer, and the figures over time, revised or disputed."""
     from api.app import search_options
     from api.models import SearchRequest
     from search.answers import ask
+    from search.timeline import short_date
 
     options = search_options(SearchRequest(query=question), settings, field="question")
     with _open(settings, write=False) as live:
@@ -357,29 +359,55 @@ def ask_command(
             f"{'; ' + dates if dates else ''})"
         )
     table = Table(title=question, show_lines=True)
-    for column in ("outlet", "answer", "value", "attributed to", "sentence", "citation"):
+    columns = ("outlet", "answer", "value", "confidence", "attributed to", "sentence", "citation")
+    for column in columns:
         table.add_column(column, overflow="fold")
     for answer in result.answers:
         table.add_row(
-            answer.document.source or "unknown",
+            escape(answer.document.source or "unknown outlet"),
             f"[bold]{escape(answer.answer)}[/bold]",
             _describe(answer.value),
+            f"{answer.confidence:.2f}",
             escape(answer.attributed_to or ""),
             escape(answer.sentence),
             f"{answer.document.id} [{answer.sentence_start}:{answer.sentence_end}]",
         )
-    console.print(table)
-    if not result.answers:
+    if result.answers:
+        console.print(table)
+    else:
         console.print(
             f"No source answers this question{': ' + result.note if result.note else '.'}"
         )
+    if result.unanswered:
+        silent = Table(title="Not answering: the sentence closest to the question", show_lines=True)
+        for column in ("outlet", "date", "context", "citation"):
+            silent.add_column(column, overflow="fold")
+        for doc in result.unanswered:
+            silent.add_row(
+                escape(doc.document.source or "unknown outlet"),
+                short_date(doc.document.published) or "undated",
+                escape(doc.sentence),
+                f"{doc.document.id} [{doc.sentence_start}:{doc.sentence_end}]",
+            )
+        console.print(silent)
+    timeline = result.timeline
+    if len(timeline.points) >= 2:
+        console.print("Timeline (oldest first):")
+        for point in timeline.points:
+            console.print(
+                f"  {short_date(point.published) or 'undated':<22} {escape(point.value)}  "
+                f"({escape(', '.join(point.sources))})"
+            )
     comparison = result.comparison
-    if comparison.conflict:
-        console.print("[bold red]Sources disagree:[/bold red]")
+    kind = timeline.disagreement or ("disputed" if comparison.conflict else None)
+    if kind is not None:
+        title, colour = _DISAGREEMENT[kind]
+        figures = _figures(timeline.points, kind) if timeline.disagreement else ""
+        console.print(f"[bold {colour}]{title}:[/bold {colour}] {escape(figures)}".rstrip())
     for reason in comparison.reasons:
-        console.print(f"  - {reason}")
+        console.print(f"  - {escape(_without_kind(reason))}")
     for group in comparison.groups:
-        console.print(f"  {group.value}: {', '.join(group.doc_ids)}")
+        console.print(f"  {escape(group.value)}: {', '.join(group.doc_ids)}")
     if result.other_stories:
         console.print("Other stories that match (ask again with --story ID):")
         for match in result.other_stories:
@@ -418,6 +446,55 @@ def stories_command(
                 dates,
             )
     console.print(table)
+
+
+# How `ask` names a disagreement, and its colour.
+_DISAGREEMENT = {
+    "revised": ("Figures changed over time", "yellow"),
+    "disputed": ("Sources disagree", "red"),
+}
+
+
+def _without_kind(reason: str) -> str:
+    """A timeline reason without its kind ("sources disagree: "), which `ask` says above it."""
+    for title, _ in _DISAGREEMENT.values():
+        if reason.casefold().startswith(f"{title.casefold()}: "):
+            return reason[len(title) + 2 :]
+    return reason
+
+
+def _figures(points: tuple[Any, ...], kind: str) -> str:
+    """The timeline's figures with who gave them and when: each change in turn when revised
+    ("at least six (Lorn Tribune, Apr 2 2024) -> 31 (Lorn Tribune, Apr 4 2024)"), each figure
+    once when disputed ("two (Velsk Courier, ...) vs four (Karvia Post, ...)"); a date that
+    all share is said once, at the end."""
+    from search.timeline import short_date
+
+    dates = {short_date(point.published) or "undated" for point in points}
+    shared = next(iter(dates)) if len(dates) == 1 and "undated" not in dates else None
+    runs: list[tuple[str, list[Any]]] = []
+    for point in points:
+        same = (
+            [run for run in runs[-1:] if run[0] == point.value]
+            if kind == "revised"
+            else [run for run in runs if run[0] == point.value]
+        )
+        if same:
+            same[0][1].append(point)
+        else:
+            runs.append((point.value, [point]))
+
+    def who_and_when(members: list[Any]) -> str:
+        if shared:
+            return ", ".join(dict.fromkeys(s for member in members for s in member.sources))
+        return "; ".join(
+            ", ".join([*member.sources, short_date(member.published) or "undated"])
+            for member in members
+        )
+
+    joiner = " -> " if kind == "revised" else " vs "
+    figures = joiner.join(f"{value} ({who_and_when(members)})" for value, members in runs)
+    return f"{figures}, all on {shared}" if shared else figures
 
 
 def _plural(count: int, word: str) -> str:

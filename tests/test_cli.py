@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -143,3 +144,101 @@ def test_ask_prints_each_sources_answer_and_the_conflict(env: dict[str, str]) ->
     assert "At least 25 militia fighters" in result.output
     assert "Sources disagree" in result.output
     assert "The Globe and Mail" in result.output
+
+
+def test_ask_prints_confidences_the_figures_over_time_and_the_kind(env: dict[str, str]) -> None:
+    result = runner.invoke(
+        app, ["ask", "How many militia fighters were killed in the airstrikes?"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert "confidence" in result.output  # a column of the answers
+    assert re.search(r"│ 0\.\d\d +│", result.output), result.output
+    lines = result.output.splitlines()
+    timeline = lines[lines.index("Timeline (oldest first):") + 1 :][:3]
+    assert [line.split() for line in timeline] == [
+        ["Dec", "31", "2019", "at", "least", "25", "(NBC", "News)"],
+        ["Dec", "31", "2019", "25", "(unknown", "outlet,", "The", "Hill)"],
+        ["Dec", "31", "2019", "24", "(The", "Globe", "and", "Mail)"],
+    ]
+    # Reports of one day that cannot all be true: disputed, the day said once.
+    assert (
+        "Sources disagree: at least 25 (NBC News) vs 25 (unknown outlet, The Hill) vs 24 "
+        "(The Globe and Mail), all on Dec 31 2019" in result.output
+    )
+    assert "Figures changed over time" not in result.output
+
+
+def test_ask_lists_the_documents_that_do_not_answer_with_their_closest_sentence(
+    env: dict[str, str],
+) -> None:
+    result = runner.invoke(app, ["ask", "How many were injured?"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "No source answers this question." in result.output
+    assert "Not answering: the sentence closest to the question" in result.output
+    row = next(line for line in result.output.splitlines() if "Three trailers" in line)
+    assert row.split("│")[1:3] == [" The Hill       ", " Dec 31 2019 "]
+    assert "002_811ad477ead50ed2 [2864:2985]" in row  # the context sentence's citation
+    assert "unknown outlet" in result.output  # the seed without an outlet
+
+
+# One outlet's two reports of a ferry disaster, two days apart, the count risen; another
+# outlet's report of the same day as the second, without a figure.
+FERRY = [
+    {
+        "id": "tribune-tue",
+        "source": "Lorn Tribune",
+        "published": "2024-04-02",
+        "title": "Ferry capsizes off Lorn",
+        "text": "At least six passengers were killed when the ferry Marisol capsized in a storm "
+        "off the port of Lorn on Tuesday, the coast guard said. Rescuers searched the water "
+        "for the missing.",
+    },
+    {
+        "id": "tribune-thu",
+        "source": "Lorn Tribune",
+        "published": "2024-04-04",
+        "title": "Lorn ferry toll rises",
+        "text": "Thirty-one passengers were killed when the ferry Marisol capsized in a storm off "
+        "the port of Lorn, the coast guard said on Thursday. Divers recovered more bodies from "
+        "the wreck.",
+    },
+    {
+        "id": "harbour-news",
+        "source": "Harbour News",
+        "published": "2024-04-04",
+        "title": "Divers reach the Marisol wreck off Lorn",
+        "text": "Divers reached the wreck of the ferry Marisol off the port of Lorn on Thursday. "
+        "The coast guard said the search would continue through the weekend.",
+    },
+]
+
+
+def test_ask_says_the_figures_changed_over_time_when_a_later_report_revises_them(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    file = tmp_path / "ferry.jsonl"
+    file.write_text("".join(json.dumps(doc) + "\n" for doc in FERRY))
+    assert runner.invoke(app, ["ingest", str(file)], env=env).exit_code == 0
+    result = runner.invoke(
+        app, ["ask", "How many passengers were killed when the ferry capsized off Lorn?"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        "Figures changed over time: at least six (Lorn Tribune, Apr 2 2024) -> thirty-one "
+        "(Lorn Tribune, Apr 4 2024)" in result.output
+    )
+    assert "Sources disagree" not in result.output
+    assert "the outlet's later report" in result.output
+    lines = result.output.splitlines()
+    timeline = lines[lines.index("Timeline (oldest first):") + 1 :][:2]
+    assert [line.split() for line in timeline] == [
+        ["Apr", "2", "2024", "at", "least", "six", "(Lorn", "Tribune)"],
+        ["Apr", "4", "2024", "thirty-one", "(Lorn", "Tribune)"],
+    ]
+    row = next(line for line in lines if "Divers reached the wreck" in line)
+    assert [cell.strip() for cell in row.split("│")[1:5]] == [
+        "Harbour News",
+        "Apr 4 2024",
+        "Divers reached the wreck of the ferry Marisol off the port of Lorn on Thursday.",
+        "harbour-news [0:79]",
+    ]
