@@ -190,6 +190,7 @@ class TimelinePoint(BaseModel):
     answer: str = Field(..., description="The answer span of the first report.")
     doc_ids: list[str]
     sources: list[str]
+    story_id: str | None
 
 
 class AnswerGroup(BaseModel):
@@ -501,6 +502,7 @@ def ask_body(question: str, result: AskResult, per_source: int, took_ms: float) 
                 "answer": point.answer,
                 "doc_ids": list(point.doc_ids),
                 "sources": list(point.sources),
+                "story_id": point.story_id,
             }
             for point in result.timeline.points
         ],
