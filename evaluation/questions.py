@@ -38,7 +38,7 @@ from index.documents import Document, load_jsonl, load_seeds, parse_document
 from index.embed import Embedder
 from index.errors import BadRequest
 from index.live import Chunking, LiveIndex, open_index
-from search.answers import READER, ReaderOptions, ask, story_matches, within_story
+from search.answers import READER, ReaderOptions, ask, story_matches, story_ranking
 from search.engine import SearchOptions, SearchResult, rank, rank_to_result, search
 
 # Hits fetched per source to find a document's first correct passage for MRR.
@@ -178,12 +178,10 @@ def baseline_read(
     """
     vector = embedder.encode([question])[0]
     ranking = rank(corpus, embedder, question, options, vector=vector)
-    if story != "all":
-        matches = story_matches(corpus, ranking, 1)
-        chosen = story if story != "auto" else matches[0].story.id if matches else None
-        if chosen is not None:
-            options = within_story(options, chosen)
-            ranking = rank(corpus, embedder, question, options, vector=vector)
+    matches = story_matches(corpus, ranking, 1)
+    _, options, ranking = story_ranking(
+        corpus, embedder, question, vector, ranking, options, story, matches
+    )
     read = rank_to_result(
         corpus, ranking, SearchOptions(k=options.k, per_source=reader.passages_per_document)
     )

@@ -213,17 +213,37 @@ def ask(
         shown = rank_to_result(corpus, ranking, options)
         return AskResult(analyze_question(question), (), compare_claims([]), shown, note=note)
     matches = story_matches(corpus, ranking, reader.other_stories + 1)
-    if story == "all":
-        result = answer_from_ranking(corpus, question, vector, ranking, options, reader=reader)
-        return replace(result, other_stories=tuple(matches[: reader.other_stories]))
-    chosen = story if story != "auto" else matches[0].story.id if matches else None
-    if chosen is None:  # nothing in the archive matches
-        return answer_from_ranking(corpus, question, vector, ranking, options, reader=reader)
-    within = within_story(options, chosen)
-    ranked = rank(corpus, embedder, question, within, vector=vector)
+    chosen, within, ranked = story_ranking(
+        corpus, embedder, question, vector, ranking, options, story, matches
+    )
     result = answer_from_ranking(corpus, question, vector, ranked, within, reader=reader)
+    if chosen is None:  # across every story, or nothing in the archive matches
+        others = tuple(matches[: reader.other_stories]) if story == "all" else ()
+        return replace(result, other_stories=others)
     others = tuple(m for m in matches if m.story.id != chosen)[: reader.other_stories]
     return replace(result, story=corpus.story(chosen), other_stories=others)
+
+
+def story_ranking(
+    corpus: Corpus,
+    embedder: Embedder,
+    question: str,
+    vector: np.ndarray,
+    ranking: Ranking,
+    options: SearchOptions,
+    story: str,
+    matches: Sequence[StoryMatch],
+) -> tuple[str | None, SearchOptions, Ranking]:
+    """The story a question is answered within ("auto": the best of `matches`; a story id;
+    "all": none), and the options and ranking narrowed to it; None, `options` and
+    `ranking` unchanged across every story or when nothing matches."""
+    chosen = None if story == "all" else story if story != "auto" else None
+    if story == "auto" and matches:
+        chosen = matches[0].story.id
+    if chosen is None:
+        return None, options, ranking
+    within = within_story(options, chosen)
+    return chosen, within, rank(corpus, embedder, question, within, vector=vector)
 
 
 def unreadable(question: str, reader: ReaderOptions = READER) -> str | None:

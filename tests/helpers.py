@@ -25,6 +25,37 @@ SEED_IDS = frozenset(
     }
 )
 
+# One outlet's two reports of a ferry disaster two days apart, the count risen (revised),
+# and another outlet's report of the second day without a figure (not answering).
+FERRY = [
+    {
+        "id": "tribune-tue",
+        "source": "Lorn Tribune",
+        "published": "2024-04-02",
+        "title": "Ferry capsizes off Lorn",
+        "text": "At least six passengers were killed when the ferry Marisol capsized in a storm "
+        "off the port of Lorn on Tuesday, the coast guard said. Rescuers searched the water "
+        "for the missing.",
+    },
+    {
+        "id": "tribune-thu",
+        "source": "Lorn Tribune",
+        "published": "2024-04-04",
+        "title": "Lorn ferry toll rises",
+        "text": "Thirty-one passengers were killed when the ferry Marisol capsized in a storm off "
+        "the port of Lorn, the coast guard said on Thursday. Divers recovered more bodies from "
+        "the wreck.",
+    },
+    {
+        "id": "harbour-news",
+        "source": "Harbour News",
+        "published": "2024-04-04",
+        "title": "Divers reach the Marisol wreck off Lorn",
+        "text": "Divers reached the wreck of the ferry Marisol off the port of Lorn on Thursday. "
+        "The coast guard said the search would continue through the weekend.",
+    },
+]
+
 # The write key the API tests configure, and the header that sends it.
 KEY = "test-secret"
 AUTH = {"Authorization": f"Bearer {KEY}"}

@@ -24,7 +24,7 @@ import pytest
 from api.app import create_app
 from api.settings import Settings
 from evaluation.bench import reuters_records
-from helpers import SEED_IDS, SEEDS, SHARED, serve_app
+from helpers import FERRY, SEED_IDS, SEEDS, SHARED, serve_app
 
 Browser = playwright_api.Browser
 Page = playwright_api.Page
@@ -143,36 +143,6 @@ def timed_server(tmp_path_factory: pytest.TempPathFactory, model_embedder: Any) 
     yield from _served_with(tmp_path_factory.mktemp("timed-data"), model_embedder, TIMED)
 
 
-# One outlet's two reports of a ferry disaster two days apart, the count risen (revised), and
-# another outlet's report without a figure (not answering).
-FERRY = [
-    {
-        "id": "tribune-tue",
-        "source": "Lorn Tribune",
-        "published": "2024-04-02",
-        "title": "Ferry capsizes off Lorn",
-        "text": "At least six passengers were killed when the ferry Marisol capsized in a storm "
-        "off the port of Lorn on Tuesday, the coast guard said. Rescuers searched the water "
-        "for the missing.",
-    },
-    {
-        "id": "tribune-thu",
-        "source": "Lorn Tribune",
-        "published": "2024-04-04",
-        "title": "Lorn ferry toll rises",
-        "text": "Thirty-one passengers were killed when the ferry Marisol capsized in a storm off "
-        "the port of Lorn, the coast guard said on Thursday. Divers recovered more bodies from "
-        "the wreck.",
-    },
-    {
-        "id": "harbour-news",
-        "source": "Harbour News",
-        "published": "2024-04-04",
-        "title": "Divers reach the Marisol wreck off Lorn",
-        "text": "Divers reached the wreck of the ferry Marisol off the port of Lorn on Thursday. "
-        "The coast guard said the search would continue through the weekend.",
-    },
-]
 FERRY_QUESTION = "How many passengers were killed when the ferry capsized off Lorn?"
 NARROW = {"width": 420, "height": 900}
 

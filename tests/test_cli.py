@@ -9,6 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from api.cli import app
+from helpers import FERRY
 
 runner = CliRunner()
 
@@ -179,38 +180,6 @@ def test_ask_lists_the_documents_that_do_not_answer_with_their_closest_sentence(
     assert row.split("│")[1:3] == [" The Hill       ", " Dec 31 2019 "]
     assert "002_811ad477ead50ed2 [2864:2985]" in row  # the context sentence's citation
     assert "unknown outlet" in result.output  # the seed without an outlet
-
-
-# One outlet's two reports of a ferry disaster, two days apart, the count risen; another
-# outlet's report of the same day as the second, without a figure.
-FERRY = [
-    {
-        "id": "tribune-tue",
-        "source": "Lorn Tribune",
-        "published": "2024-04-02",
-        "title": "Ferry capsizes off Lorn",
-        "text": "At least six passengers were killed when the ferry Marisol capsized in a storm "
-        "off the port of Lorn on Tuesday, the coast guard said. Rescuers searched the water "
-        "for the missing.",
-    },
-    {
-        "id": "tribune-thu",
-        "source": "Lorn Tribune",
-        "published": "2024-04-04",
-        "title": "Lorn ferry toll rises",
-        "text": "Thirty-one passengers were killed when the ferry Marisol capsized in a storm off "
-        "the port of Lorn, the coast guard said on Thursday. Divers recovered more bodies from "
-        "the wreck.",
-    },
-    {
-        "id": "harbour-news",
-        "source": "Harbour News",
-        "published": "2024-04-04",
-        "title": "Divers reach the Marisol wreck off Lorn",
-        "text": "Divers reached the wreck of the ferry Marisol off the port of Lorn on Thursday. "
-        "The coast guard said the search would continue through the weekend.",
-    },
-]
 
 
 def test_ask_says_the_figures_changed_over_time_when_a_later_report_revises_them(
