@@ -136,6 +136,13 @@ class Settings(_StorySettings):  # type: ignore[misc,valid-type]
         description="Answers less confident than this are listed as not answering (0: every "
         "answer is shown; search/calibration.json gives the thresholds of 0.7-0.9 precision).",
     )
+    min_compared_confidence: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Answers less confident than this are shown but not compared: they raise "
+        "no conflict (0: every typed answer about the question is compared).",
+    )
     same_time_hours: float = Field(
         6.0,
         gt=0,
@@ -176,7 +183,10 @@ class Settings(_StorySettings):  # type: ignore[misc,valid-type]
         from search.answers import READER
 
         return replace(
-            READER, min_confidence=self.min_confidence, same_time_hours=self.same_time_hours
+            READER,
+            min_confidence=self.min_confidence,
+            min_compared_confidence=self.min_compared_confidence,
+            same_time_hours=self.same_time_hours,
         )
 
     def fetch_options(self) -> FetchOptions:
