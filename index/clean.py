@@ -110,7 +110,9 @@ def unwrap(text: str) -> list[str]:
         for block in re.split(r"\n[ \t]*\n", text.expandtabs(8))
     ]
     blocks = [block for block in blocks if block]
-    while _signed_off(blocks):
+    for _ in range(_SIGN_OFFS):
+        if not _signed_off(blocks):
+            break
         blocks[-1].pop()
         blocks = [block for block in blocks if block]
     width = _wrap_width(blocks)
@@ -131,12 +133,18 @@ def unwrap(text: str) -> list[str]:
 def _signed_off(blocks: list[list[_Line]]) -> bool:
     """Whether the text's last line is a wire sign-off or end mark ("Reuter", "AP",
     "(END)", "###"): a short line of one word at most, no figure and no full stop, that
-    does not finish a sentence the line before left open ("...Saudi Arabia and" +
-    "Egypt")."""
+    stands apart from the text before it: after a blank line, indented otherwise than the
+    line before, or after a finished sentence. The last name of a list ("Smith", "Jones",
+    "Brown") or the word that finishes a sentence ("...Saudi Arabia and" + "Egypt") does
+    not."""
     lines = [line for block in blocks for line in block]
     if len(lines) < 2 or not _SIGN_OFF.match(lines[-1].text):
         return False
-    return not (_SENTENCE_END.search(lines[-1].text) or _goes_on(lines[-2].text))
+    last, before = lines[-1], lines[-2]
+    if _SENTENCE_END.search(last.text) or _goes_on(before.text):
+        return False
+    apart = len(blocks[-1]) == 1 or last.indent != before.indent
+    return apart or bool(_SENTENCE_END.search(before.text))
 
 
 def _line(raw: str) -> _Line:
@@ -321,19 +329,22 @@ _DEBRIS = {
         r"[\w:.,() /-]{0,30}$",
         re.IGNORECASE,
     ),
-    # A photo caption ends with its credit: the photographer or agency, a slash, the
-    # agency ("THAIER AL-SUDANI/Reuters", "Khalid Mohammed/The Associated Press"). Prose
-    # does not end in "Name/Name" without a full stop.
-    "photo caption": re.compile(
-        r"(?:^|[.!?]\s+)(?:[A-Z][\w.'\u2019-]*\s+){0,3}[A-Z][\w.'\u2019-]*"
-        r"(?:/[A-Z][\w.'\u2019-]*(?:\s+[A-Z][\w.'\u2019-]*){0,3})+$"
-    ),
-    # A call to subscribe is short and speaks to the reader about a newsletter or an inbox.
+    # A call to subscribe is short, opens by asking the reader ("Sign up", "Get ...",
+    # "Let our news ...") and speaks of a newsletter or an inbox.
     "newsletter call": re.compile(
-        r"^(?=.*\b(?:newsletters?|inbox|subscribe|sign up)\b)(?=.*\b(?:you|your|our)\b).{0,120}$",
+        r"^[-\u2022*\s]*(?:sign up|subscribe|get|let|join|don'?t miss|click|want)\b"
+        r"(?=.*\b(?:newsletters?|inbox|subscrib\w*|sign up)\b)(?=.*\b(?:you|your|our)\b).{0,120}$",
         re.IGNORECASE,
     ),
 }
+# A photo caption ends with its credit: the photographer or agency, a slash, the agency
+# ("THAIER AL-SUDANI/Reuters", "Khalid Mohammed/The Associated Press"). Prose does not end
+# in "Name/Name" without a full stop. A paragraph that is one sentence and the credit is
+# the caption; after reporting, only the caption's sentence and the credit are cut.
+_PHOTO_CREDIT = re.compile(
+    r"(?:^|(?<=[.!?])\s+)(?:[A-Z][\w.'\u2019-]*\s+){0,3}[A-Z][\w.'\u2019-]*"
+    r"(?:/[A-Z][\w.'\u2019-]*(?:\s+[A-Z][\w.'\u2019-]*){0,3})+$"
+)
 # An inline card (a person's hover card, saved with the page's text) runs into the
 # sentence: the name, glued to the card's full name ending in that name, then the card's
 # headlines up to its "more" link ("President TrumpDonald John TrumpSchumer renews call
@@ -345,7 +356,9 @@ _INLINE_CARD = re.compile(
 # An embedded tweet's picture link, meaningless once the picture is gone.
 _PICTURE_LINK = re.compile(r"\s*\bpic\.twitter\.com/\w+")
 # Wire copy ends with the agency's sign-off or an end mark on a line of its own ("Reuter",
-# "AP", "(END)", "###"): a short line with one word at most and no figure.
+# "AP", "(END)", "###"): a short line with one word at most and no figure; now and then a
+# second one ("REUTER" over " Reuter").
+_SIGN_OFFS = 2
 _SIGN_OFF = re.compile(r"^(?=.{1,16}$)[^\w\s]*(?:[^\W\d_]+[^\w\s]*){0,2}$")
 
 
@@ -391,9 +404,22 @@ def reporting_paragraphs(paragraphs: Iterable[str]) -> list[str]:
     kept = []
     for paragraph in paragraphs:
         paragraph = _PICTURE_LINK.sub("", _INLINE_CARD.sub(r"\g<name> ", paragraph)).strip()
+        paragraph = _without_caption(paragraph)
         if paragraph and not any(rule.search(paragraph) for rule in _DEBRIS.values()):
             kept.append(paragraph)
     return kept
+
+
+def _without_caption(paragraph: str) -> str:
+    """The paragraph without a photo caption at its end (its last sentence and the credit);
+    empty when the caption is all of it."""
+    credit = _PHOTO_CREDIT.search(paragraph)
+    if credit is None:
+        return paragraph
+    before = sentences(paragraph[: credit.start()].strip())
+    if len(before) <= 1:
+        return ""
+    return paragraph[: paragraph.rindex(before[-1].strip(), 0, credit.start())].strip()
 
 
 def _looks_like_headline(line: str) -> bool:

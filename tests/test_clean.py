@@ -189,3 +189,18 @@ def test_clean_text_keeps_a_paragraph_with_a_camel_case_name_and_capital_more() 
 def test_clean_text_keeps_advertisement_as_the_first_word_of_reporting() -> None:
     text = "Advertisement spending fell 5% in 2019, the agency said."
     assert clean_text(text) == text
+
+
+def test_reporting_that_mentions_newsletters_or_ends_in_a_caption_is_kept() -> None:
+    quoted = '"You can\'t sign up for the programme until May," the minister said.'
+    assert clean_text(quoted) == quoted
+    figures = "Subscribers to our newsletter rose 20 percent, the company said."
+    assert clean_text(figures) == figures
+    # A caption glued after reporting takes only its own sentence and credit with it.
+    glued = "Police said 12 people were hurt. Protesters gather in Baghdad. JOHN DOE/Reuters"
+    assert clean_text(glued) == "Police said 12 people were hurt."
+
+
+def test_the_last_names_of_a_list_are_not_sign_offs() -> None:
+    text = "The team named three players to watch.\n\nSmith\nJones\nBrown"
+    assert clean_text(text) == text
