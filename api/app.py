@@ -208,7 +208,7 @@ async def ask_sources(body: AskRequest, state: StateDep, live: LiveDep) -> Respo
     )
     started = time.perf_counter()
     result = await run_in_threadpool(
-        functools.partial(ask, reader=state.settings.reader_options()),
+        functools.partial(ask, reader=state.reader),
         live.corpus,
         state.require_embedder(),
         body.question,

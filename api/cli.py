@@ -202,7 +202,7 @@ def ingest(
 
     from index.errors import DocumentError
     from index.fetch import FetchState
-    from index.intake import read_inputs
+    from index.intake import SUPPORTED, read_inputs
     from index.live import IngestReport
 
     with _open(settings) as live:
@@ -218,7 +218,8 @@ def ingest(
         if not read.documents and not read.unchanged and not read.not_modified:
             read.print_refusals()
             raise DocumentError(
-                f"nothing could be read from {', '.join(paths)}: {read.counts()}; give {_INPUTS}"
+                f"nothing could be read from {', '.join(paths)}: {read.counts()}; give "
+                f"{SUPPORTED} files, directories of them, or http(s) URLs of feeds and pages"
             )
         report = IngestReport()
         if read.documents:
@@ -243,13 +244,6 @@ def ingest(
     for reason, count in Counter(skip.reason for skip in read.skipped).items():
         console.print(f"skipped {count}: {escape(reason)}")
     read.print_refusals()
-
-
-# What `ingest` reads, for its errors.
-_INPUTS = (
-    ".jsonl, .txt, .html/.htm (optionally .gz), RSS/Atom (.xml, .rss, .atom) or WARC files, "
-    "directories of them, or http(s) URLs of feeds and pages"
-)
 
 
 class _Read:
@@ -399,10 +393,10 @@ def ask_command(
                 f"({escape(', '.join(point.sources))})"
             )
     comparison = result.comparison
-    kind = timeline.disagreement or ("disputed" if comparison.conflict else None)
+    kind = timeline.disagreement
     if kind is not None:
         title, colour = _DISAGREEMENT[kind]
-        figures = _figures(timeline.points, kind) if timeline.disagreement else ""
+        figures = _figures(timeline.points, kind)
         console.print(f"[bold {colour}]{title}:[/bold {colour}] {escape(figures)}".rstrip())
     for reason in comparison.reasons:
         console.print(f"  - {escape(_without_kind(reason))}")
@@ -456,11 +450,16 @@ _DISAGREEMENT = {
 
 
 def _without_kind(reason: str) -> str:
-    """A timeline reason without its kind ("sources disagree: "), which `ask` says above it."""
+    """A timeline reason without its kind ("sources disagree: "), which `ask` says above it;
+    the story it is of stays in front when the question spans several ("s000002: ...")."""
+    story, _, rest = reason.partition(": ") if reason[:1] == "s" else ("", "", reason)
+    if not rest or not story[1:].isdigit():
+        story, rest = "", reason
     for title, _ in _DISAGREEMENT.values():
-        if reason.casefold().startswith(f"{title.casefold()}: "):
-            return reason[len(title) + 2 :]
-    return reason
+        if rest.casefold().startswith(f"{title.casefold()}: "):
+            rest = rest[len(title) + 2 :]
+            break
+    return f"{story}: {rest}" if story else rest
 
 
 def _figures(points: tuple[Any, ...], kind: str) -> str:

@@ -13,6 +13,7 @@ from index.embed import EmbedderOptions
 from index.fetch import FetchOptions
 from index.merge import MergePolicy
 from index.stories import StoryOptions
+from search.timeline import SAME_TIME_HOURS
 
 
 def _story_settings() -> dict[str, Any]:
@@ -116,12 +117,12 @@ class Settings(_StorySettings):  # type: ignore[misc,valid-type]
     )
     threads: int = Field(0, ge=0, description="Threads for the encoder (0: one per CPU core).")
     fetch_timeout: float = Field(
-        10.0,
+        FetchOptions.timeout,
         gt=0,
         description="Seconds `ingest` waits to connect to a feed or page, and for each read.",
     )
     fetch_max_bytes: int = Field(
-        5 * 1024 * 1024,
+        FetchOptions.max_bytes,
         ge=1024,
         description="Largest feed, page or WARC record `ingest` reads; a bigger one is refused.",
     )
@@ -144,7 +145,7 @@ class Settings(_StorySettings):  # type: ignore[misc,valid-type]
         "no conflict (0: every typed answer about the question is compared).",
     )
     same_time_hours: float = Field(
-        6.0,
+        SAME_TIME_HOURS,
         gt=0,
         description="Reports within this many hours are at about the same time: differing "
         "figures then are disputed, not revised.",

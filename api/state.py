@@ -7,10 +7,12 @@ if it fails, instead of the server refusing connections.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from api.settings import Settings
 from index.documents import load_seeds
@@ -30,6 +32,11 @@ class AppState:
     error: str | None = None
     _lock: DataDirLock | None = field(default=None, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
+
+    @functools.cached_property
+    def reader(self) -> Any:
+        """The reader's options (`search.answers.ReaderOptions`) the settings set, made once."""
+        return self.settings.reader_options()
 
     def start(self) -> None:
         """Load the index in the background; `ready()` tells when it is usable."""

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from api.settings import Settings
-from evaluation.metrics import Question, load_questions, load_story_labels
+from evaluation.metrics import Question, calibration, load_story_labels
 
 CALIBRATION = Path(__file__).resolve().parent.parent / "search" / "calibration.json"
 
@@ -51,9 +51,7 @@ def answer_rows(
             asked = result.analysis.answer_type
             for answer in result.candidates:
                 doc_id = answer.document.id
-                right = doc_id in question.expected and question.matches(
-                    doc_id, f"{answer.answer} {answer.sentence}"
-                )
+                right = question.right(doc_id, answer.answer, answer.sentence)
                 yield {
                     "question": question.id,
                     "doc_id": doc_id,
@@ -88,7 +86,7 @@ def fit(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     model = LogisticRegression(C=1.0, max_iter=1000).fit((x - mean) / scale, y)
     weights = model.coef_[0]
     intercept = float(model.intercept_[0])
-    confidence = (1 / (1 + np.exp(-(intercept + ((x - mean) / scale) @ weights)))).tolist()
+    confidence = model.predict_proba((x - mean) / scale)[:, 1].tolist()
     points = []
     for precision in OPERATING_POINTS:
         threshold = threshold_for(confidence, y.tolist(), precision)
@@ -112,7 +110,7 @@ def fit(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             "right": int(y.sum()),
             "log_loss": round(_log_loss(confidence, y.tolist()), 4),
             "operating_points": points,
-            "reliability": reliability(confidence, [bool(v) for v in y.tolist()], bins=5),
+            "reliability": calibration(confidence, [bool(v) for v in y.tolist()], bins=5)["bins"],
         },
     }
 
@@ -131,29 +129,6 @@ def threshold_for(confidence: Sequence[float], right: Sequence[int], precision: 
     return best
 
 
-def reliability(
-    confidence: Sequence[float], right: Sequence[bool], bins: int = 10
-) -> list[dict[str, Any]]:
-    """Confidence bins against the observed share right (a calibration plot's points)."""
-    rows = []
-    for n in range(bins):
-        low, high = n / bins, (n + 1) / bins
-        inside = [
-            ok
-            for value, ok in zip(confidence, right, strict=True)
-            if low <= value < high or (n == bins - 1 and value == 1.0)
-        ]
-        rows.append(
-            {
-                "low": low,
-                "high": high,
-                "answers": len(inside),
-                "right": round(sum(inside) / len(inside), 4) if inside else None,
-            }
-        )
-    return rows
-
-
 def _log_loss(confidence: Sequence[float], right: Sequence[int]) -> float:
     eps = 1e-9
     total = sum(
@@ -164,7 +139,3 @@ def _log_loss(confidence: Sequence[float], right: Sequence[int]) -> float:
 
 def write(model: Mapping[str, Any], path: Path = CALIBRATION) -> None:
     path.write_text(json.dumps(model, indent=2) + "\n", encoding="utf-8")
-
-
-def development_rows(settings: Settings, questions: Path, labels: Path, reuters: Path) -> list:
-    return list(answer_rows(settings, load_questions(questions), labels, reuters))

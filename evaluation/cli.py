@@ -522,7 +522,6 @@ def _check_floors(metrics: dict[str, Any], **floors: float | None) -> None:
         raise typer.Exit(1)
 
 
-# (name, command) registered on the `parallax` app by `register`.
 @with_settings
 def calibrate_command(
     settings: Settings,
@@ -556,6 +555,7 @@ def calibrate_command(
         )
 
 
+# (name, command) registered on the `parallax` app by `register`.
 COMMANDS = (
     ("eval", eval_command),
     ("calibrate", calibrate_command),

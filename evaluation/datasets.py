@@ -187,8 +187,9 @@ def seed_text(seed_id: str) -> str | None:
 
 
 def stored_text(record: Mapping[str, Any]) -> str:
-    """The text the service stores for a Reuters record: its title, a blank line and the
-    hard-wrapped body as the service's own intake joins it (`index.clean`)."""
+    """What a question about a Reuters record is matched against: its title, a paragraph of
+    its own, then the hard-wrapped body as the service's own intake stores it
+    (`index.clean`; the service keeps the title in its own field)."""
     from index.clean import clean_text
 
     title = (record.get("title") or "").strip()
@@ -597,9 +598,10 @@ def check_expected_document(where: str, story: str, doc: str, label: str | None)
 
 
 def reader_documents(needed: set[str]) -> dict[str, Text]:
-    """The text and paragraphs of each needed document that has a text, as the service
-    stores them: a Reuters record (title, a paragraph of its own, then the body) or a seed
-    file. A paragraph is a line of the stored text, as the sentence splitter reads it."""
+    """The text and paragraphs of each needed document that has a text: a Reuters record
+    (`stored_text`: its title, then the body as the service stores it) or a seed file as
+    the service stores it. A paragraph is a line of the text, as the sentence splitter
+    reads it."""
     reuters_ids = {d for d in needed if REUTERS_ID.fullmatch(d)}
     records = reuters_records() if reuters_ids else {}
     texts = {d: stored_text(records[d]) for d in reuters_ids if d in records}

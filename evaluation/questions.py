@@ -16,8 +16,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-import numpy as np
-
 from api.app import search_options
 from api.models import AskRequest, SearchRequest, ask_body, search_body
 from api.settings import Settings
@@ -38,7 +36,15 @@ from index.documents import Document, load_jsonl, load_seeds, parse_document
 from index.embed import Embedder
 from index.errors import BadRequest
 from index.live import Chunking, LiveIndex, open_index
-from search.answers import READER, ReaderOptions, ask, story_matches, story_ranking
+from search.answers import (
+    READER,
+    ReaderOptions,
+    ask,
+    documents_read,
+    sentence_similarities,
+    story_matches,
+    story_ranking,
+)
 from search.engine import SearchOptions, SearchResult, rank, rank_to_result, search
 
 # Hits fetched per source to find a document's first correct passage for MRR.
@@ -182,42 +188,18 @@ def baseline_read(
     _, options, ranking = story_ranking(
         corpus, embedder, question, vector, ranking, options, story, matches
     )
-    read = rank_to_result(
-        corpus, ranking, SearchOptions(k=options.k, per_source=reader.passages_per_document)
-    )
     answers = []
-    for group in read.by_source[: reader.max_sources]:
-        best = max(
-            _sentence_similarities(
-                corpus, group.document, [hit.passage for hit in group.hits], vector
-            ),
-            key=lambda found: found[2],
-            default=None,
+    for group in documents_read(corpus, ranking, options, reader):
+        read = sentence_similarities(
+            corpus, group.document, [hit.passage for hit in group.hits], vector
         )
+        best = max(read, key=lambda found: found[3], default=None)
         if best is not None:
-            passage, (start, end), similarity = best
+            _, passage, (start, end), similarity = best
             answers.append(
                 BaselineAnswer(group.document, passage, group.document.text[start:end], similarity)
             )
     return answers, rank_to_result(corpus, ranking, options)
-
-
-def _sentence_similarities(
-    corpus: Corpus, document: Document, passages: Sequence[Passage], vector: np.ndarray
-) -> list[tuple[Passage, tuple[int, int], float]]:
-    """(passage, sentence span, cosine to the question) of each distinct sentence of the
-    passages, in reading order, from the sentence vectors stored at ingest."""
-    found = []
-    seen: set[tuple[int, int]] = set()
-    rows = corpus.rows_of(document.id)
-    for passage in passages:
-        row = rows.start + int(passage.passage_id.rsplit("#", 1)[1])
-        vectors = corpus.sentence_vectors[corpus.sentence_rows(np.array([row]))]
-        for span, similarity in zip(passage.sentences, (vectors @ vector).tolist(), strict=True):
-            if span not in seen:
-                seen.add(span)
-                found.append((passage, span, float(similarity)))
-    return found
 
 
 class HttpClient:

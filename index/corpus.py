@@ -570,6 +570,13 @@ class _LiveDocuments(Mapping[str, Document]):
                 return doc
         raise KeyError(doc_id)
 
+    def __contains__(self, doc_id: object) -> bool:
+        # Without it, Mapping's `in` would read (parse) the document to answer.
+        return any(
+            doc_id in segment.documents and doc_id not in self._dead.get(segment.name, ())
+            for segment in self._segments
+        )
+
     def __iter__(self) -> Iterator[str]:
         for segment in self._segments:
             dead = self._dead.get(segment.name, frozenset())

@@ -459,7 +459,4 @@ class _Reader:
             yield Refusal(where, f"not an HTML page: {response.content_type or 'no content type'}")
             return
         html = decode_html(response.content, response.content_type)
-        document = self._one(where, record | {"html": html})
-        if isinstance(document, Document) and response.validators:
-            self.state.pages[link] = response.validators
-        yield document
+        yield self._one(where, record | {"html": html})

@@ -145,11 +145,10 @@ class Answer:
     # Share of the question's specific words (weighted by `keyword_weights`) the sentence holds.
     coverage: float = 0.0
     # The reader's own signals, which `search.confidence` weighs: the sentence's similarity
-    # to the question, the span's own score, the place of its passage among the document's
-    # (0 best) and of the document among those read (0 best).
+    # to the question, the span's own score, and the place of the document among those
+    # read (0 best).
     similarity: float = 0.0
     span_score: float = 0.0
-    place: int = 0
     rank: int = 0
     # How likely the answer is right (`search.confidence`, calibrated on a development set),
     # and the values of the signals it was computed from (`search.confidence.FEATURES`).
@@ -300,10 +299,7 @@ def answer_from_ranking(
     """The extraction half of `ask`: answers from the ranked passages, compared."""
     analysis = analyze_question(question)
     speech = parse_speech_question(question) if analysis.answer_type in _SPEECH_TYPES else None
-    result = rank_to_result(
-        corpus, ranking, SearchOptions(k=options.k, per_source=reader.passages_per_document)
-    )
-    groups = result.by_source[: reader.max_sources]
+    groups = documents_read(corpus, ranking, options, reader)
     read = [text for group in groups for hit in group.hits for text in hit.passage.sentence_texts()]
     # The question's keywords, and the terms of what it asks about as one alternative
     # ("killed": "kill", "dead", "death").
@@ -356,6 +352,34 @@ def answer_from_ranking(
         timeline=times,
         candidates=tuple(candidates),
     )
+
+
+def documents_read(
+    corpus: Corpus, ranking: Ranking, options: SearchOptions, reader: ReaderOptions = READER
+) -> tuple[SourceGroup, ...]:
+    """The documents read for answers, best first: `reader.max_sources` of them, each with
+    its `reader.passages_per_document` best passages."""
+    per_document = SearchOptions(k=options.k, per_source=reader.passages_per_document)
+    return rank_to_result(corpus, ranking, per_document).by_source[: reader.max_sources]
+
+
+def sentence_similarities(
+    corpus: Corpus, document: Document, passages: Sequence[Passage], vector: np.ndarray
+) -> list[tuple[int, Passage, tuple[int, int], float]]:
+    """(place of the passage, passage, sentence span, cosine to the question) of each
+    distinct sentence of a document's passages, in reading order, from the sentence vectors
+    stored at ingest."""
+    found = []
+    seen: set[tuple[int, int]] = set()
+    rows = corpus.rows_of(document.id)
+    for place, passage in enumerate(passages):
+        row = rows.start + int(passage.passage_id.rsplit("#", 1)[1])
+        vectors = corpus.sentence_vectors[corpus.sentence_rows(np.array([row]))]
+        for span, similarity in zip(passage.sentences, (vectors @ vector).tolist(), strict=True):
+            if span not in seen:
+                seen.add(span)
+                found.append((place, passage, span, similarity))
+    return found
 
 
 def scored(answers: Sequence[Answer], asked: str, closest: float) -> list[Answer]:
@@ -480,19 +504,7 @@ class _DocumentReader:
     def read(self, passages: list[Passage]) -> list[tuple[int, Passage, tuple[int, int], float]]:
         """(place, passage, sentence span, similarity to the question) of each distinct
         sentence of the document's best passages."""
-        found = []
-        seen: set[tuple[int, int]] = set()
-        rows = self.corpus.rows_of(self.document.id)
-        for place, passage in enumerate(passages):
-            row = rows.start + int(passage.passage_id.rsplit("#", 1)[1])
-            vectors = self.corpus.sentence_vectors[self.corpus.sentence_rows(np.array([row]))]
-            for span, similarity in zip(
-                passage.sentences, (vectors @ self.vector).tolist(), strict=True
-            ):
-                if span not in seen:
-                    seen.add(span)
-                    found.append((place, passage, span, similarity))
-        return found
+        return sentence_similarities(self.corpus, self.document, passages, self.vector)
 
     def best_answer(
         self, sentences: list[tuple[int, Passage, tuple[int, int], float]], closest: float
@@ -554,7 +566,6 @@ class _DocumentReader:
             coverage=round(coverage, 4),
             similarity=similarity,
             span_score=found.score,
-            place=place,
         )
 
     def _quote(self, span: tuple[int, int], sentence: str) -> _Span | None:

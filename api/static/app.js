@@ -714,7 +714,8 @@ function pointWhens(points) {
 }
 
 // The API's reasons start with the kind, which the banner's title already says.
-const REASON_KIND = /^(?:figures changed over time|sources disagree):\s*/i;
+// A timeline reason's kind, after the story it is of when a question spans several.
+const REASON_KIND = /^(?:s\d+: )?(?:figures changed over time|sources disagree):\s*/i;
 
 /**
  * The reasons as a reader can read them. The timeline's name outlets and dates; when there are
