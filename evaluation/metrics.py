@@ -197,6 +197,29 @@ def calibration(
     }
 
 
+def calibration_rows(
+    calibrations: Sequence[Mapping[str, Any]],
+    share: Any,
+    dash: str = "-",
+    at_least: str = ">=",
+) -> list[list[object]]:
+    """The rows of a calibration table over several runs: per confidence bin each run's
+    answers and share right, then those at or above the confident threshold, then all;
+    `share` formats a share (None for none), `dash` and `at_least` are the table's marks."""
+    rows: list[list[object]] = []
+    for n, first in enumerate(calibrations[0]["bins"]):
+        row: list[object] = [f"{first['low']:.1f}{dash}{first['high']:.1f}"]
+        for calibrated in calibrations:
+            row += [calibrated["bins"][n]["answers"], share(calibrated["bins"][n]["right"])]
+        rows.append(row)
+    confident: list[object] = [f"{at_least} {calibrations[0]['confident']['min_confidence']}"]
+    overall: list[object] = ["all"]
+    for calibrated in calibrations:
+        confident += [calibrated["confident"]["answers"], share(calibrated["confident"]["right"])]
+        overall += [calibrated["answers"], share(calibrated["right"])]
+    return [*rows, confident, overall]
+
+
 def question_row(
     question: Question,
     groups: Mapping[str, Sequence[str]],

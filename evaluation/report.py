@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from evaluation.metrics import calibration_rows
 from index.errors import BadRequest
 
 Run = dict[str, Any]
@@ -223,18 +224,8 @@ def _calibration_section(runs: Sequence[Run], images: dict[str, str]) -> list[st
     header = ["Confidence"]
     for run in rated:
         header += [f"{run.get('name', 'run')}: answers", f"{run.get('name', 'run')}: right"]
-    tables = [run["metrics"]["calibration"] for run in rated]
-    rows = []
-    for n, first in enumerate(tables[0]["bins"]):
-        row: list[object] = [f"{first['low']:.1f}–{first['high']:.1f}"]
-        for calibrated in tables:
-            row += [calibrated["bins"][n]["answers"], _number(calibrated["bins"][n]["right"])]
-        rows.append(row)
-    confident: list[object] = [f"≥ {tables[0]['confident']['min_confidence']}"]
-    overall: list[object] = ["all"]
-    for calibrated in tables:
-        confident += [calibrated["confident"]["answers"], _number(calibrated["confident"]["right"])]
-        overall += [calibrated["answers"], _number(calibrated["right"])]
+    calibrations = [run["metrics"]["calibration"] for run in rated]
+    rows = calibration_rows(calibrations, _number, dash="–", at_least="≥")
     about = (
         "Every answer the reader gave before its confidence threshold, by confidence, and the "
         "share of them that is right (its document is expected and a pattern matches)."
@@ -242,7 +233,7 @@ def _calibration_section(runs: Sequence[Run], images: dict[str, str]) -> list[st
     return [
         "## Calibration",
         about,
-        _table(header, [*rows, confident, overall]),
+        _table(header, rows),
         _image(images, "calibration", "Confidence against the share right"),
     ]
 

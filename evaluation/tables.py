@@ -12,6 +12,8 @@ from typing import Any
 
 from rich.table import Table
 
+from evaluation.metrics import calibration_rows
+
 # Metrics of a question-set run that are counts of the set, not scores of the run.
 _SET_SIZES = ("questions", "expected_documents")
 # Metrics of a question-set run that are tables of their own, not one number.
@@ -72,23 +74,12 @@ def calibration_tables(runs: Sequence[Mapping[str, Any]]) -> list[Table]:
     rated = [run for run in runs if run["metrics"].get("calibration")]
     if not rated:
         return []
-    tables = [run["metrics"]["calibration"] for run in rated]
     columns = ["confidence"]
     for run in rated:
         columns += [f"{run['name']} answers", f"{run['name']} right"]
-    rows = []
-    for n, first in enumerate(tables[0]["bins"]):
-        row = [f"{first['low']:.1f}-{first['high']:.1f}"]
-        for calibrated in tables:
-            row += [calibrated["bins"][n]["answers"], cell(calibrated["bins"][n]["right"])]
-        rows.append(row)
-    confident = [f">= {tables[0]['confident']['min_confidence']}"]
-    overall = ["all"]
-    for calibrated in tables:
-        confident += [calibrated["confident"]["answers"], cell(calibrated["confident"]["right"])]
-        overall += [calibrated["answers"], cell(calibrated["right"])]
+    rows = calibration_rows([run["metrics"]["calibration"] for run in rated], cell)
     title = "calibration: answers before the confidence threshold, by confidence"
-    return [table(title, columns, [*rows, confident, overall])]
+    return [table(title, columns, rows)]
 
 
 def runs_lines(runs: Sequence[Mapping[str, Any]]) -> list[str]:

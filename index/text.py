@@ -235,3 +235,11 @@ def stored_moment(moment: datetime) -> str:
     except OverflowError:
         return moment.date().isoformat()
     return utc.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+
+
+def published_moment(published: str) -> tuple[datetime, bool]:
+    """A stored `published` ("YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ") as a UTC moment (a day
+    as its midnight), and whether it gives a time of day."""
+    if "T" not in published:
+        return datetime.fromisoformat(published).replace(tzinfo=UTC), False
+    return datetime.fromisoformat(published.replace("Z", "+00:00")), True

@@ -25,8 +25,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
+from index.text import published_moment
 from search.claims import Quantity
 from search.conflicts import Claim, agree, figure_label
 
@@ -150,13 +150,14 @@ def same_time(a: str | None, b: str | None, hours: float = SAME_TIME_HOURS) -> b
     a time, the same day when either gives a day only; undated reports are never."""
     if a is None or b is None:
         return False
-    if len(a) == 10 or len(b) == 10:
-        return a[:10] == b[:10]
-    return abs((_moment(a) - _moment(b)).total_seconds()) <= hours * 3600
+    (first, timed_a), (second, timed_b) = published_moment(a), published_moment(b)
+    if not (timed_a and timed_b):
+        return first.date() == second.date()
+    return abs((first - second).total_seconds()) <= hours * 3600
 
 
 def describe(report: Report) -> str:
-    """Who and when, as a reader says it: "Reuters, Mar 9 15:31 UTC"."""
+    """Who and when, as a reader says it: "Reuters, Mar 9 1987 15:31 UTC"."""
     when = short_date(report.published)
     return ", ".join(part for part in (report.claim.source, when) if part) or report.claim.doc_id
 
@@ -165,15 +166,9 @@ def short_date(published: str | None) -> str:
     """ "1987-03-09" -> "Mar 9 1987"; with a time, "Mar 9 1987 15:31 UTC"."""
     if not published:
         return ""
-    moment = _moment(published)
+    moment, timed = published_moment(published)
     day = f"{moment:%b} {moment.day} {moment.year}"
-    return day if len(published) == 10 else f"{day} {moment:%H:%M} UTC"
-
-
-def _moment(published: str) -> datetime:
-    if len(published) == 10:
-        return datetime.fromisoformat(published).replace(tzinfo=UTC)
-    return datetime.fromisoformat(published.replace("Z", "+00:00"))
+    return f"{day} {moment:%H:%M} UTC" if timed else day
 
 
 def _same_outlet(a: Claim, b: Claim) -> bool:

@@ -5,13 +5,13 @@ and every citation offset points into the stored text. Slow: reads ../shared/dat
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
+from evaluation.bench import reuters_records
 from helpers import AUTH, KEY, SHARED, app_client, wait_ready
 
 REUTERS = SHARED / "data" / "reuters21578" / "reuters21578.jsonl"
@@ -25,25 +25,9 @@ ENDS = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*$|[:;]$|\s[-\u2013\u2014]+$"
 ARTICLES = 600
 
 
-def _raw_records(limit: int) -> list[dict]:
-    records = []
-    with REUTERS.open(encoding="utf-8") as handle:
-        for line in handle:
-            record = json.loads(line)
-            if (record.get("body") or "").strip():
-                records.append(record)
-            if len(records) == limit:
-                break
-    return records
-
-
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict]]:
-    records = _raw_records(ARTICLES)
-    documents = [
-        {"id": f"r{r['newid']}", "source": "Reuters", "title": r.get("title"), "text": r["body"]}
-        for r in records
-    ]
+    documents = reuters_records(REUTERS, ARTICLES)  # the bodies as the archive holds them
     for client in app_client(tmp_path_factory.mktemp("reuters"), api_key=KEY):
         wait_ready(client)
         for start in range(0, len(documents), 200):
