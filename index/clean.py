@@ -347,8 +347,8 @@ _PHOTO_CREDIT = re.compile(
 )
 # An inline card (a person's hover card, saved with the page's text) runs into the
 # sentence: the name, glued to the card's full name ending in that name, then the card's
-# headlines up to its "more" link ("President TrumpDonald John TrumpSchumer renews call
-# ... MORE accused"). The sentence keeps the name.
+# headlines up to its "more" link ("Senator ReyesMaria Elena ReyesBudget talks stall
+# ... MORE said"). The sentence keeps the name.
 _INLINE_CARD = re.compile(
     r"\b(?P<name>[A-Z][a-z]+)(?:[A-Z][\w.'\u2019-]* )+(?P=name)(?=[A-Z])[^\n]{0,600}?"
     r" (?:MORE|Read more|See more)\b\s*"
