@@ -195,6 +195,7 @@ def _ingest(ingest: Mapping[str, Any]) -> list[Table | str]:
     rows = [
         [ours, ingest["ingest_passages_per_s"], f"{ingest['ratio_ingest_to_encoder']}x"],
         ["bare fp32 encoder, same passages", ingest["encoder_fp32_passages_per_s"], "1x"],
+        *_alone(ingest),
     ]
     title = f"ingest: {ingest['articles']} articles, {ingest['passages']} passages"
     shown: list[Table | str] = [
@@ -207,6 +208,8 @@ def _ingest(ingest: Mapping[str, Any]) -> list[Table | str]:
             f"intake (raw text into whole paragraphs) {ingest['intake_seconds']} s, "
             f"{ingest['intake_share']:.1%} of ingest"
         )
+    if "stage_seconds" in ingest:
+        shown.append(_stages(ingest))
     if "served_passages" in ingest:
         shown.append(
             f"grown to {ingest['served_articles']} articles, {ingest['served_passages']} "
@@ -214,6 +217,27 @@ def _ingest(ingest: Mapping[str, Any]) -> list[Table | str]:
             f"{ingest['growth_passages_per_s']} passages/s for the query benchmarks"
         )
     return shown
+
+
+def _alone(ingest: Mapping[str, Any]) -> list[list[Any]]:
+    """The ingest encoder alone on the same passages, against the bare fp32 encoder."""
+    if "encoder_alone_passages_per_s" not in ingest:
+        return []
+    alone = ingest["encoder_alone_passages_per_s"]
+    ratio = round(alone / ingest["encoder_fp32_passages_per_s"], 3)
+    return [[f"{ingest['encoder']} encoder alone, same passages", alone, f"{ratio}x"]]
+
+
+def _stages(ingest: Mapping[str, Any]) -> Table:
+    """Where ingest's time went, stage by stage, as seconds and shares of the whole."""
+    whole = ingest["ingest_seconds"]
+    stages = sorted(ingest["stage_seconds"].items(), key=lambda item: -item[1])
+    title = (
+        f"ingest by stage ({whole} s; ingest is {ingest['ratio_ingest_to_encoder_alone']}x "
+        "the encoder alone)"
+    )
+    rows = ([name, seconds, f"{seconds / whole:.1%}"] for name, seconds in stages)
+    return table(title, ["stage", "seconds", "share"], rows)
 
 
 def _html(html: Mapping[str, Any] | None) -> list[str]:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from index.documents import Document
+from index.stages import stage
 from index.text import sentences
 
 TokenCounter = Callable[[str], int]
@@ -81,36 +82,47 @@ def chunk(
     max_tokens: int = 128,
     overlap: int = 1,
     count_tokens: TokenCounter = estimate_tokens,
+    count_many: Callable[[list[str]], list[int]] | None = None,
 ) -> list[Passage]:
     """Pack whole sentences into passages of at most `max_tokens` model tokens.
 
     Consecutive passages share their last/first `overlap` sentences. A sentence
     longer than `max_tokens` is split at word boundaries, so the model never
-    truncates a passage.
+    truncates a passage. `count_many` counts the sentences in one call where the
+    tokenizer takes batches (`count_tokens` on each otherwise).
     """
     if max_tokens < 8:
         raise ValueError(f"max_tokens must be at least 8, got {max_tokens}")
-    units = [
-        piece
-        for start, end in split_sentences(doc.text)
-        for piece in _fit(doc.text, start, end, max_tokens, count_tokens)
-    ]
+    text = doc.text
+    with stage("sentence splitting"):
+        spans = split_sentences(text)
+    sentences = [text[start:end] for start, end in spans]
+    counted = count_many(sentences) if count_many else [count_tokens(s) for s in sentences]
+    units: list[tuple[int, int]] = []
+    counts: list[int] = []
+    for (start, end), count in zip(spans, counted, strict=True):
+        if count <= max_tokens:
+            units.append((start, end))
+            counts.append(count)
+            continue
+        for piece_start, piece_end in _fit(text, start, end, max_tokens, count_tokens):
+            units.append((piece_start, piece_end))
+            counts.append(count_tokens(text[piece_start:piece_end]))
     passages: list[Passage] = []
     first = 0
     while first < len(units):
-        start, last = units[first][0], first
-        # Count the joined text, not a sum of parts: pieces cut from one long word
-        # tokenize differently once they are side by side again.
-        while last + 1 < len(units) and (
-            count_tokens(doc.text[start : units[last + 1][1]]) <= max_tokens
-        ):
-            last += 1
+        start, last, size = units[first][0], first, counts[first]
+        while last + 1 < len(units):
+            joined = _joined_count(text, units, counts, last, size, start, count_tokens)
+            if joined > max_tokens:
+                break
+            last, size = last + 1, joined
         end = units[last][1]
         passages.append(
             Passage(
                 passage_id=f"{doc.id}#{len(passages)}",
                 doc_id=doc.id,
-                text=doc.text[start:end],
+                text=text[start:end],
                 char_start=start,
                 char_end=end,
                 sentences=tuple(units[first : last + 1]),
@@ -123,15 +135,33 @@ def chunk(
     return passages
 
 
+def _joined_count(
+    text: str,
+    units: list[tuple[int, int]],
+    counts: list[int],
+    last: int,
+    size: int,
+    start: int,
+    count_tokens: TokenCounter,
+) -> int:
+    """Tokens of `text[start:]` up to the end of unit `last + 1`, given `size`, the tokens
+    up to the end of unit `last`. A BERT tokenizer (and `estimate_tokens`) never makes a
+    token across whitespace, so across a gap of whitespace the counts add up; pieces cut
+    from one long word meet without a gap and tokenize differently side by side, so
+    those are counted joined."""
+    gap = text[units[last][1] : units[last + 1][0]]
+    if gap and gap.isspace():
+        return size + counts[last + 1]
+    return count_tokens(text[start : units[last + 1][1]])
+
+
 _WORDS = re.compile(r"\S+")
 
 
 def _fit(
     text: str, start: int, end: int, max_tokens: int, count_tokens: TokenCounter
 ) -> list[tuple[int, int]]:
-    """Split the span into word-boundary pieces that each fit in `max_tokens`."""
-    if count_tokens(text[start:end]) <= max_tokens:
-        return [(start, end)]
+    """Split a span too long for `max_tokens` into word-boundary pieces that each fit."""
     pieces: list[tuple[int, int]] = []
     piece_start = piece_end = None
     for word in _WORDS.finditer(text, start, end):

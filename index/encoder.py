@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from index.errors import ParallaxError
+from index.stages import stage
 
 if TYPE_CHECKING:
     from index.chunk import Passage
@@ -76,9 +77,10 @@ def embed_passages(
     if not passages:
         return np.zeros((0, embedder.dim), np.float32), []
     both = getattr(embedder, "encode_passages", None)
-    if both is not None:
-        return both(passages, progress=progress)  # type: ignore[no-any-return]
-    return encode_separately(embedder, passages, progress=progress)
+    with stage("encoding"):
+        if both is not None:
+            return both(passages, progress=progress)  # type: ignore[no-any-return]
+        return encode_separately(embedder, passages, progress=progress)
 
 
 def encode_separately(

@@ -35,6 +35,7 @@ from index.merge import (
     segment_generation,
 )
 from index.segment import Segment
+from index.stages import stage
 from index.store import IndexStore
 from index.stories import StoryMatcher, StoryOptions, StoryTable, publication_order
 
@@ -87,7 +88,9 @@ def chunk_document(embedder: Embedder, chunking: Chunking, doc: Document) -> lis
     """A document's passages: the model's own tokenizer decides sizes, so no passage is
     truncated when embedded."""
     limit = min(chunking.max_tokens, embedder.max_tokens - 2)
-    return chunk(doc, limit, chunking.overlap, embedder.count_tokens)
+    many = getattr(embedder, "count_tokens_many", None)
+    with stage("tokenising and chunking"):
+        return chunk(doc, limit, chunking.overlap, embedder.count_tokens, many)
 
 
 def embed_documents(
@@ -196,7 +199,8 @@ class LiveIndex:
                 report.passages = sum(len(segment.passages) for segment in segments)
                 replaced = [doc.id for doc in changed if doc.id in current.documents]
                 started = time.perf_counter()
-                matcher, table = self._place(current, replaced, _embedded(segments, changed))
+                with stage("story placement"):
+                    matcher, table = self._place(current, replaced, _embedded(segments, changed))
                 report.story_seconds = time.perf_counter() - started
                 corpus = current.with_segments(replaced, segments, generation, table)
                 self._publish(corpus, matcher, save_matcher=self._matcher_is_stale(corpus))
@@ -398,8 +402,9 @@ class LiveIndex:
     def merge_all(self) -> int:
         """Merge until the policy asks for nothing more; how many merges ran."""
         merges = 0
-        while self.merge():
-            merges += 1
+        with stage("merges"):
+            while self.merge():
+                merges += 1
         return merges
 
     def _segments(
@@ -431,8 +436,10 @@ class LiveIndex:
     def _publish(
         self, corpus: Corpus, matcher: StoryMatcher | None, save_matcher: bool = False
     ) -> None:
-        corpus.warm()
-        self.store.save(corpus, self.chunking.as_dict(), matcher=save_matcher)
+        with stage("snapshot"):
+            corpus.warm()
+        with stage("writing and fsync"):
+            self.store.save(corpus, self.chunking.as_dict(), matcher=save_matcher)
         self._corpus = corpus
         self._matcher = matcher
         log.info(

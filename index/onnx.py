@@ -62,3 +62,8 @@ class OnnxEmbedder:
 
     def count_tokens(self, text: str) -> int:
         return len(self._counter.encode(text, add_special_tokens=False).ids)
+
+    def count_tokens_many(self, texts: list[str]) -> list[int]:
+        """`count_tokens` of each text, in one call of the tokenizer."""
+        encodings = self._counter.encode_batch(texts, add_special_tokens=False)
+        return [len(e.ids) for e in encodings]

@@ -38,6 +38,7 @@ from index.encoder import (
     pool_sentences,
     resolve_precision,
 )
+from index.stages import stage
 
 
 class OpenVinoEmbedder:
@@ -132,6 +133,11 @@ class OpenVinoEmbedder:
     def count_tokens(self, text: str) -> int:
         return len(self._counter.encode(text, add_special_tokens=False).ids)
 
+    def count_tokens_many(self, texts: list[str]) -> list[int]:
+        """`count_tokens` of each text, in one call of the tokenizer."""
+        encodings = self._counter.encode_batch(texts, add_special_tokens=False)
+        return [len(e.ids) for e in encodings]
+
     def _infer(
         self,
         texts: list[str],
@@ -143,7 +149,8 @@ class OpenVinoEmbedder:
 
         if not texts:
             return
-        encodings = self._tokenizer.encode_batch(texts)
+        with stage("tokenising and chunking"):
+            encodings = self._tokenizer.encode_batch(texts)
         order = np.argsort([len(e.ids) for e in encodings], kind="stable")
         request = self._compiled.create_infer_request()
         with tqdm(total=len(texts), disable=not progress, unit="passage") as bar:
@@ -152,6 +159,7 @@ class OpenVinoEmbedder:
                 request.infer(padded_batch([encodings[row] for row in rows]))
                 embeddings = request.get_tensor("embedding").data
                 states = request.get_tensor("token_states").data
-                for i, row in enumerate(rows):
-                    handle(int(row), embeddings[i], states[i], encodings[row])
+                with stage("sentence pooling"):
+                    for i, row in enumerate(rows):
+                        handle(int(row), embeddings[i], states[i], encodings[row])
                 bar.update(len(rows))

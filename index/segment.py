@@ -22,6 +22,7 @@ from index.columns import Columns, SegmentPassages
 from index.documents import Document
 from index.postings import Postings
 from index.quantize import Int8Rows
+from index.stages import stage
 from index.words import tokenize_for_bm25
 
 if TYPE_CHECKING:
@@ -106,26 +107,26 @@ class Segment:
     ) -> Segment:
         """A segment of documents and passages held in memory."""
         documents = dict(documents)
-        return cls(
-            name,
-            documents,
-            Columns.of(list(documents.values()), passages),
-            vectors,
-            sentence_vectors,
-            postings or Postings.build(tokenize_for_bm25([p.text for p in passages])),
-        )
+        with stage("passage table"):
+            columns = Columns.of(list(documents.values()), passages)
+        if postings is None:
+            with stage("BM25"):
+                postings = Postings.build(tokenize_for_bm25([p.text for p in passages]))
+        return cls(name, documents, columns, vectors, sentence_vectors, postings)
 
     @classmethod
     def build(cls, name: str, embedded: Sequence[EmbeddedDocument], dim: int) -> Segment:
         """A segment of freshly embedded documents, in the order given."""
+        with stage("quantising"):
+            sentences = Int8Rows.of(
+                stack_rows([item.sentence_vectors.reshape(-1, dim) for item in embedded], dim)
+            )
         return cls.of(
             name,
             {item.document.id: item.document for item in embedded},
             [p for item in embedded for p in item.passages],
             stack_rows([item.vectors.reshape(-1, dim) for item in embedded], dim),
-            Int8Rows.of(
-                stack_rows([item.sentence_vectors.reshape(-1, dim) for item in embedded], dim)
-            ),
+            sentences,
         )
 
     @cached_property
@@ -160,7 +161,8 @@ class Segment:
         # Built on every core (one thread per query is for searching: `search_index`).
         faiss.omp_set_num_threads(os.cpu_count() or 1)
         try:
-            return vector_index(np.ascontiguousarray(self.vectors, dtype=np.float32), "hnsw")
+            with stage("HNSW"):
+                return vector_index(np.ascontiguousarray(self.vectors, dtype=np.float32), "hnsw")
         finally:
             faiss.omp_set_num_threads(1)
 

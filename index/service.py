@@ -44,3 +44,7 @@ class ServiceEmbedder:
 
     def count_tokens(self, text: str) -> int:
         return self.query.count_tokens(text)
+
+    def count_tokens_many(self, texts: list[str]) -> list[int]:
+        many = getattr(self.query, "count_tokens_many", None)
+        return many(texts) if many else [self.query.count_tokens(t) for t in texts]

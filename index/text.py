@@ -215,8 +215,28 @@ def sentences(text: str) -> list[str]:
     """pysbd's sentences of `text` (pysbd handles abbreviations such as "U.S.", "Sen.",
     "D-Ct." and quotes better than a regex), without the character spans its `segment()`
     also computes: those compile one regex per sentence (40% of the time of chunking, and
-    they evict pysbd's own patterns from `re`'s cache); callers find offsets themselves."""
-    return _segmenter().processor(text).process() if text else []  # type: ignore[no-any-return]
+    they evict pysbd's own patterns from `re`'s cache); callers find offsets themselves.
+
+    A text with nowhere pysbd could end a sentence before its last character is one
+    sentence, and is not given to pysbd: 70% of newswire paragraphs, and most of the time
+    of splitting (`_POSSIBLE_END`)."""
+    if not text:
+        return []
+    body = text.rstrip()
+    ends = [m.start() for m in _POSSIBLE_END.finditer(body)]
+    if not ends or ends == [len(body) - 1]:
+        return [text]
+    return _segmenter().processor(text).process()  # type: ignore[no-any-return]
+
+
+# Where pysbd may end a sentence: a full stop, question or exclamation mark (Western or
+# full-width) or an ellipsis not followed by a lower-case letter or a digit; a closing
+# quote before a space (pysbd splits '"..." Redstone said'); a full stop between a letter
+# and a digit ("O.6 MM"). Measured on all 107,618 paragraphs of Reuters-21578 and the
+# seeds: every text with no match but at its last character is one sentence to pysbd.
+_POSSIBLE_END = re.compile(
+    r"[.!?\u2026\u3002\uff0e\uff01\uff1f](?![0-9a-z])|[\"\u201d]\s|(?<=[A-Za-z])\.(?=\d)"
+)
 
 
 @lru_cache(maxsize=1)

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from index.chunk import Passage, chunk, estimate_tokens, split_sentences
 from index.documents import Document
 from index.embed import HashingEmbedder
+from index.text import sentences
 
 SEED_001 = "001_f41bc6fbf25c952a"
 
@@ -187,3 +188,42 @@ def test_property_offsets_match_and_no_passage_is_over_the_limit(
         covered[passage.char_start : passage.char_end] = [True] * len(passage.text)
     # Every visible character of the document is in some passage.
     assert all(covered[i] for i, char in enumerate(text) if not char.isspace())
+
+
+@pytest.mark.parametrize("max_tokens", [8, 16, 40, 128])
+def test_sentences_counted_in_one_batch_pack_full_passages(
+    seed_documents: list[Document], max_tokens: int
+) -> None:
+    # Counts of sentences add up across the spaces between them; pieces cut from one long
+    # word meet without a space and are counted joined. Either way a passage holds as many
+    # units as fit: one more would go over the limit, counted as one text.
+    extra = Document(id="x", text="Prices rose. " + "abcdefghij" * 60 + " Then they fell back.")
+    count = HashingEmbedder().count_tokens
+    for doc in [*seed_documents, extra]:
+        batched = chunk(doc, max_tokens, 1, count, lambda texts: [count(t) for t in texts])
+        assert batched == chunk(doc, max_tokens, 1, count)
+        for passage, after in zip(batched, batched[1:], strict=False):
+            assert count(passage.text) <= max_tokens
+            following = [unit for unit in after.sentences if unit[0] >= passage.char_end]
+            if following:
+                assert count(doc.text[passage.char_start : following[0][1]]) > max_tokens
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "Oil rose 15.8 pct to 18.25 dlrs a barrel, traders said.",
+        '"Stability in oil prices should lead to renewed investment" Paues said.',
+        "SAO PAULO STATE: PRESIDENTE PRUDENTE O.6 MM, VOTUPORANGA",
+        "Pan-Alberta is owned by Nova <NVA.A.T> and Alberta Energy Co, the company added.",
+        "In remarks to the club, Rostenkowski, D-Ill., predicted a trade bill.",
+        "The allowances are expected to rise, the Pentagon said..",
+        "No full stop at all",
+        "It rose. It fell! Did it? Yes\u2026 it did.",
+    ],
+)
+def test_sentences_are_pysbds_whether_or_not_pysbd_is_asked(paragraph: str) -> None:
+    import pysbd
+
+    expected = pysbd.Segmenter(language="en", clean=False).processor(paragraph).process()
+    assert sentences(paragraph) == expected

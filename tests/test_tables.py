@@ -25,6 +25,10 @@ BENCH: dict[str, Any] = {
         "ingest_passages_per_s": 80.0,
         "encoder_fp32_passages_per_s": 40.0,
         "ratio_ingest_to_encoder": 2.0,
+        "ingest_seconds": 0.375,
+        "stage_seconds": {"encoding": 0.3, "story placement": 0.05, "other": 0.025},
+        "encoder_alone_passages_per_s": 100.0,
+        "ratio_ingest_to_encoder_alone": 0.8,
         "peak_rss_mb": 900.0,
         "baseline": {"query_p50_ms": 10.0, "served_query_p50_ms": 16.0},
     },
@@ -113,13 +117,17 @@ def test_the_bench_prints_each_speed_beside_its_baseline() -> None:
     text = rendered(*tables.bench_output(BENCH))
     assert "ingest: 20 articles, 30 passages" in text
     assert "2.0x" in text and "40.0" in text  # ours against the bare encoder
+    words = " ".join(text.split())  # the long lines wrap
+    assert "openvino fp32 encoder alone, same passages │ 100.0 │ 2.5x" in words
+    # Where ingest's time went, largest stage first, as shares of the whole.
+    assert "ingest is 0.8x the encoder alone" in words
+    assert words.index("encoding │ 0.3 │ 80.0%") < words.index("story placement │ 0.05 │ 13.3%")
     assert "cold start to first answer 1.7 s" in text
     # /search against the plain script over the same (served) passages: 12 / 16.
     assert "/search p50 at 1 client is 0.75x" in text
     assert "100000" in text and "0.97" in text  # the HNSW sweep row
     assert "28470" in text and "31.0" in text  # a one-document write at 28k passages
     assert "5/s: p50 15.0 ms against 12.0 ms idle (1.25x;" in text  # while documents stream in
-    words = " ".join(text.split())  # the long lines wrap
     assert "996000 passages" in words and "recall@10 0.981 against exact" in words
 
 
