@@ -1,21 +1,33 @@
-# make serve: set up .venv if needed, build the index from seeds/ on first start, serve.
-# make test:  set up .venv if needed, run the whole test suite.
+# make serve: set up .venv with the package alone, build the index from seeds/ on first start, serve.
+# make test:  set up .venv with the test, eval and ray extras too, run the whole test suite.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+# One stamp per install, each redone when pyproject.toml changes. The test install is a
+# superset of the serve install, so it stamps that too; a serve install leaves the test stamp
+# alone, so `make test` after `make serve` still adds the extras.
+SERVE_STAMP := $(VENV)/.installed-serve
+TEST_STAMP  := $(VENV)/.installed-test
 
-.PHONY: install serve test test-fast lint contract clean browser
+.PHONY: install install-serve serve test test-fast lint contract clean browser
 
-# Reinstall only when pyproject.toml changes; torch==2.13.0 comes from the CPU wheel pip finds.
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,eval,ray]'
-	touch $(STAMP)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 
-install: $(STAMP)
+# torch==2.13.0 comes from the CPU wheel pip finds.
+$(SERVE_STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) -e .
+	touch $@
 
-serve: install
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[test,eval,ray]'
+	touch $@ $(SERVE_STAMP)
+
+install-serve: $(SERVE_STAMP)
+install: $(TEST_STAMP)
+
+serve: install-serve
 	$(BIN)/parallax serve
 
 # The browser tests drive Debian's Chromium (Playwright cannot download one here).
