@@ -56,7 +56,7 @@ lint: install
 	$(BIN)/ruff format --check index search api evaluation tests eval docs
 	$(BIN)/lint-imports
 
-# schemathesis with every check against a served index (README, "HTTP API").
+# schemathesis with every check against a served index (docs/api.md).
 contract: install
 	bash .ci/contract
 
