@@ -13,7 +13,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies in their own layer, rebuilt only when pyproject.toml changes.
+# Dependencies in their own layer, rebuilt only when pyproject.toml changes: the package
+# alone, without extras, as `make serve` installs it (serving needs none of them).
 # Pass --build-arg PIP_EXTRA_INDEX_URL=<a CPU torch wheel index> to keep CUDA wheels out.
 ARG PIP_EXTRA_INDEX_URL=""
 COPY pyproject.toml README.md ./

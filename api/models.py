@@ -1,4 +1,4 @@
-"""Request and response models of the HTTP API (API v1, the README's "HTTP API")."""
+"""Request and response models of the HTTP API (API v1, docs/api.md)."""
 
 from __future__ import annotations
 

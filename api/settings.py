@@ -37,7 +37,8 @@ _StorySettings: type[BaseSettings] = create_model(
 
 
 class Settings(_StorySettings):  # type: ignore[misc,valid-type]
-    """One object for the whole service; the README lists each field (a test checks it)."""
+    """One object for the whole service; docs/settings.md lists each field (generated from
+    it at build time; a test checks that each has a help line and a row)."""
 
     model_config = SettingsConfigDict(env_prefix="PARALLAX_", extra="ignore")
 

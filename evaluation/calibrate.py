@@ -21,6 +21,7 @@ from typing import Any
 
 from api.settings import Settings
 from evaluation.metrics import Question, calibration, load_story_labels
+from index.errors import ParallaxError
 
 CALIBRATION = Path(__file__).resolve().parent.parent / "search" / "calibration.json"
 
@@ -74,7 +75,14 @@ def fit(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Logistic regression of rightness on the standardised signals, with the thresholds
     at which the answers at or above them were right 70, 80, 85 and 90% of the time."""
     import numpy as np
-    from sklearn.linear_model import LogisticRegression
+
+    try:
+        from sklearn.linear_model import LogisticRegression
+    except ImportError as exc:  # the server's install leaves the eval extra out
+        raise ParallaxError(
+            f"calibrate fits with scikit-learn ({exc}); install the eval extra: "
+            "pip install -e '.[eval]'"
+        ) from None
 
     from search.confidence import FEATURES
 

@@ -44,7 +44,7 @@ def eval_command(
     settings: Settings,
     questions: Annotated[
         Path | None,
-        typer.Argument(help="Question set, JSON Lines (README, 'Evaluation': the format)."),
+        typer.Argument(help="Question set, JSON Lines (the format: docs/evaluation.md)."),
     ] = None,
     k: Annotated[int, typer.Option(help="Hits in the overall ranking.")] = 10,
     per_source: Annotated[int, typer.Option(help="Top hits per source that count.")] = 2,

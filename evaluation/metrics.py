@@ -1,4 +1,4 @@
-"""Question sets (id, question, expected, conflict: README "Evaluation") and the metrics
+"""Question sets (id, question, expected, conflict: docs/evaluation.md) and the metrics
 computed over them."""
 
 from __future__ import annotations

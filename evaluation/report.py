@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from evaluation.metrics import calibration_rows
-from index.errors import BadRequest
+from index.errors import BadRequest, ParallaxError
 
 Run = dict[str, Any]
 
@@ -362,7 +362,13 @@ def _latencies(run: Run) -> dict[str, list[float]]:
 def _pyplot():  # type: ignore[no-untyped-def]
     # Agg renders to files without a display; importing pyplot here keeps importing
     # evaluation.report cheap.
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError as exc:  # the server's install leaves the eval extra out
+        raise ParallaxError(
+            f"--report draws its plots with matplotlib ({exc}); install the eval extra: "
+            "pip install -e '.[eval]'"
+        ) from None
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -83,7 +83,7 @@ class Document:
 
 
 def parse_document(record: Any, where: str = "document", cleaned: bool = False) -> Document:
-    """Validate one JSON document (the shape `POST /documents` takes, README "HTTP API")
+    """Validate one JSON document (the shape `POST /documents` takes, docs/api.md)
     and clean its text, or extract it from its page's `html`.
 
     `where` names the record in error messages ("line 3 of docs.jsonl"); `cleaned` says

@@ -12,7 +12,7 @@ Two things make ingest fast here, each measured by `parallax bench`:
   sentence's vector is the mean of the passage's token states that fall in
   the sentence (plus the passage's [CLS] and [SEP], as in the model's own
   mean pooling), instead of a second pass over every sentence on its own.
-  That halves the encoder's work; README "Encoder backends" gives the
+  That halves the encoder's work; docs/performance.md, "Encoder backends" gives the
   retrieval quality of both ways.
 
 No library pools token states over character spans, so that part is written here.

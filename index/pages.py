@@ -22,7 +22,7 @@ from index.text import stored_moment
 
 # The body only: comments are not the article (measured on the article-extraction pages,
 # they cost precision for no recall), and a precise extraction drops more of the
-# teasers, related links and captions around it (README, "Intake").
+# teasers, related links and captions around it (docs/intake.md).
 _EXTRACTION = {"include_comments": False, "favor_precision": True, "include_tables": True}
 # htmldate's date with its time of day and zone where the page gives them.
 _DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"

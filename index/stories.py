@@ -21,7 +21,7 @@ Streaming News", EMNLP 2018):
   grows with the days between the document and the story's first or last
   document. It joins the best story when that score reaches the threshold, and
   starts a new story otherwise. The weights and the threshold are
-  `StoryOptions`, measured on a labelled development set (README, "Stories").
+  `StoryOptions`, measured on a labelled development set (docs/evaluation.md, "Stories").
 - Documents are taken in publication order, so one batch and the same
   documents sent one by one form the same stories.
 - A story id (`s000001`, ...) is given once and never reused or changed: adding,
@@ -68,7 +68,8 @@ def _option(default: Any, help: str, **bounds: float) -> Any:
 
 @dataclass(frozen=True)
 class StoryOptions:
-    """How documents are matched to stories; the defaults are measured (README, "Stories").
+    """How documents are matched to stories; the defaults are measured (docs/evaluation.md,
+    "Stories").
 
     Declared once: each field is also a setting, `PARALLAX_STORY_<NAME>`."""
 

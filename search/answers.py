@@ -51,8 +51,8 @@ _SPEECH_TYPES = ("other", "manner")
 
 @dataclass(frozen=True)
 class ReaderOptions:
-    """The reader's tuning values, with their measured defaults (README, "Ask: one answer
-    per source"). `ask` takes one by keyword, so an evaluation tries other values by
+    """The reader's tuning values, with their measured defaults (docs/concepts.md,
+    "Answers"). `ask` takes one by keyword, so an evaluation tries other values by
     passing them rather than patching this module."""
 
     # How many of a document's best passages are read for its answer.
@@ -109,14 +109,15 @@ class ReaderOptions:
     # Below this confidence (`search.confidence`) a document's answer is not shown: it is
     # listed as not answering, with its best sentence. Off by default: out of the
     # development set's domain the model is under-confident, and the threshold that kept
-    # its answers right 9 times in 10 there hid most right answers elsewhere (README,
-    # "Confidence"); search/calibration.json lists the thresholds for other precisions.
+    # its answers right 9 times in 10 there hid most right answers elsewhere
+    # (docs/evaluation.md, "Confidence"); search/calibration.json lists the thresholds for
+    # other precisions.
     min_confidence: float = 0.0
     # A typed answer is compared with the others (and can raise a conflict) only at this
     # confidence or more: a flag says two sources cannot both be right, which may ask more
     # certainty than showing an answer. Off by default for the reason `min_confidence` is
-    # (README, "Confidence": 0.4 raised the development set's conflict precision from 0.29
-    # to 0.60, and drops all three of the seed questions' conflicts).
+    # (docs/evaluation.md, "Confidence": 0.4 raised the development set's conflict precision
+    # from 0.29 to 0.60, and drops all three of the seed questions' conflicts).
     min_compared_confidence: float = 0.0
     # Reports within this many hours are "at about the same time" (`search.timeline`).
     same_time_hours: float = SAME_TIME_HOURS

@@ -31,7 +31,7 @@ from search.claims import Quantity
 from search.conflicts import Claim, agree, figure_label
 
 # Reports within this many hours of each other are "at about the same time". The default
-# is measured on the development stories (README, "Figures over time").
+# is measured on the development stories (docs/concepts.md, "Figures over time").
 SAME_TIME_HOURS = 6.0
 
 

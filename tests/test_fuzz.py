@@ -41,7 +41,7 @@ def well_formed_data_acceptance(ctx: Any, response: Any, case: Any) -> bool | No
     """schemathesis' positive_data_acceptance, but for one refusal JSON Schema cannot
     foresee: POST /documents may refuse a well-formed document for its content (a page in
     which no article text is found, a text that is only page debris) with the 422 that
-    says so (README, "HTTP API"; .ci/schemathesis.toml does the same for make contract)."""
+    says so (docs/api.md; .ci/schemathesis.toml does the same for make contract)."""
     if (
         (case.method.upper(), case.path) == ("POST", "/documents")
         and response.status_code == 422
