@@ -581,11 +581,8 @@ def bench_ann(
     HNSW is measured at the service's efSearch and at each of `ef_searches` on the
     same graph (searching is cheap; building is not), to show the recall it trades.
     """
-    import faiss
+    from index.vectors import VECTOR_OPTIONS, vector_index
 
-    from index.segment import HNSW_EF_SEARCH, vector_index
-
-    faiss.omp_set_num_threads(1)
     rows = []
     for size in sizes:
         vectors = structured_vectors(size, dim, seed=size)
@@ -593,16 +590,14 @@ def bench_ann(
         measured: dict[str, Any] = {"vectors": size}
         builds = {}
         for kind in ("exact", "hnsw"):
-            faiss.omp_set_num_threads(os.cpu_count() or 1)  # building may use every core
             started = time.perf_counter()
-            builds[kind] = vector_index(vectors, kind)
+            builds[kind] = vector_index(vectors, kind=kind)
             measured[f"{kind}_build_s"] = round(time.perf_counter() - started, 2)
-            faiss.omp_set_num_threads(1)
         exact_ms, exact = _one_by_one(builds["exact"], probes)
         measured["exact_p50_ms"] = exact_ms
         sweep = []
-        for ef in sorted({HNSW_EF_SEARCH, *ef_searches}):
-            builds["hnsw"].hnsw.efSearch = ef
+        for ef in sorted({VECTOR_OPTIONS.ef_search, *ef_searches}):
+            builds["hnsw"].graph.hnsw.efSearch = ef
             hnsw_ms, found = _one_by_one(builds["hnsw"], probes)
             overlap = [
                 len(set(a.tolist()) & set(b.tolist())) / 10
@@ -611,10 +606,10 @@ def bench_ann(
             sweep.append(
                 {"ef_search": ef, "p50_ms": hnsw_ms, "recall@10": round(float(np.mean(overlap)), 4)}
             )
-        default = next(row for row in sweep if row["ef_search"] == HNSW_EF_SEARCH)
+        default = next(row for row in sweep if row["ef_search"] == VECTOR_OPTIONS.ef_search)
         measured["hnsw_p50_ms"] = default["p50_ms"]
         measured["hnsw_recall@10"] = default["recall@10"]
-        measured["hnsw_ef_search"] = HNSW_EF_SEARCH
+        measured["hnsw_ef_search"] = VECTOR_OPTIONS.ef_search
         measured["hnsw_sweep"] = sweep
         rows.append(measured)
     return rows
@@ -625,9 +620,9 @@ def _one_by_one(index: Any, probes: np.ndarray) -> tuple[float, list[np.ndarray]
     latencies, results = [], []
     for probe in probes:
         began = time.perf_counter()
-        _, ids = index.search(probe.reshape(1, -1), 10)
+        ids, _ = index.nearest(probe, 10)
         latencies.append((time.perf_counter() - began) * 1000)
-        results.append(ids[0])
+        results.append(ids)
     return round(statistics.median(latencies), 3), results
 
 

@@ -13,7 +13,7 @@ import bisect
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -21,11 +21,9 @@ from index.chunk import Passage
 from index.columns import concatenated_ranges
 from index.documents import PUBLISHED_DTYPE, Document
 from index.postings import bm25_scores, length_norms
-from index.segment import ANN_THRESHOLD, EmbeddedDocument, Segment, stacked
+from index.segment import EmbeddedDocument, Segment, stacked
 from index.stories import Story, StoryTable, publication_key
-
-if TYPE_CHECKING:
-    import faiss
+from index.vectors import VECTOR_OPTIONS, VectorOptions, top
 
 __all__ = ["Corpus", "DocumentTable", "EmbeddedDocument", "concatenated_ranges"]
 
@@ -66,8 +64,8 @@ class Corpus:
     dead: Mapping[str, frozenset[str]] = field(default_factory=dict)
     # Which story each document belongs to (index/stories.py).
     stories: StoryTable = field(default_factory=StoryTable)
-    # From this many passages on, dense search takes its candidates from HNSW.
-    ann_threshold: int = field(default=ANN_THRESHOLD, repr=False)
+    # How each segment's vectors are searched, exactly or through a graph (index/vectors.py).
+    vector_options: VectorOptions = field(default=VECTOR_OPTIONS, repr=False)
 
     @classmethod
     def empty(cls, model: str, dim: int) -> Corpus:
@@ -83,7 +81,7 @@ class Corpus:
         model: str,
         generation: int = 0,
         stories: StoryTable | None = None,
-        ann_threshold: int = ANN_THRESHOLD,
+        vector_options: VectorOptions = VECTOR_OPTIONS,
     ) -> Corpus:
         """A snapshot of one segment holding the given documents, passages and vectors."""
         segment = Segment.of(
@@ -96,7 +94,7 @@ class Corpus:
             int(vectors.shape[1]),
             generation,
             stories=stories or StoryTable(),
-            ann_threshold=ann_threshold,
+            vector_options=vector_options,
         )
 
     # --- the live rows ---------------------------------------------------------------
@@ -325,43 +323,37 @@ class Corpus:
 
     @property
     def approximate(self) -> bool:
-        """Whether dense search takes some candidates from HNSW: a segment of at least
-        `ann_threshold` passages is searched through its graph, smaller ones exactly."""
-        return any(len(s.passages) >= self.ann_threshold for s in self.segments)
+        """Whether dense search takes some candidates from HNSW (a segment of at least
+        `vector_options.ann_threshold` passages), not only by scoring every row."""
+        kinds = (self.vector_options.kind_for(len(s.columns)) for s in self.segments)
+        return "hnsw" in kinds
 
     def nearest(
         self, query: np.ndarray, count: int, rows: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Up to `count` live rows (among `rows`) most similar to `query`, sorted by row,
-        with their cosine: each segment of at least `ann_threshold` passages answers from
-        its HNSW graph (`Segment.graph`), each smaller one by scoring all its rows."""
+        with their cosine, each segment searched as `vector_options` picks for its size
+        (`Segment.searcher`)."""
         found, scores = [], []
         for n, (segment, keep, _) in enumerate(self._views):
             base = int(self._bases[n])
             local = _allowed_local(rows, base, int(self._bases[n + 1]), keep)
             if local is not None and not len(local):
                 continue
-            if len(segment.passages) >= self.ann_threshold:
-                if rows is None:  # all live rows: leave out the dead ones, few at most
-                    picked = _graph_top(segment.graph, query, count, exclude=self._dead_rows[n])
-                else:
-                    picked = _graph_top(segment.graph, query, count, include=local)
-                # Scored from the stored vectors, so both kinds of segment give exact cosines.
-                similarity = segment.vectors[picked] @ query
+            searcher = segment.searcher(self.vector_options)
+            if local is None or (rows is None and searcher.kind == "hnsw"):
+                # All live rows: a graph leaves out the dead ones (few at most) rather than
+                # listing every live one.
+                dead = self._dead_rows[n] if local is not None else None
+                picked, similarity = searcher.nearest(query, count, exclude=dead)
             else:
-                if local is None:
-                    local = np.arange(len(segment.passages))
-                    similarity = segment.vectors @ query
-                else:
-                    similarity = segment.vectors[local] @ query
-                best = _top(similarity, count)
-                picked, similarity = local[best], similarity[best]
+                picked, similarity = searcher.nearest(query, count, include=local)
             scores.append(similarity)
             found.append(base + (picked if keep is None else np.searchsorted(keep, picked)))
         if not found:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         every, similarity = np.concatenate(found), np.concatenate(scores)
-        best = _top(similarity, count)
+        best = top(similarity, count)
         order = np.argsort(every[best], kind="stable")
         return every[best][order].astype(np.int64), similarity[best][order]
 
@@ -442,8 +434,7 @@ class Corpus:
         _ = self.passages, self.vectors, self.sentence_vectors, self.sentence_offsets
         _ = self.sentence_passages, self.document_table, self._bm25_totals, self._bm25_norms
         for segment in self.segments:
-            if len(segment.passages) >= self.ann_threshold:
-                _ = segment.graph
+            segment.searcher(self.vector_options)
 
 
 def _allowed_local(
@@ -456,41 +447,6 @@ def _allowed_local(
         return keep
     live = rows[(rows >= base) & (rows < end)] - base
     return live if keep is None else keep[live]
-
-
-def _graph_top(
-    graph: faiss.Index,
-    query: np.ndarray,
-    count: int,
-    include: np.ndarray | None = None,
-    exclude: np.ndarray | None = None,
-) -> np.ndarray:
-    """The local rows of a segment's HNSW graph nearest `query`: among `include` when
-    given, leaving out `exclude` when given."""
-    import faiss
-
-    available = graph.ntotal if include is None else len(include)
-    count = min(count, available)
-    if count == 0:
-        return np.zeros(0, dtype=np.int64)
-    vector = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
-    # Each selector stays referenced here while faiss uses it.
-    chosen = None if include is None else faiss.IDSelectorBatch(include.astype(np.int64))
-    dropped = None if exclude is None else faiss.IDSelectorBatch(exclude.astype(np.int64))
-    inverted = None if dropped is None else faiss.IDSelectorNot(dropped)
-    selector = chosen if chosen is not None else inverted
-    if selector is None:
-        _, found = graph.search(vector, count)
-    else:
-        _, found = graph.search(vector, count, params=faiss.SearchParameters(sel=selector))
-    return found[0][found[0] >= 0].astype(np.int64)
-
-
-def _top(values: np.ndarray, count: int) -> np.ndarray:
-    """Indexes of the `count` largest values (in no order)."""
-    if len(values) <= count:
-        return np.arange(len(values))
-    return np.argpartition(-values, count - 1)[:count]
 
 
 def segment_name(generation: int) -> str:

@@ -350,8 +350,9 @@ class LiveIndex:
             folded = [s for s in snapshot.segments if s.name in names]
             name = merged_name(names, snapshot.generation)
             merged = merge_segments(folded, snapshot.dead, name)
-            if len(merged.passages) >= snapshot.ann_threshold:
-                _ = merged.graph  # built here, not under the write lock nor by a search
+            # A graph, if the merged segment's size asks for one, is built here: not under
+            # the write lock, nor by a search.
+            merged.searcher(snapshot.vector_options)
             merged = self.store.write_segment(merged, snapshot.stories.story_of)
             with self._write_lock:
                 current = self._corpus

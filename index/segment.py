@@ -9,11 +9,10 @@ in order, so the rest of the code sees one run of rows and never a dead one.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -23,10 +22,8 @@ from index.documents import Document
 from index.postings import Postings
 from index.quantize import Int8Rows
 from index.stages import stage
+from index.vectors import VECTOR_OPTIONS, ExactIndex, HnswIndex, VectorIndex, VectorOptions
 from index.words import tokenize_for_bm25
-
-if TYPE_CHECKING:
-    import faiss
 
 
 class EmbeddedDocument(NamedTuple):
@@ -36,29 +33,6 @@ class EmbeddedDocument(NamedTuple):
     passages: Sequence[Passage]
     vectors: np.ndarray  # one row per passage
     sentence_vectors: np.ndarray  # one row per sentence of each passage, in passage order
-
-
-# A segment of this many passages or more is searched through an HNSW graph of its
-# vectors; a smaller one by scoring every passage vector exactly (one matrix-vector
-# product, memory-bound: 1.5 ms for 28k passages here, so about 25 ms at 500k).
-# HNSW (M 32, efConstruction 200), one query on clustered synthetic vectors
-# (`parallax bench --ann-sizes 100000,1000000`): at 100k, efSearch 512 gives
-# recall@10 0.97 in 1.3 ms (exact 7.6 ms); at 1M, 2048 gives 0.98 in 11 ms, against
-# 101 ms exact. Dense search asks the graph for its 1,000 sentence candidates and
-# scores them again exactly. Over 996k Reuters passages (the index repeated 35 times,
-# `parallax bench --million`) its top 10 against exact search, by query set of 100
-# (`evaluation/scale.py`): with M 32, recall 0.925 for the archive's own headlines
-# and 0.819 for XQuAD's questions (out of domain); with M 64, 0.960 and 0.883, and the
-# whole search no slower (13.6 vs 14.3 ms, interleaved), for 256 MB more links and a
-# build of 285 s instead of about 200. (efSearch 1536 or 2048 with M 64: XQuAD 0.913
-# or 0.933, for 0.6 or 1.7 ms more a search.) Eight questions alone had shown 1.000
-# with M 32. Only a bulk build or a merge makes a segment that large, and the graph is
-# built then, saved with the segment, and reused by every later snapshot (a write adds
-# small segments, searched exactly); a graph saved with M 32 is read as it is.
-ANN_THRESHOLD = 500_000
-HNSW_NEIGHBOURS = 64
-HNSW_EF_CONSTRUCTION = 200
-HNSW_EF_SEARCH = 1024
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,19 +126,21 @@ class Segment:
             return len(self.columns)
         return int(self.columns.passage_counts[self.columns.alive(dead)].sum())
 
-    @cached_property
-    def graph(self) -> faiss.Index:
-        """An HNSW graph of the passage vectors, built once (a segment never changes; the
-        store saves it with the segment, and a merge builds it before publishing)."""
-        import faiss
+    def searcher(self, options: VectorOptions = VECTOR_OPTIONS) -> VectorIndex:
+        """The passage vectors as the search structure `options` picks for this segment's
+        size. A graph is built once (a segment never changes): the store saves it with the
+        segment, and a merge builds it before publishing."""
+        if options.kind_for(len(self.columns)) == "exact":
+            return ExactIndex(self.vectors)
+        graph = self.__dict__.get("graph")
+        if graph is None:
+            graph = self.__dict__["graph"] = HnswIndex.build(self.vectors, options)
+        return graph  # type: ignore[no-any-return]
 
-        # Built on every core (one thread per query is for searching: `search_index`).
-        faiss.omp_set_num_threads(os.cpu_count() or 1)
-        try:
-            with stage("HNSW"):
-                return vector_index(np.ascontiguousarray(self.vectors, dtype=np.float32), "hnsw")
-        finally:
-            faiss.omp_set_num_threads(1)
+    @property
+    def graph(self) -> HnswIndex | None:
+        """The segment's HNSW graph, if one was built or read."""
+        return self.__dict__.get("graph")
 
 
 class Stacked:
@@ -249,46 +225,6 @@ def stacked(blocks: Sequence[np.ndarray], keep: Sequence[np.ndarray | None]) -> 
     if len(blocks) == 1 and keep[0] is None:
         return blocks[0]
     return Stacked(blocks, keep)  # type: ignore[return-value]
-
-
-def vector_index(vectors: np.ndarray, kind: str = "auto") -> faiss.Index:
-    """An inner-product index: "exact" (flat), "hnsw", or "auto" by size."""
-    import faiss
-
-    if kind == "auto":
-        kind = "hnsw" if len(vectors) >= ANN_THRESHOLD else "exact"
-    if kind == "hnsw":
-        # The graph keeps its own copy of the vectors to walk by: 8-bit codes, a quarter of
-        # float32's bytes. Its candidates are scored again from the stored float32 vectors
-        # (`Corpus.nearest`), so the cosines a search reports are exact. On 100k Reuters
-        # passages, 8-bit codes built 1.7x faster than float32 ones (18 vs 31 s), searched
-        # 1.5x faster and gave the same top 10 after that rescoring.
-        index = faiss.IndexHNSWSQ(
-            vectors.shape[1],
-            faiss.ScalarQuantizer.QT_8bit,
-            HNSW_NEIGHBOURS,
-            faiss.METRIC_INNER_PRODUCT,
-        )
-        if len(vectors):
-            index.train(vectors)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = HNSW_EF_SEARCH
-    elif kind == "exact":
-        index = faiss.IndexFlatIP(vectors.shape[1])
-    else:
-        raise ValueError(f"index kind must be auto, exact or hnsw, got {kind!r}")
-    if len(vectors):
-        index.add(vectors)
-    return index
-
-
-def search_index(vectors: np.ndarray, kind: str = "auto") -> faiss.Index:
-    import faiss
-
-    # One query at a time searches faster on one OpenMP thread than on two here
-    # (PERF-NOTES: 11.6 vs 15.0 ms at 100k vectors); concurrency comes from requests.
-    faiss.omp_set_num_threads(1)
-    return vector_index(vectors, kind)
 
 
 def stack_rows(blocks: list[np.ndarray], dim: int) -> np.ndarray:

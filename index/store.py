@@ -65,8 +65,9 @@ from index.documents import Document
 from index.errors import IndexMismatch, NotReady
 from index.postings import Postings
 from index.quantize import Int8Rows
-from index.segment import HNSW_EF_SEARCH, Segment
+from index.segment import Segment
 from index.stories import BAG_SIZES, MatcherState, Packed, StoryTable
+from index.vectors import VECTOR_OPTIONS, HnswIndex, VectorOptions
 from index.words import tokenize_for_bm25
 
 log = logging.getLogger(__name__)
@@ -101,11 +102,14 @@ class Manifest:
     chunking: dict[str, int]
     # Format 3: each live segment, oldest first: name, counts, and its dead documents.
     segments: list[dict[str, Any]] = field(default_factory=list)
+    # How the segments' vectors are searched (`index.vectors.VectorOptions`); an index
+    # written before it was recorded has the defaults.
+    vectors: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Manifest:
         # A missing field is a TypeError here, reported as a corrupt manifest; `segments`
-        # has a default, for formats 1 and 2.
+        # has a default, for formats 1 and 2, and `vectors` for indexes before it.
         return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
 
 
@@ -180,8 +184,9 @@ class IndexStore:
 
     def _load_segments(self, manifest: Manifest, model: str) -> Corpus:
         segments, dead, story_of = [], {}, {}
+        options = VectorOptions.of(manifest.vectors)
         for entry in manifest.segments:
-            segment, stories = self._read_segment(entry["name"], manifest.dim)
+            segment, stories = self._read_segment(entry["name"], manifest.dim, options)
             if (len(segment.documents), len(segment.passages)) != (
                 entry["documents"],
                 entry["passages"],
@@ -194,9 +199,19 @@ class IndexStore:
             story_of.update((i, s) for i, s in stories.items() if i not in gone)
         table = _read_stories(self.directory, manifest.files.get("stories"), story_of)
         self._whole.update(s.name for s in segments)
-        return Corpus(tuple(segments), model, manifest.dim, manifest.generation, dead, table)
+        return Corpus(
+            tuple(segments),
+            model,
+            manifest.dim,
+            manifest.generation,
+            dead,
+            table,
+            options,
+        )
 
-    def _read_segment(self, name: str, dim: int) -> tuple[Segment, dict[str, str]]:
+    def _read_segment(
+        self, name: str, dim: int, options: VectorOptions = VECTOR_OPTIONS
+    ) -> tuple[Segment, dict[str, str]]:
         folder = self.directory / name
         vectors = _read_matrix(folder / "vectors.npy", dim)
         sentences = _read_sentences(folder, dim)
@@ -218,7 +233,8 @@ class IndexStore:
             postings = Postings.build(tokenize_for_bm25(texts))
         segment = Segment(name, documents, columns, vectors, sentences, postings)
         if (folder / "graph.faiss").is_file():
-            segment.__dict__["graph"] = _read_graph(folder / "graph.faiss", len(columns))
+            graph = HnswIndex.read(folder / "graph.faiss", vectors, options)
+            segment.__dict__["graph"] = graph
         return segment, story_of
 
     def _load_generation(self, manifest: Manifest, model: str) -> Corpus:
@@ -271,6 +287,7 @@ class IndexStore:
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             files=files,
             chunking=dict(chunking),
+            vectors=corpus.vector_options.as_dict(),
             segments=[
                 {
                     "name": s.name,
@@ -326,8 +343,8 @@ class IndexStore:
         large merged segment does not stay in memory twice over."""
         self._write_folder(segment, story_of)
         mapped, _ = self._read_segment(segment.name, segment.vectors.shape[1])
-        if "graph" in segment.__dict__:
-            mapped.__dict__["graph"] = segment.graph
+        if segment.graph is not None:
+            mapped.__dict__["graph"] = HnswIndex(segment.graph.graph, mapped.vectors)
         return mapped
 
     def write_part(self, segment: Segment) -> None:
@@ -386,8 +403,10 @@ class IndexStore:
                 segment.columns.save_to(handle, np.array(offsets, dtype=np.int64), stories)
             with _synced(partial / "postings.npz") as handle:
                 segment.postings.save_to(handle)
-            if "graph" in segment.__dict__:  # built (a large segment): saved, never rebuilt
-                _write_graph(segment.graph, partial / "graph.faiss")
+            if segment.graph is not None:  # built (a large segment): saved, never rebuilt
+                segment.graph.write(partial / "graph.faiss")
+                with (partial / "graph.faiss").open("rb") as handle:
+                    os.fsync(handle.fileno())
             _fsync_dir(partial)
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
@@ -474,26 +493,6 @@ class _atomic_file(_synced):
             return
         os.replace(self.path, self.final)
         _fsync_dir(self.final.parent)
-
-
-def _write_graph(graph: Any, path: Path) -> None:
-    import faiss
-
-    faiss.write_index(graph, str(path))
-    with path.open("rb") as handle:
-        os.fsync(handle.fileno())
-
-
-def _read_graph(path: Path, passages: int) -> Any:
-    import faiss
-
-    faiss.omp_set_num_threads(1)  # as when it is built: one thread per query
-    graph = faiss.read_index(str(path))
-    if graph.ntotal != passages:
-        raise ValueError(f"{path} holds {graph.ntotal} vectors, the segment {passages}")
-    # The search setting is not saved with the graph.
-    graph.hnsw.efSearch = HNSW_EF_SEARCH
-    return graph
 
 
 def _read_sentences(folder: Path, dim: int) -> Int8Rows | np.ndarray:

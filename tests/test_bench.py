@@ -8,7 +8,9 @@ from evaluation.bench import bench_ann, reuters_documents
 
 
 def test_ann_benchmark_reports_recall_against_exact_search_at_each_ef_search() -> None:
-    from index.segment import HNSW_EF_SEARCH
+    from index.vectors import VECTOR_OPTIONS
+
+    HNSW_EF_SEARCH = VECTOR_OPTIONS.ef_search
 
     (row,) = bench_ann([3000], queries=20, dim=32, ef_searches=(16,))
     assert row["vectors"] == 3000

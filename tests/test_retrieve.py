@@ -281,21 +281,25 @@ def test_each_passage_owns_the_vectors_of_its_own_sentences(hashing_index: LiveI
 
 
 def test_hnsw_finds_what_exact_search_finds_on_a_small_index() -> None:
-    from index.segment import vector_index
+    from index.vectors import VectorOptions, vector_index
 
     rng = np.random.default_rng(3)
     vectors = rng.standard_normal((2000, 32)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    exact, hnsw = vector_index(vectors, "exact"), vector_index(vectors, "hnsw")
-    assert vector_index(vectors, "auto").ntotal == 2000  # below the threshold: exact
+    exact, hnsw = vector_index(vectors, kind="exact"), vector_index(vectors, kind="hnsw")
+    assert vector_index(vectors).kind == "exact"  # below the threshold
+    assert vector_index(vectors, VectorOptions(ann_threshold=2000)).kind == "hnsw"
     overlap = []
     for query in vectors[:50]:
-        _, a = exact.search(query.reshape(1, -1), 10)
-        _, b = hnsw.search(query.reshape(1, -1), 10)
-        overlap.append(len(set(a[0]) & set(b[0])) / 10)
+        a, exact_scores = exact.nearest(query, 10)
+        b, graph_scores = hnsw.nearest(query, 10)
+        overlap.append(len(set(a.tolist()) & set(b.tolist())) / 10)
+        # Both kinds report exact cosines, the graph's rescored from the vectors.
+        assert np.allclose(graph_scores, vectors[b] @ query, atol=1e-6)
+        assert np.allclose(exact_scores, vectors[a] @ query, atol=1e-6)
     assert float(np.mean(overlap)) >= 0.95
     with pytest.raises(ValueError, match="auto, exact or hnsw"):
-        vector_index(vectors, "ivf")
+        vector_index(vectors, kind="ivf")
 
 
 def test_past_the_ann_threshold_dense_search_ranks_as_exact_search_does(
@@ -303,6 +307,7 @@ def test_past_the_ann_threshold_dense_search_ranks_as_exact_search_does(
 ) -> None:
     from dataclasses import replace
 
+    from index.vectors import VectorOptions
     from search.retrieve import dense_ranking
 
     corpus = hashing_index.corpus
@@ -310,8 +315,9 @@ def test_past_the_ann_threshold_dense_search_ranks_as_exact_search_does(
     exact = dense_ranking(corpus, query, depth=5)
     assert not corpus.approximate
     # A snapshot of the same data past a lower threshold takes HNSW candidates instead.
-    copy = replace(corpus, ann_threshold=10)
-    assert copy.approximate and copy.segments[0].graph.ntotal == len(corpus.vectors)
+    copy = replace(corpus, vector_options=VectorOptions(ann_threshold=10))
+    assert copy.approximate
+    assert copy.segments[0].searcher(copy.vector_options).rows == len(corpus.vectors)
     approximate = dense_ranking(copy, query, depth=5)
     assert approximate.rows.tolist() == exact.rows.tolist()
     assert np.allclose(approximate.scores, exact.scores, atol=1e-6)
@@ -323,6 +329,7 @@ def test_a_graph_searched_segment_and_exact_ones_rank_together_as_exact_search_d
     from dataclasses import replace
 
     from index.documents import Document
+    from index.vectors import VectorOptions
     from search.retrieve import Filters, allowed_rows, dense_ranking
 
     # The seed segment, a tombstone in it, and two small segments after it.
@@ -331,7 +338,8 @@ def test_a_graph_searched_segment_and_exact_ones_rank_together_as_exact_search_d
     hashing_index.delete("002_811ad477ead50ed2")
     corpus = hashing_index.corpus
     assert len(corpus.segments) == 3 and corpus.dead
-    graphed = replace(corpus, ann_threshold=20)  # the seed segment only is searched by graph
+    # The seed segment only is searched by graph.
+    graphed = replace(corpus, vector_options=VectorOptions(ann_threshold=20))
     assert graphed.approximate
     assert [len(s.passages) >= 20 for s in graphed.segments] == [True, False, False]
     query = hashing_index.embedder.encode(["tear gas live bullets injured"])[0]

@@ -19,6 +19,7 @@ from index.embed import HashingEmbedder
 from index.errors import BadRequest, IndexMismatch, NotFound
 from index.live import Chunking, LiveIndex, open_index
 from index.store import FORMAT_VERSION, MANIFEST, IndexCorrupt, IndexStore
+from index.vectors import VectorOptions
 from index.words import tokenize_for_bm25
 from search.engine import SearchOptions, search
 from search.retrieve import lexical_ranking
@@ -366,12 +367,15 @@ def test_a_write_tokenizes_and_saves_only_its_own_documents(hashing_index: LiveI
 def test_a_large_segments_graph_is_saved_with_it_and_read_back_not_rebuilt(
     hashing_index: LiveIndex, tmp_path: Path
 ) -> None:
-    corpus = replace(hashing_index.corpus, ann_threshold=20)  # the seed segment is "large"
+    # The seed segment is "large"; the options are recorded in the manifest.
+    corpus = replace(hashing_index.corpus, vector_options=VectorOptions(20, ef_search=64))
     corpus.warm()  # builds its HNSW graph, as a build or a merge does
     store = IndexStore(tmp_path / "copy")
     store.save(corpus, Chunking().as_dict())
     assert (tmp_path / "copy" / "segment-000001" / "graph.faiss").is_file()
-    loaded = replace(store.load("hashing", 384), ann_threshold=20)
-    assert "graph" in loaded.segments[0].__dict__  # read with the segment
+    loaded = store.load("hashing", 384)
+    assert loaded.vector_options == VectorOptions(20, ef_search=64)
+    graph = loaded.segments[0].graph  # read with the segment, not rebuilt
+    assert graph is not None and graph.graph.hnsw.efSearch == 64
     query = hashing_index.embedder.encode(["protesters stormed the embassy"])[0]
     assert loaded.nearest(query, 5)[0].tolist() == corpus.nearest(query, 5)[0].tolist()
