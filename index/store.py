@@ -14,11 +14,15 @@
                                  and its sentences' spans
         postings.npz             the BM25 term frequencies of its passages (index/postings.py)
         graph.faiss              the HNSW graph of a large segment's vectors, if it has one
-    DIR/stories-000009.json      the next story number and each story's headline document
-    DIR/matcher-000008.npz       the story matcher's word statistics and each document's
-                                 features at some generation, so a restart restores it and
-                                 describes only the documents written since (derived: a
-                                 missing one is rebuilt); saved by full builds and merges
+    DIR/stories-000009.json      the story table (the next story number, each story's
+                                 headline document)
+    DIR/matcher-000008.npz       the story matcher's state at some generation, so a restart
+                                 restores it and describes only the documents written since
+                                 (derived: a missing one is rebuilt); saved by full builds
+                                 and merges
+
+What the stories files hold is made and read by index/story_files.py: to this module they
+are bytes and arrays, and each document's story id a string in its segment's columns.
 
 A write adds one segment: it writes the segment's folder (each file fsynced, the folder
 renamed into place), the stories file, then replaces `manifest.json` by an atomic rename
@@ -47,7 +51,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
@@ -57,7 +61,6 @@ from index.columns import (
     Columns,
     DocumentFile,
     SegmentPassages,
-    concatenated_ranges,
     document_line,
 )
 from index.corpus import Corpus
@@ -66,8 +69,18 @@ from index.errors import IndexMismatch, NotReady
 from index.postings import Postings
 from index.quantize import Int8Rows
 from index.segment import Segment
-from index.stories import BAG_SIZES, MatcherState, Packed, StoryTable
+from index.story_files import (
+    matcher_file,
+    matcher_header,
+    matcher_state,
+    read_table,
+    saved_generation,
+    table_bytes,
+)
 from index.vectors import VECTOR_OPTIONS, HnswIndex, VectorOptions
+
+if TYPE_CHECKING:
+    from index.stories import MatcherState, StoryTable
 from index.words import tokenize_for_bm25
 
 log = logging.getLogger(__name__)
@@ -262,19 +275,18 @@ class IndexStore:
                 # A write's own small segment stays in memory as it is.
                 self._write_folder(segment, corpus.stories.story_of)
         files = {"stories": f"stories-{generation:06d}.json"}
-        table = corpus.stories
-        stories: dict[str, Any] = {"next_number": table.next_number, "headlines": table.headline}
-        state = table.state
-        if matcher and state is not None and set(state.features) == set(corpus.documents):
+        saved = matcher_file(corpus.stories, corpus.documents, generation) if matcher else None
+        header = None
+        if saved is not None:
             files["matcher"] = f"matcher-{generation:06d}.npz"
             with _atomic_file(self.directory / files["matcher"]) as handle:
-                np.savez(handle, **_matcher_arrays(state, list(state.features)))
-            stories["matcher"] = _matcher_header(state, generation)
+                np.savez(handle, **saved.arrays)
+            header = saved.header
         elif "matcher" in previous:
             files["matcher"] = previous["matcher"]
-            stories["matcher"] = previous["matcher_header"]
+            header = previous["matcher_header"]
         with _atomic_file(self.directory / files["stories"]) as handle:
-            handle.write(orjson.dumps(stories))
+            handle.write(table_bytes(corpus.stories, header))
         manifest = Manifest(
             format_version=FORMAT_VERSION,
             model=corpus.model,
@@ -305,9 +317,7 @@ class IndexStore:
         self._pending -= self._whole
         self._unstoried.clear()
         self._matcher = (
-            {"matcher": files["matcher"], "matcher_header": stories["matcher"]}
-            if "matcher" in files
-            else {}
+            {"matcher": files["matcher"], "matcher_header": header} if "matcher" in files else {}
         )
         self._remove_stale(keep={*files.values(), *self._whole})
         return manifest
@@ -322,7 +332,7 @@ class IndexStore:
         if name is None or stories is None:
             return {}
         try:
-            header = orjson.loads((self.directory / stories).read_bytes()).get("matcher")
+            header = matcher_header((self.directory / stories).read_bytes())
         except (OSError, ValueError):
             return {}
         return {"matcher": name, "matcher_header": header} if header else {}
@@ -330,8 +340,7 @@ class IndexStore:
     def matcher_generation(self) -> int:
         """The generation the saved story matcher state describes (0: none saved)."""
         files = self._matcher if self._matcher is not None else self._previous_files()
-        header = files.get("matcher_header") or {}
-        return int(header.get("generation", 0)) if "matcher" in files else 0
+        return saved_generation(files.get("matcher_header")) if "matcher" in files else 0
 
     def abandon(self, name: str) -> None:
         """A merged segment that will not be published: the next save removes its folder."""
@@ -427,12 +436,12 @@ class IndexStore:
             manifest = self.read_manifest()
             if "matcher" not in manifest.files or "stories" not in manifest.files:
                 return None
-            header = orjson.loads((self.directory / manifest.files["stories"]).read_bytes())
-            header = header.get("matcher") or header
+            table = (self.directory / manifest.files["stories"]).read_bytes()
+            header = matcher_header(table, legacy=True) or {}
             with np.load(self.directory / manifest.files["matcher"], allow_pickle=False) as data:
                 arrays = {name: data[name] for name in data.files}
-            state = _matcher_state(corpus, header, arrays)
-            generation = int(header.get("generation", manifest.generation))
+            state = matcher_state(header, arrays, list(corpus.documents))
+            generation = saved_generation(header, manifest.generation)
             return None if state is None else (state, generation)
         except (OSError, ValueError, KeyError, TypeError, IndexError, FileNotFoundError) as exc:
             log.warning("rebuilding story matching: its saved state is unreadable (%s)", exc)
@@ -532,10 +541,8 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def _read_stories(directory: Path, name: str | None, story_of: dict[str, str]) -> StoryTable:
-    if name is None:  # format 1: no stories yet
-        return StoryTable(story_of)
-    data = orjson.loads((directory / name).read_bytes())
-    return StoryTable(story_of, dict(data["headlines"]), int(data["next_number"]))
+    """The story table a manifest names (format 1 names none: no stories yet)."""
+    return read_table(None if name is None else (directory / name).read_bytes(), story_of)
 
 
 def _read_documents(path: Path) -> tuple[dict[str, Document], list[Passage], dict[str, str]]:
@@ -563,75 +570,3 @@ def _read_documents(path: Path) -> tuple[dict[str, Document], list[Passage], dic
                 for n, (start, end, sentences) in enumerate(spans)
             )
     return documents, passages, story_of
-
-
-_BAGS = len(BAG_SIZES)
-
-
-def _matcher_header(state: MatcherState, generation: int) -> dict[str, Any]:
-    return {"vocabulary": state.vocabulary, "documents": state.documents, "generation": generation}
-
-
-def _matcher_arrays(state: MatcherState, order: list[str]) -> dict[str, np.ndarray]:
-    """The matcher state as flat arrays, documents in `order` (their vectors are not
-    saved: they are their passages' mean, recomputed on load)."""
-    features = [state.features[doc_id] for doc_id in order]
-    arrays = {
-        "ids": np.array(order, dtype=str),
-        "df": state.df,
-        "background": state.background,
-        "days": np.array([-1 if f.day is None else f.day for f in features], dtype=np.int64),
-        "word_counts": np.array([len(f.words) for f in features], dtype=np.int64),
-        "words": _concatenate([f.words for f in features], np.int32),
-    }
-    for n in range(_BAGS):
-        arrays[f"bag{n}_counts"] = np.array([len(f.bags[n][0]) for f in features], np.int64)
-        arrays[f"bag{n}_ids"] = _concatenate([f.bags[n][0] for f in features], np.int32)
-        arrays[f"bag{n}_weights"] = _concatenate([f.bags[n][1] for f in features], np.float64)
-    return arrays
-
-
-def _matcher_state(
-    corpus: Corpus, header: dict[str, Any], arrays: dict[str, np.ndarray]
-) -> MatcherState | None:
-    """The saved state; a document no longer live keeps its words (to be taken out of the
-    statistics) but no vector. A format 2 file lists no ids: it is in the corpus's order."""
-    order = arrays["ids"].tolist() if "ids" in arrays else list(corpus.documents)
-    vocabulary = header["vocabulary"]
-    if len(arrays["days"]) != len(order) or len(vocabulary) != len(arrays["df"]):
-        return None
-    words = np.split(arrays["words"], np.cumsum(arrays["word_counts"])[:-1])
-    # The bags are saved bag by bag; a document's four are made contiguous here, so that
-    # each document holds two arrays instead of eight.
-    counts = np.stack([arrays[f"bag{n}_counts"] for n in range(_BAGS)], axis=1)
-    every_id = np.concatenate([arrays[f"bag{n}_ids"] for n in range(_BAGS)])
-    every_weight = np.concatenate([arrays[f"bag{n}_weights"] for n in range(_BAGS)])
-    bag_starts = np.cumsum([0] + [int(counts[:, n].sum()) for n in range(_BAGS)])[:-1]
-    starts = np.cumsum(counts, axis=0) - counts + bag_starts  # (documents, bags)
-    gathered = concatenated_ranges(starts.reshape(-1), counts.reshape(-1))
-    ids, weights = every_id[gathered].astype(np.int32), every_weight[gathered]
-    ends = np.cumsum(counts.sum(axis=1)).tolist()
-    features = {}
-    for i, (doc_id, sizes, day) in enumerate(
-        zip(order, counts.tolist(), arrays["days"].tolist(), strict=True)
-    ):
-        start = ends[i - 1] if i else 0
-        features[doc_id] = Packed(
-            None,  # made from the passages' vectors as the matcher is restored
-            ids[start : ends[i]],
-            weights[start : ends[i]],
-            tuple(sizes),
-            None if day < 0 else day,
-            words[i],
-        )
-    return MatcherState(
-        tuple(vocabulary),
-        arrays["df"],
-        arrays["background"],
-        int(header.get("documents", header.get("matcher_documents", 0))),
-        features,
-    )
-
-
-def _concatenate(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
-    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)

@@ -40,3 +40,13 @@ def test_the_product_never_imports_the_tooling() -> None:
     product = [m for m in graph.modules if m.split(".")[0] in ("index", "search", "api")]
     reached = {m: graph.find_upstream_modules(m) & tooling for m in product}
     assert not {m: found for m, found in reached.items() if found}
+
+
+def test_storage_knows_stories_only_as_what_their_module_hands_it() -> None:
+    # index/store.py writes and reads the stories' bytes and arrays through
+    # index/story_files.py; how stories are found (index/stories.py) is not its business.
+    graph = grimp.build_graph(
+        "index", include_external_packages=False, exclude_type_checking_imports=True, cache_dir=None
+    )
+    assert "index.stories" not in graph.find_modules_directly_imported_by("index.store")
+    assert "index.story_files" in graph.find_modules_directly_imported_by("index.store")
