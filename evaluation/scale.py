@@ -27,7 +27,8 @@ from index.live import Chunking, LiveIndex, open_index
 from index.merge import merge_segments
 from index.segment import Segment
 from index.store import IndexStore
-from index.stories import MatcherState, StoryTable, story_id, story_number
+from index.stories import StoryTable, story_id, story_number
+from index.story_features import MatcherState
 from index.vectors import VectorOptions
 
 WRITES = 15  # one-document writes timed per archive size

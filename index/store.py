@@ -80,7 +80,8 @@ from index.story_files import (
 from index.vectors import VECTOR_OPTIONS, HnswIndex, VectorOptions
 
 if TYPE_CHECKING:
-    from index.stories import MatcherState, StoryTable
+    from index.stories import StoryTable
+    from index.story_features import MatcherState
 from index.words import tokenize_for_bm25
 
 log = logging.getLogger(__name__)

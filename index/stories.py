@@ -6,13 +6,10 @@ found at ingest by single-pass clustering, as streaming news clustering does it
 (Topic Detection and Tracking; Miranda et al., "Multilingual Clustering of
 Streaming News", EMNLP 2018):
 
-- A document is described by its dense vector (the mean of its passages'
-  vectors, its lead passage counted once more) and four bags of weighted words
-  (`index.words`): all its content words, the words of its title and lead, the
-  names it mentions and the figures it gives. Weights are tf-idf, the document
-  frequencies those of the archive itself blended with a background of general
-  English (wordfreq), so that a word every article of an archive uses counts
-  for little and a small archive still has sensible weights.
+- A document is described by its dense vector and four bags of tf-idf weighted words
+  (content, title and lead, names, figures; `index.story_features`), the document
+  frequencies the archive's own blended with general English's (wordfreq), so that a
+  word every article of an archive uses counts for little.
 - A story keeps the sums of its documents' vectors and bags (its centroids)
   and the dates of its documents.
 - A new document is scored against a shortlist of stories, those whose
@@ -36,24 +33,24 @@ clusterers and scikit-learn's Birch re-label clusters and take one dense vector)
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
-from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from index.documents import Document
-from index.words import DocumentWords, document_words, zipf
+from index.story_features import (
+    Features,
+    MatcherState,
+    Packed,
+    Sums,
+    WordStatistics,
+    document_vector,
+    dot,
+)
+from index.vectors import top
 
-# The background of general English counts as this many documents of this many words.
-BACKGROUND_DOCUMENTS = 1000
-BACKGROUND_DOCUMENT_WORDS = 300
-# The most weighted words a document keeps in each bag (content, lead, names, figures):
-# the rest weigh little and cost time on every comparison.
-BAG_SIZES = (60, 40, 25, 15)
 # The longest story title taken from a document's first sentence, where it has no title.
 _HEADLINE_CHARS = 120
 # Documents whose shortlists come from one matrix product.
@@ -135,17 +132,6 @@ class StoryTable:
 
 
 @dataclass(frozen=True)
-class MatcherState:
-    """What a matcher learned that a snapshot cannot recompute cheaply."""
-
-    vocabulary: tuple[str, ...]  # word id -> stem
-    df: np.ndarray  # int64: documents that counted each word
-    background: np.ndarray  # float64: each word's share of documents in general English
-    documents: int  # documents counted in `df`
-    features: Mapping[str, Packed]  # each placed document's features
-
-
-@dataclass(frozen=True)
 class Story:
     """A story as readers see it: its headline, its documents (oldest first), outlets, dates."""
 
@@ -189,153 +175,6 @@ def publication_key(document: Document, position: int) -> tuple[bool, str, int]:
     return (document.published is None, document.published or "", position)
 
 
-def document_vector(passage_vectors: np.ndarray) -> np.ndarray:
-    """A document's unit vector: the mean of its passages', the lead passage counted once more."""
-    if len(passage_vectors) == 0:
-        return np.zeros(passage_vectors.shape[1], dtype=np.float32)
-    vector = passage_vectors.mean(axis=0) + passage_vectors[0]
-    norm = float(np.linalg.norm(vector))
-    return (vector / norm).astype(np.float32) if norm else vector.astype(np.float32)
-
-
-@dataclass(frozen=True)
-class _Bag:
-    """A unit-length sparse vector: word ids and their weights, heaviest first."""
-
-    ids: tuple[int, ...]
-    weights: tuple[float, ...]
-
-    @cached_property
-    def id_array(self) -> np.ndarray:
-        """The ids as int32, made once: a bag is compared with every story of a shortlist."""
-        return np.asarray(self.ids, dtype=np.int32)
-
-
-@dataclass(frozen=True)
-class _Features:
-    vector: np.ndarray  # the document's unit vector
-    bags: tuple[_Bag, _Bag, _Bag, _Bag]
-    day: int | None  # date ordinal of publication
-    words: np.ndarray  # every word id it counted (int32), for document frequencies
-
-    def packed(self) -> Packed:
-        return Packed(
-            self.vector,
-            np.array([i for b in self.bags for i in b.ids], dtype=np.int32),
-            np.array([w for b in self.bags for w in b.weights], dtype=np.float64),
-            tuple(len(b.ids) for b in self.bags),
-            self.day,
-            self.words,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Packed:
-    """A placed document's features as numpy arrays (a tenth of the memory of tuples),
-    kept so that removing it subtracts exactly what was added. An archive has one per
-    document, so it is lean: its four bags share two arrays.
-
-    The vector is None while the document is alone in its story: the story's centroid
-    row is then that vector (`StoryMatcher._vector`)."""
-
-    vector: np.ndarray | None
-    ids: np.ndarray  # int32: the word ids of its bags, one bag after another
-    weights: np.ndarray  # float64: their weights
-    sizes: tuple[int, ...]  # the words of each bag
-    day: int | None
-    words: np.ndarray
-
-    @property
-    def bags(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
-        """Each bag's (word ids, weights)."""
-        bags, start = [], 0
-        for size in self.sizes:
-            bags.append((self.ids[start : start + size], self.weights[start : start + size]))
-            start += size
-        return tuple(bags)
-
-    def unpacked(self) -> _Features:
-        bags = tuple(_Bag(tuple(ids.tolist()), tuple(w.tolist())) for ids, w in self.bags)
-        return _Features(self.vector, bags, self.day, self.words)  # type: ignore[arg-type]
-
-
-class _Sums:
-    """A story's summed bag: its word ids, sorted, and their summed weights.
-
-    Two arrays instead of a dict of floats: 12 bytes a word against about 100 (the dict's
-    slot, an int and a float object), 850 MB at 520k stories. Adding and taking out a
-    bag do the float arithmetic the dict did, word by word, so the sums are the same
-    numbers."""
-
-    __slots__ = ("ids", "weights")
-
-    def __init__(self, ids: np.ndarray, weights: np.ndarray) -> None:
-        self.ids = ids  # int32, sorted, distinct
-        self.weights = weights  # float64
-
-    @classmethod
-    def of(cls, ids: np.ndarray, weights: np.ndarray) -> _Sums:
-        """One bag's words (distinct, in any order) as sums."""
-        order = np.argsort(ids, kind="stable")
-        return cls(
-            ids[order].astype(np.int32, copy=False), weights[order].astype(np.float64, copy=False)
-        )
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def values_of(self, wanted: np.ndarray) -> list[float]:
-        """The summed weight of each word id of `wanted` (0.0 for one not in the sums)."""
-        if not len(self.ids):
-            return [0.0] * len(wanted)
-        at = np.searchsorted(self.ids, wanted)
-        at[at == len(self.ids)] = 0
-        return np.where(self.ids[at] == wanted, self.weights[at], 0.0).tolist()
-
-    def add(self, bag: _Bag) -> None:
-        """Add a bag: each word's weight to its sum (0.0 + w for a new word)."""
-        ids = bag.id_array
-        weights = np.asarray(bag.weights, dtype=np.float64)
-        at = np.searchsorted(self.ids, ids)
-        present = at < len(self.ids)
-        present[present] = self.ids[at[present]] == ids[present]
-        self.weights[at[present]] += weights[present]
-        new = ~present
-        if new.any():
-            merged = _Sums.of(
-                np.concatenate([self.ids, ids[new]]),
-                np.concatenate([self.weights, 0.0 + weights[new]]),
-            )
-            self.ids, self.weights = merged.ids, merged.weights
-
-    def subtract(self, bag: _Bag) -> None:
-        """Take a bag out: each word's weight from its sum; a sum left near zero is gone."""
-        ids = bag.id_array
-        weights = np.asarray(bag.weights, dtype=np.float64)
-        at = np.searchsorted(self.ids, ids)
-        present = at < len(self.ids)
-        present[present] = self.ids[at[present]] == ids[present]
-        rows = at[present]
-        self.weights[rows] -= weights[present]
-        gone = np.zeros(len(self.ids), dtype=bool)
-        gone[rows] = np.abs(self.weights[rows]) < 1e-9
-        if gone.any():
-            self.ids, self.weights = self.ids[~gone], self.weights[~gone]
-        # A word the story did not have is left at 0.0 - w.
-        missing = ids[~present]
-        if len(missing):
-            lost = 0.0 - weights[~present]
-            stays = np.abs(lost) >= 1e-9
-            merged = _Sums.of(
-                np.concatenate([self.ids, missing[stays]]),
-                np.concatenate([self.weights, lost[stays]]),
-            )
-            self.ids, self.weights = merged.ids, merged.weights
-
-    def as_dict(self) -> dict[int, float]:
-        return dict(zip(self.ids.tolist(), self.weights.tolist(), strict=True))
-
-
 @dataclass(slots=True)
 class _Story:
     id: str
@@ -344,7 +183,7 @@ class _Story:
     # The summed bags, one dict per bag; None while the story has had only its one
     # document, whose bags they are (`StoryMatcher._sums_of`). Most stories of an archive
     # have one document, and four dicts each took 4.6 KB a story (2.4 GB at 520k).
-    sums: list[_Sums] | None
+    sums: list[Sums] | None
     norms: list[float]
     days: dict[int, int] = field(default_factory=dict)  # day ordinal -> documents
     first: int | None = None
@@ -362,13 +201,10 @@ class StoryMatcher:
         self.options = options
         self.dim = dim
         self.next_number = next_number
-        self.documents = 0
+        self.words = WordStatistics(options.common_share)
         self.story_of: dict[str, str] = {}
         self.headline: dict[str, str] = {}
         self.stories: dict[str, _Story] = {}
-        self._vocabulary: dict[str, int] = {}
-        self._df: list[int] = []
-        self._background: list[float] = []
         self._features: dict[str, Packed] = {}
         self._sums = np.zeros((64, dim), dtype=np.float32)
         self._norms = np.zeros(64, dtype=np.float32)  # 0 marks a row with no story
@@ -401,7 +237,7 @@ class StoryMatcher:
             if unplaced:
                 matcher.assign(unplaced)
                 unplaced = []
-            features = matcher._describe(doc, vectors_of(doc.id))
+            features = matcher.words.describe(doc, vectors_of(doc.id))
             matcher._join(doc.id, features, matcher.stories.get(sid) or matcher._new(sid))
         if unplaced:
             matcher.assign(unplaced)
@@ -436,16 +272,11 @@ class StoryMatcher:
             return None
         matcher = cls(options, dim, table.next_number)
         matcher._reserve(len(set(table.story_of.values())))
-        matcher._vocabulary = {stem: word for word, stem in enumerate(state.vocabulary)}
-        matcher._df = state.df.tolist()
-        matcher._background = state.background.tolist()
-        matcher.documents = state.documents
+        matcher.words = WordStatistics.restored(options.common_share, state)
         live = set(ids) - set(fresh)
         for doc_id, packed in state.features.items():
             if doc_id not in live:  # deleted or replaced since the state was saved
-                matcher.documents -= 1
-                for word in packed.words.tolist():
-                    matcher._df[word] -= 1
+                matcher.words.uncount(packed.words)
         for doc_id in ids:
             sid = table.story_of[doc_id]
             story = matcher.stories.get(sid) or matcher._new(sid)
@@ -457,7 +288,7 @@ class StoryMatcher:
                 matcher._join(doc_id, packed.unpacked(), story, count=False, packed=packed)
             else:
                 doc = document_of(doc_id)
-                matcher._join(doc_id, matcher._describe(doc, vectors_of(doc_id)), story)
+                matcher._join(doc_id, matcher.words.describe(doc, vectors_of(doc_id)), story)
         matcher._adopt_headlines(table)
         return matcher
 
@@ -476,9 +307,7 @@ class StoryMatcher:
         features = packed.unpacked()
         story = self.stories[sid]
         story.members.remove(doc_id)
-        self.documents -= 1
-        for word in features.words.tolist():
-            self._df[word] -= 1
+        self.words.uncount(features.words)
         if not story.members:
             del self.stories[sid]
             self.headline.pop(sid, None)
@@ -496,7 +325,7 @@ class StoryMatcher:
             if not bag.ids:
                 continue
             # |s - b|^2 = |s|^2 - 2 s.b + |b|^2, with b among the summed bags.
-            squared = story.norms[n] ** 2 - 2 * _dot(bag, sums) + 1
+            squared = story.norms[n] ** 2 - 2 * dot(bag, sums) + 1
             sums.subtract(bag)
             story.norms[n] = math.sqrt(max(squared, 0.0)) if sums else 0.0
         if features.day is not None:
@@ -532,7 +361,7 @@ class StoryMatcher:
                 product = vectors[n : n + _BLOCK] @ self._sums[: self._rows].T
                 block = product[:, live] / norms[live]
                 changed: list[int] = []
-            features = self._describe(doc, passage_vectors, vectors[n])
+            features = self.words.describe(doc, passage_vectors, vectors[n])
             rows, similarities = self._nearest(vectors[n], live, block[n % _BLOCK], changed)
             # Stories an archive does not have yet count as unlike the document, so that in
             # a young archive the one story there is does not cancel its own similarity.
@@ -565,10 +394,10 @@ class StoryMatcher:
     def state(self) -> MatcherState:
         """A copy of what this matcher learned, for the snapshot to save."""
         return MatcherState(
-            tuple(self._vocabulary),
-            np.array(self._df, dtype=np.int64),
-            np.array(self._background, dtype=np.float64),
-            self.documents,
+            tuple(self.words.vocabulary),
+            np.array(self.words.df, dtype=np.int64),
+            np.array(self.words.background, dtype=np.float64),
+            self.words.documents,
             dict(self._features),
         )
 
@@ -588,19 +417,19 @@ class StoryMatcher:
             similarities = block_row.copy()
             if changed:
                 similarities[np.isin(live, changed)] = -np.inf
-            top = _top(similarities, 2 * size)
-            pool.extend(live[top][np.isfinite(similarities[top])].tolist())
+            best = top(similarities, 2 * size)
+            pool.extend(live[best][np.isfinite(similarities[best])].tolist())
         if changed:
             pool.extend(changed)
         rows = np.unique(np.array(pool, dtype=np.int64))
         rows = rows[self._norms[rows] > 0]
         exact = self._similarities(vector, rows)
-        top = _top(exact, size)
-        order = top[np.lexsort((rows[top], -exact[top]))]  # best first; ties by row
+        best = top(exact, size)
+        order = best[np.lexsort((rows[best], -exact[best]))]  # best first; ties by row
         return rows[order].tolist(), exact[order]
 
     def _best(
-        self, features: _Features, rows: list[int], crowd: float = 0.0
+        self, features: Features, rows: list[int], crowd: float = 0.0
     ) -> tuple[_Story, float] | None:
         """The best-scoring story among `rows`, with its score; `crowd` is the document's
         mean similarity to its nearest stories."""
@@ -620,7 +449,7 @@ class StoryMatcher:
         similarity is the same number whatever it is computed with."""
         return (self._sums[rows] * vector).sum(axis=1) / self._norms[rows]
 
-    def score(self, features: _Features, story: _Story, crowd: float = 0.0) -> float:
+    def score(self, features: Features, story: _Story, crowd: float = 0.0) -> float:
         """How well a document fits a story: weighted similarities less the time penalty."""
         options = self.options
         dense = float((self._sums[story.row] * features.vector).sum()) / float(
@@ -631,7 +460,7 @@ class StoryMatcher:
             options.bag_weights(), features.bags, self._sums_of(story), story.norms, strict=True
         ):
             if weight and norm and len(bag.ids):
-                total += weight * _dot(bag, sums) / norm
+                total += weight * dot(bag, sums) / norm
         gap = _gap(features.day, story.first, story.last)
         if gap and options.time_weight:
             total -= options.time_weight * (1 - math.exp(-gap / options.time_scale_days))
@@ -640,7 +469,7 @@ class StoryMatcher:
     def _place(
         self,
         doc: Document,
-        features: _Features,
+        features: Features,
         best: tuple[_Story, float] | None,
         previous: str | None = None,
     ) -> str:
@@ -668,7 +497,7 @@ class StoryMatcher:
     def _join(
         self,
         doc_id: str,
-        features: _Features,
+        features: Features,
         story: _Story,
         count: bool = True,
         packed: Packed | None = None,
@@ -687,9 +516,7 @@ class StoryMatcher:
         self.story_of[doc_id] = story.id
         self._features[doc_id] = packed
         if count:
-            self.documents += 1
-            for word in features.words.tolist():
-                self._df[word] += 1
+            self.words.count(features.words)
         self._sums[story.row] += features.vector
         self._norms[story.row] = np.linalg.norm(self._sums[story.row]) or 1e-12
         if first:
@@ -705,7 +532,7 @@ class StoryMatcher:
             if not bag.ids:
                 continue
             # |s + b|^2 = |s|^2 + 2 s.b + |b|^2, and a bag is a unit vector.
-            squared = story.norms[n] ** 2 + 2 * _dot(bag, sums) + 1
+            squared = story.norms[n] ** 2 + 2 * dot(bag, sums) + 1
             sums.add(bag)
             story.norms[n] = math.sqrt(max(squared, 0.0))
         if features.day is not None:
@@ -713,13 +540,13 @@ class StoryMatcher:
             story.first, story.last = min(story.days), max(story.days)
         self._touched.add(story.id)
 
-    def _sums_of(self, story: _Story) -> list[_Sums]:
+    def _sums_of(self, story: _Story) -> list[Sums]:
         """A story's summed bags: for a story that has had one document, that document's
         bags (0.0 + w is w, so these are the sums joining it gave)."""
         if story.sums is not None:
             return story.sums
         packed = self._features[story.members[0]]
-        return [_Sums.of(ids, weights) for ids, weights in packed.bags]
+        return [Sums.of(ids, weights) for ids, weights in packed.bags]
 
     def _vector(self, doc_id: str) -> np.ndarray:
         """A placed document's vector (its story's centroid row while it is alone there)."""
@@ -734,63 +561,6 @@ class StoryMatcher:
             norms = np.zeros(rows, dtype=np.float32)
             norms[: self._rows] = self._norms[: self._rows]
             self._sums, self._norms = grown, norms
-
-    # --- describing documents ------------------------------------------------------------
-
-    def _describe(
-        self, doc: Document, passage_vectors: np.ndarray, vector: np.ndarray | None = None
-    ) -> _Features:
-        words = document_words(doc.title, doc.text)
-        ids = {stem: self._word_id(stem, words) for stem in words.content}
-        floor = -math.log(self.options.common_share)
-        idf = {stem: self._idf(word) for stem, word in ids.items()}
-        idf = {stem: value for stem, value in idf.items() if value > floor}
-        bags = tuple(
-            self._bag(counts, ids, idf, size)
-            for counts, size in zip(
-                (words.content, words.lead, words.names, words.figures), BAG_SIZES, strict=True
-            )
-        )
-        return _Features(
-            document_vector(passage_vectors) if vector is None else vector,
-            bags,  # type: ignore[arg-type]
-            _day(doc.published),
-            np.array(sorted(ids.values()), dtype=np.int32),
-        )
-
-    def _word_id(self, stem: str, words: DocumentWords) -> int:
-        word = self._vocabulary.get(stem)
-        if word is None:
-            word = self._vocabulary[stem] = len(self._df)
-            self._df.append(0)
-            frequency = 10 ** (zipf(words.surface.get(stem, stem)) - 9)
-            self._background.append(1 - math.exp(-BACKGROUND_DOCUMENT_WORDS * frequency))
-        return word
-
-    def _idf(self, word: int) -> float:
-        documents = BACKGROUND_DOCUMENTS + self.documents + 1
-        return math.log(
-            documents / (BACKGROUND_DOCUMENTS * self._background[word] + self._df[word] + 1)
-        )
-
-    def _bag(
-        self,
-        counts: Mapping[str, int],
-        ids: Mapping[str, int],
-        idf: Mapping[str, float],
-        size: int,
-    ) -> _Bag:
-        weighted = [
-            (ids[stem], (1 + math.log(count)) * idf[stem])
-            for stem, count in counts.items()
-            if stem in idf
-        ]
-        weighted.sort(key=lambda pair: (-pair[1], pair[0]))
-        kept = weighted[:size]
-        norm = math.sqrt(sum(w * w for _, w in kept))
-        if not kept or not norm:
-            return _Bag((), ())
-        return _Bag(tuple(i for i, _ in kept), tuple(w / norm for _, w in kept))
 
     def _headline(self, story: _Story, documents: Mapping[str, Document]) -> str:
         """The member nearest the story's centroid, preferring one with a title; the earlier
@@ -819,23 +589,6 @@ def headline_text(document: Document) -> str:
     end = lead.find(". ")
     lead = lead[: end + 1] if 0 < end else lead
     return lead if len(lead) <= _HEADLINE_CHARS else lead[: _HEADLINE_CHARS - 1].rstrip() + "\u2026"
-
-
-def _dot(bag: _Bag, sums: _Sums) -> float:
-    """The inner product of a document's bag with a story's summed bag (summed in the bag's
-    order, one float at a time, so that it is the same number however it is reached)."""
-    return sum(map(operator.mul, bag.weights, sums.values_of(bag.id_array)))
-
-
-def _top(values: np.ndarray, size: int) -> np.ndarray:
-    if len(values) <= size:
-        return np.arange(len(values))
-    return np.argpartition(-values, size - 1)[:size]
-
-
-def _day(published: str | None) -> int | None:
-    """The day of a date or a date-time, as a day number (stories count time in days)."""
-    return date.fromisoformat(published[:10]).toordinal() if published else None
 
 
 def _gap(day: int | None, first: int | None, last: int | None) -> int:

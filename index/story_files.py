@@ -24,7 +24,8 @@ import numpy as np
 import orjson
 
 from index.columns import concatenated_ranges
-from index.stories import BAG_SIZES, MatcherState, Packed, StoryTable
+from index.stories import StoryTable
+from index.story_features import BAG_SIZES, MatcherState, Packed
 
 _BAGS = len(BAG_SIZES)
 

@@ -238,7 +238,7 @@ def test_bcubed_scores_known_clusterings() -> None:
 
 
 def test_document_vector_counts_the_lead_passage_twice() -> None:
-    from index.stories import document_vector
+    from index.story_features import document_vector
 
     vectors = np.eye(3, dtype=np.float32)
     combined = document_vector(vectors)
@@ -268,7 +268,8 @@ def test_a_restart_restores_the_story_matcher_it_saved(tmp_path: Path) -> None:
     assert restored is not None
     original = running._matcher
     assert original is not None
-    assert restored._df == original._df and restored._vocabulary == original._vocabulary
+    assert restored.words.df == original.words.df
+    assert restored.words.vocabulary == original.words.vocabulary
     for sid, story in original.stories.items():
         again = restored.stories[sid]
         assert again.members == story.members
@@ -288,7 +289,7 @@ def test_a_restart_restores_the_story_matcher_it_saved(tmp_path: Path) -> None:
     again.upsert(documents[8:])
     assert dict(again.corpus.stories.story_of) == dict(running.corpus.stories.story_of)
     assert again._matcher is not None and running._matcher is not None
-    assert again._matcher._df == running._matcher._df
+    assert again._matcher.words.df == running._matcher.words.df
 
 
 def test_a_damaged_matcher_state_is_rebuilt_from_the_documents(
@@ -344,7 +345,7 @@ def test_a_large_batch_of_writes_saves_the_story_matcher_for_the_next_restart(
 def test_story_sums_match_a_dict_of_floats_through_adds_and_removals() -> None:
     """A story's summed bags (two sorted arrays) hold the same floats a dict summed word by
     word would, through documents joining and leaving in any order."""
-    from index.stories import _Bag, _Sums
+    from index.story_features import Bag, Sums
 
     rng = np.random.default_rng(7)
     bags = []
@@ -352,8 +353,8 @@ def test_story_sums_match_a_dict_of_floats_through_adds_and_removals() -> None:
         ids = rng.choice(40, size=int(rng.integers(1, 15)), replace=False)
         weights = rng.random(len(ids))
         weights /= np.linalg.norm(weights)
-        bags.append(_Bag(tuple(ids.tolist()), tuple(weights.tolist())))
-    sums, expected = _Sums.of(np.array(bags[0].ids), np.array(bags[0].weights)), {}
+        bags.append(Bag(tuple(ids.tolist()), tuple(weights.tolist())))
+    sums, expected = Sums.of(np.array(bags[0].ids), np.array(bags[0].weights)), {}
     for word, weight in zip(bags[0].ids, bags[0].weights, strict=True):
         expected[word] = 0.0 + weight
     for bag in bags[1:]:
