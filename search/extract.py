@@ -47,7 +47,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from index.text import DATE_RE, Word, inside, lemma, quoted_spans, stem, stopwords
+from index.text import (
+    ABBREVIATION_RE,
+    BE_FORMS,
+    DATE_RE,
+    EVENT_WORDS,
+    SPACED_WORD_RE,
+    Word,
+    inside,
+    lemma,
+    quoted_spans,
+    stem,
+    stopwords,
+)
 from index.text import words as _words
 from index.words import zipf
 from search.claims import Quantity, QuantityMention, find_quantities
@@ -171,7 +183,6 @@ def _unquoted(candidate: _Candidate, quotes: Sequence[tuple[int, int]]) -> _Cand
 
 # --- the verb's roles --------------------------------------------------------------------------
 
-_BE_FORMS = frozenset("is are was were be been being am".split())
 _ROLE_REACH = 8  # words between a candidate and the verb it is an argument of
 
 
@@ -184,7 +195,7 @@ def _verb_positions(sentence: str, verb: str) -> tuple[tuple[int, bool], ...]:
         if stem(word.lower) != verb and stem(lemma(word.lower)) != verb:
             continue  # "sang" is the question's "sing" by its lemma
         before = [w.lower for w in words[max(0, i - 3) : i]]
-        passive = any(b in _BE_FORMS for b in before) and word.lower.endswith(("ed", "en", "t"))
+        passive = any(b in BE_FORMS for b in before) and word.lower.endswith(("ed", "en", "t"))
         found.append((i, passive))
     return tuple(found)
 
@@ -259,10 +270,7 @@ def _keyword_proximity(spots: dict[str, list[tuple[int, int]]], start: int, end:
 
 # Any casualty-like verb: a figure tied to one the question did not ask about
 # ("25 killed" for "how many were injured?") answers a different question.
-_EVENT_STEMS = (
-    "injur", "wound", "hurt", "kill", "dead", "death", "die", "slain", "arrest", "detain",
-    "evacuat", "displac", "missing",
-)  # fmt: skip
+_EVENT_STEMS = tuple(prefix for prefix, _ in EVENT_WORDS)
 # Words allowed between a figure and its verb: "were injured", "have reportedly been
 # killed", "two of them were hurt".
 _LINK_WORDS = frozenset(
@@ -540,7 +548,7 @@ def _names(sentence: str, *, person: bool) -> tuple[_Name, ...]:
     ("Iraqi Prime Minister Adel Abdul-Mahdi" -> "Adel Abdul-Mahdi")."""
     names = []
     for m in _NAME_RE.finditer(sentence):
-        tokens = list(re.finditer(r"\S+", m.group()))
+        tokens = list(SPACED_WORD_RE.finditer(m.group()))
         if person:
             # "Secretary of State Mike Pompeo": drop titles, places and offices in front.
             while tokens and _leads_person(_clean_token(tokens[0].group())):
@@ -627,7 +635,7 @@ def _apposed(
     a, b = between
     if b < a or b - a > 80:
         return False
-    gap = re.sub(r"(?:[A-Za-z]\.){2,}", "", sentence[a:b])  # "U.S." is no sentence break
+    gap = ABBREVIATION_RE.sub("", sentence[a:b])  # "U.S." is no sentence break
     if re.search(r"[.;:!?()]", gap) or gap.count(",") > 1:
         return False
     inside_gap = words[bisect_left(word_starts, a) : bisect_left(word_starts, b)]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.text import outside_quotes
+from index.text import NAME_WORD_RE, SPEECH, outside_quotes
 from search.gazetteer import is_place
 
 _QUESTION = re.compile(
@@ -32,12 +32,7 @@ _VERBS = {
     "write": r"wr(?:ote|ites?|itten)|posted",
     "post": r"post(?:ed|s)?|on Twitter|on Facebook",
 }
-_SPEECH = (
-    r"sa(?:id|ys|y)|told|tells|tweet(?:ed|s)?|wr(?:ote|ites)|warn(?:ed|ing|s)?|urg(?:ed|ing|es)"
-    r"|add(?:ed|s)|announc(?:ed|es)|stat(?:ed|es)|declar(?:ed|es)|vow(?:ed|s)|accus(?:ed|es)"
-    r"|insist(?:ed|s)|claim(?:ed|s)|issued a statement|spoke|on Twitter|in a statement"
-)
-_PRONOUN_SUBJECT = re.compile(r"\b(he|she|they|it)\s+(?:" + _SPEECH + r")\b", re.IGNORECASE)
+_PRONOUN_SUBJECT = re.compile(r"\b(he|she|they|it)\s+(?:" + SPEECH + r")\b", re.IGNORECASE)
 _QUOTE = re.compile(r"[\"\u201c](.+?)(?:[\"\u201d]|$)")
 _ARTICLES = {"the", "a", "an"}
 # Where in a sentence the subject stands: among its first few words.
@@ -70,7 +65,7 @@ def parse_speech_question(question: str) -> SpeechQuestion | None:
     # Articles and place words ("the U.S. president") do not name the speaker.
     words = [
         w
-        for w in re.findall(r"[\w.'-]+", speaker)
+        for w in NAME_WORD_RE.findall(speaker)
         if w.lower() not in _ARTICLES and not is_place((w.lower(),))
     ]
     if not words:
@@ -116,10 +111,10 @@ def score_speech(
     if not speaker:
         return None
     # Any speech verb answers "say"; "tweet" prefers its own ("tweeted", "on Twitter").
-    asked = _VERBS.get(question.verb, _SPEECH)
+    asked = _VERBS.get(question.verb, SPEECH)
     if re.search(rf"\b(?:{asked})\b", outside, re.IGNORECASE):
         verb = 1.0
-    elif re.search(rf"\b(?:{_SPEECH})\b", outside, re.IGNORECASE):
+    elif re.search(rf"\b(?:{SPEECH})\b", outside, re.IGNORECASE):
         verb = 0.4
     else:
         verb = 0.0
@@ -140,9 +135,9 @@ def _names_subject(names: tuple[str, ...], text: str) -> bool:
                 return True
             # "X said", "X, 52, told"; or "said X" with the verb right before the name.
             after = lower[found.end() : found.end() + 40]
-            if re.match(rf"\W+(?:[\w.-]+\W+){{0,2}}(?:{_SPEECH})\b", after):
+            if re.match(rf"\W+(?:[\w.-]+\W+){{0,2}}(?:{SPEECH})\b", after):
                 return True
-            if re.search(rf"\b(?:{_SPEECH})\s+$", lower[: found.start()]):
+            if re.search(rf"\b(?:{SPEECH})\s+$", lower[: found.start()]):
                 return True
     return False
 
