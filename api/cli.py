@@ -25,6 +25,7 @@ from rich.table import Table
 
 from api.settings import Settings
 from index.errors import ParallaxError
+from search.engine import MODES
 
 REUTERS = Path("../shared/data/reuters21578/reuters21578.jsonl")
 
@@ -289,7 +290,7 @@ def search_command(
     query: Annotated[str, typer.Argument(help="What to look for.")],
     k: Annotated[int, typer.Option(help="Hits in the overall ranking.")] = 10,
     per_source: Annotated[int | None, typer.Option(help="Hits per source.")] = None,
-    mode: Annotated[str, typer.Option(help="hybrid, dense or lexical.")] = "hybrid",
+    mode: Annotated[str, typer.Option(help=f"Retrieval: {', '.join(MODES)}.")] = "hybrid",
 ) -> None:
     """Search the index and print the best passages of each source."""
     from api.app import search_options

@@ -19,7 +19,8 @@ from pydantic import (
 from index.documents import DATE_PATTERN
 from search.answers import AskResult
 from search.engine import Hit as FoundHit
-from search.engine import SearchResult
+from search.engine import Mode, SearchResult
+from search.timeline import Disagreement
 
 # A date is a "YYYY-MM-DD" string: numbers are not read as Unix timestamps.
 IsoDate = Annotated[StrictStr, StringConstraints(pattern=DATE_PATTERN)]
@@ -68,7 +69,7 @@ class SearchRequest(_Strict):
     max_sources: WholeNumber | None = Field(
         None, description="Most source groups in `by_source` (default 50), best first."
     )
-    mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
+    mode: Mode = "hybrid"
     filters: Filters | None = None
 
 
@@ -108,9 +109,7 @@ class AskRequest(_Strict):
     per_source: WholeNumber | None = Field(
         None, description="Hits per source in `hits` (default 1)."
     )
-    mode: Literal["hybrid", "dense", "lexical"] = Field(
-        "hybrid", description="Retrieval that picks each source's passages."
-    )
+    mode: Mode = Field("hybrid", description="Retrieval that picks each source's passages.")
     story: StrictStr = Field(
         "auto",
         description="'auto': answer within the story that matches the question best; a story "
@@ -244,7 +243,7 @@ class AskResponse(BaseModel):
     timeline: list[TimelinePoint] = Field(
         ..., description="The compared answers of the story, oldest first."
     )
-    disagreement: Literal["revised", "disputed"] | None = Field(
+    disagreement: Disagreement | None = Field(
         ...,
         description="revised: the figures differ but each later report supersedes the earlier "
         "(an outlet's later version, a count that grew); disputed: figures given at about the "
