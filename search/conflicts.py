@@ -69,9 +69,6 @@ class ClaimGroup:
     doc_ids: list[str]
     story_id: str | None = None
 
-    def as_dict(self) -> dict[str, object]:
-        return {"value": self.value, "doc_ids": list(self.doc_ids), "story_id": self.story_id}
-
 
 @dataclass(frozen=True)
 class SameOutletRevision:
