@@ -299,20 +299,26 @@ NOUN_RUN_STOPWORDS = frozenset(
     away ago""".split()
 )
 
-# Verbs that credit a claim to its speaker ("X said", "X told NBC News") and to an outlet
-# that relays it ("NBC News reported"), in the forms attribution reads.
-ATTRIBUTION_VERBS = tuple(
-    """said says told tells estimated estimates confirmed confirms announced announces stated
-    states wrote writes tweeted""".split()
-)
+# Verbs of reported speech, each form once; True marks the forms that credit a claim to
+# its speaker where attribution looks for one ("X said", "X told NBC News").
+SPEECH_VERBS: tuple[tuple[str, bool], ...] = (
+    ("said", True), ("says", True), ("say", False), ("told", True), ("tells", True),
+    ("tweeted", True), ("tweets", False), ("tweet", False), ("wrote", True), ("writes", True),
+    ("warned", False), ("warning", False), ("warns", False), ("warn", False),
+    ("urged", False), ("urging", False), ("urges", False), ("added", False), ("adds", False),
+    ("announced", True), ("announces", True), ("stated", True), ("states", True),
+    ("declared", False), ("declares", False), ("vowed", False), ("vows", False),
+    ("accused", False), ("accuses", False), ("insisted", False), ("insists", False),
+    ("claimed", False), ("claims", False), ("spoke", False),
+    ("estimated", True), ("estimates", True), ("confirmed", True), ("confirms", True),
+)  # fmt: skip
+# Phrases that report speech as a verb does.
+SPEECH_PHRASES = ("issued a statement", "on Twitter", "in a statement")
+# The speech verbs and phrases as one regex alternation (no groups).
+SPEECH = "|".join(re.escape(w) for w, _ in SPEECH_VERBS) + "|" + "|".join(SPEECH_PHRASES)
+# The forms attribution reads, and those that credit an outlet that relays the claim.
+ATTRIBUTION_VERBS = tuple(w for w, attributes in SPEECH_VERBS if attributes)
 REPORT_VERBS = ("reported", "reports")
-# Verbs and phrases of reported speech, as one regex alternation (no groups): what a speaker
-# is said to have said, written or posted.
-SPEECH = (
-    r"sa(?:id|ys|y)|told|tells|tweet(?:ed|s)?|wr(?:ote|ites)|warn(?:ed|ing|s)?|urg(?:ed|ing|es)"
-    r"|add(?:ed|s)|announc(?:ed|es)|stat(?:ed|es)|declar(?:ed|es)|vow(?:ed|s)|accus(?:ed|es)"
-    r"|insist(?:ed|s)|claim(?:ed|s)|issued a statement|spoke|on Twitter|in a statement"
-)
 
 # Casualty and similar events of news counts: a word's prefix -> the event it reports.
 EVENT_WORDS: tuple[tuple[str, str], ...] = (
@@ -340,6 +346,13 @@ EVENT_TERMS: dict[str, tuple[str, ...]] = {
     "displaced": ("displac", "fled", "flee", "refugee"),
     "missing": ("missing",),
 }
+# Every word of every event: a figure tied to one the question did not ask about ("25
+# killed" for "how many were injured?") answers a different question.
+EVENT_STEMS = tuple(
+    dict.fromkeys(
+        [prefix for prefix, _ in EVENT_WORDS] + [t for ts in EVENT_TERMS.values() for t in ts]
+    )
+)
 
 
 def sentences(text: str) -> list[str]:

@@ -51,7 +51,7 @@ from index.text import (
     ABBREVIATION_RE,
     BE_FORMS,
     DATE_RE,
-    EVENT_WORDS,
+    EVENT_STEMS,
     SPACED_WORD_RE,
     Word,
     inside,
@@ -268,9 +268,6 @@ def _keyword_proximity(spots: dict[str, list[tuple[int, int]]], start: int, end:
 
 # --- quantity ---------------------------------------------------------------------------------
 
-# Any casualty-like verb: a figure tied to one the question did not ask about
-# ("25 killed" for "how many were injured?") answers a different question.
-_EVENT_STEMS = tuple(prefix for prefix, _ in EVENT_WORDS)
 # Words allowed between a figure and its verb: "were injured", "have reportedly been
 # killed", "two of them were hurt".
 _LINK_WORDS = frozenset(
@@ -289,7 +286,7 @@ _OTHER_EVENT = 0.4
 def _other_events(target_terms: tuple[str, ...]) -> tuple[str, ...]:
     """Event words other than the question's own ("killed" when it asks about injuries)."""
     return tuple(
-        s for s in _EVENT_STEMS if not any(s.startswith(t) or t.startswith(s) for t in target_terms)
+        s for s in EVENT_STEMS if not any(s.startswith(t) or t.startswith(s) for t in target_terms)
     )
 
 
