@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from api import models
-from api.models import AskResponse, Hit, SearchResponse, shaped
+from api import bodies, models
+from api.bodies import shaped
+from api.models import AskResponse, Hit, SearchResponse
 
 HIT = {
     "passage_id": "a:0",
@@ -26,8 +27,8 @@ HIT = {
 
 @pytest.fixture(autouse=True)
 def _unchecked(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(models, "_SEEN", set())
-    monkeypatch.setattr(models, "_DONE", set())
+    monkeypatch.setattr(bodies, "_SEEN", set())
+    monkeypatch.setattr(bodies, "_DONE", set())
 
 
 def test_a_body_with_the_models_fields_passes_unchanged() -> None:
@@ -47,18 +48,18 @@ def test_a_missing_or_unknown_field_is_refused_at_any_depth() -> None:
 def test_each_part_is_checked_once_then_requests_pay_nothing() -> None:
     body = {"query": "q", "took_ms": 1.0, "hits": [HIT], "by_source": []}
     shaped(SearchResponse, body)
-    assert {SearchResponse, Hit} <= models._SEEN
+    assert {SearchResponse, Hit} <= bodies._SEEN
     # The groups were empty: SourceGroup is still unchecked, so the check goes on.
-    assert SearchResponse not in models._DONE
+    assert SearchResponse not in bodies._DONE
     group = {k: HIT[k] for k in ("doc_id", "source", "title", "published", "story_id")}
     shaped(SearchResponse, {**body, "by_source": [{**group, "hits": [HIT]}]})
-    assert SearchResponse in models._DONE
+    assert SearchResponse in bodies._DONE
     broken = {"query": "q", "took_ms": 1.0, "hits": [{"passage_id": "a:0"}], "by_source": []}
     assert shaped(SearchResponse, broken) is broken  # no longer looked at
 
 
 def test_the_ask_body_reaches_every_part_model() -> None:
-    assert models._reachable(AskResponse) >= {
+    assert bodies._reachable(AskResponse) >= {
         models.Answer,
         models.Citation,
         models.Unanswered,
