@@ -230,6 +230,8 @@ MONTH = (
     + ")"
 )
 WEEKDAY = "(?:" + "|".join(d for d in calendar.day_name) + ")"
+# The lower-case names of the months and the days of the week.
+CALENDAR_NAMES = frozenset(n.lower() for n in (*calendar.month_name, *calendar.day_name) if n)
 # A month's number by its lower-case name or abbreviation ("march", "mar", "sept": 9).
 MONTH_NUMBERS = {
     **{name.lower(): n for n, name in enumerate(calendar.month_name) if name},
