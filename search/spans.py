@@ -205,6 +205,17 @@ class ExtractOptions:
     shape_figure: float = 0.1
     shape_lone: float = 0.15
 
+    # --- reported speech ("What did X say?", `search.speech`)
+    # A pronoun subject ("he wrote") right after a sentence whose subject is the speaker
+    # counts this much of a named speaker.
+    pronoun_speaker: float = 0.7
+    # Another speech verb than the one asked ("said" for "tweet") counts this much of it.
+    other_speech_verb: float = 0.4
+    # A speech verb within this many characters after the speaker's name makes it the
+    # subject ("X, 52, told"); so does standing among the sentence's first `subject_words`.
+    speaker_verb_chars: int = 40
+    subject_words: int = 6
+
 
 EXTRACT = ExtractOptions()
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from index.text import NAME_WORD_RE, SPEECH, outside_quotes
 from search.gazetteer import is_place
+from search.spans import EXTRACT, ExtractOptions
 
 _QUESTION = re.compile(
     r"^\s*what\s+(?:did|does|do|has|have|had|will|would)\s+(?P<speaker>.+?)\s+"
@@ -35,8 +36,6 @@ _VERBS = {
 _PRONOUN_SUBJECT = re.compile(r"\b(he|she|they|it)\s+(?:" + SPEECH + r")\b", re.IGNORECASE)
 _QUOTE = re.compile(r"[\"\u201c](.+?)(?:[\"\u201d]|$)")
 _ARTICLES = {"the", "a", "an"}
-# Where in a sentence the subject stands: among its first few words.
-_SUBJECT_WORDS = 6
 
 
 @dataclass(frozen=True)
@@ -101,13 +100,18 @@ def speaker_names(question: SpeechQuestion, document: str) -> tuple[str, ...]:
 
 
 def score_speech(
-    question: SpeechQuestion, names: tuple[str, ...], sentence: str, previous: str | None
+    question: SpeechQuestion,
+    names: tuple[str, ...],
+    sentence: str,
+    previous: str | None,
+    options: ExtractOptions = EXTRACT,
 ) -> SpeechMatch | None:
     """How well `sentence` reports what the speaker said; None if it is not their speech."""
     outside = _outside_quotes(sentence)
-    speaker = 1.0 if _names_subject(names, outside) else 0.0
+    speaker = 1.0 if _names_subject(names, outside, options) else 0.0
     if not speaker and _PRONOUN_SUBJECT.search(outside) and previous is not None:
-        speaker = 0.7 if _names_subject(names, _outside_quotes(previous)) else 0.0
+        named = _names_subject(names, _outside_quotes(previous), options)
+        speaker = options.pronoun_speaker if named else 0.0
     if not speaker:
         return None
     # Any speech verb answers "say"; "tweet" prefers its own ("tweeted", "on Twitter").
@@ -115,7 +119,7 @@ def score_speech(
     if re.search(rf"\b(?:{asked})\b", outside, re.IGNORECASE):
         verb = 1.0
     elif re.search(rf"\b(?:{SPEECH})\b", outside, re.IGNORECASE):
-        verb = 0.4
+        verb = options.other_speech_verb
     else:
         verb = 0.0
     quote = _QUOTE.search(sentence)
@@ -125,16 +129,17 @@ def score_speech(
     return SpeechMatch(round(score, 3), 0, len(sentence))
 
 
-def _names_subject(names: tuple[str, ...], text: str) -> bool:
-    """A name among the first words of `text`, or as the subject of a speech verb."""
+def _names_subject(names: tuple[str, ...], text: str, options: ExtractOptions) -> bool:
+    """A name among the first `options.subject_words` words of `text`, or as the subject of
+    a speech verb (within `options.speaker_verb_chars` after it, or right before it)."""
     lower = text.lower()
     for name in names:
         pattern = re.escape(name).replace(r"\ ", r"\s+")
         for found in re.finditer(rf"(?<![\w-]){pattern}(?![\w-])", lower):
-            if len(lower[: found.start()].split()) < _SUBJECT_WORDS:
+            if len(lower[: found.start()].split()) < options.subject_words:
                 return True
             # "X said", "X, 52, told"; or "said X" with the verb right before the name.
-            after = lower[found.end() : found.end() + 40]
+            after = lower[found.end() : found.end() + options.speaker_verb_chars]
             if re.match(rf"\W+(?:[\w.-]+\W+){{0,2}}(?:{SPEECH})\b", after):
                 return True
             if re.search(rf"\b(?:{SPEECH})\s+$", lower[: found.start()]):
