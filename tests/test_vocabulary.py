@@ -1,6 +1,6 @@
-"""One vocabulary: `index/text.py` alone defines what a word is (token patterns) and which
-words are stopwords; every other module of the product imports them from there, so a fix
-to a word or a stopword list lands everywhere at once."""
+"""One vocabulary: `index/text.py` alone defines what a word is (token patterns), which
+words are stopwords and the names of months and days; every other module of the product
+imports them from there, so a fix to a word or a stopword list lands everywhere at once."""
 
 from __future__ import annotations
 
@@ -77,6 +77,34 @@ def _stopword_sets(tree: ast.Module) -> Iterator[tuple[int, str]]:
                 yield node.lineno, target.id
 
 
+_CALENDAR_WORD = re.compile(
+    r"\b(?:january|february|march|april|june|july|august|september|october|november|december"
+    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday|jan|feb|mar|apr|jun|jul|aug"
+    r"|sept?|oct|nov|dec)\b",
+    re.IGNORECASE,
+)
+
+
+def _calendar_lists(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    """String constants that list month or day names (three or more): a copy of the
+    calendar `index.text` reads from the standard library."""
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+    }
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings
+            and len(_CALENDAR_WORD.findall(node.value)) >= 3
+        ):
+            yield node.lineno, node.value[:40]
+
+
 def test_only_the_vocabulary_defines_words_and_stopwords() -> None:
     found = []
     for path in _modules():
@@ -86,6 +114,7 @@ def test_only_the_vocabulary_defines_words_and_stopwords() -> None:
         where = path.relative_to(ROOT)
         found += [f"{where}:{line}: word pattern {p!r}" for line, p in _word_patterns(tree)]
         found += [f"{where}:{line}: stopword set {n}" for line, n in _stopword_sets(tree)]
+        found += [f"{where}:{line}: month or day names {v!r}" for line, v in _calendar_lists(tree)]
     assert not found, "define these in index/text.py and import them:\n" + "\n".join(found)
 
 
