@@ -8,8 +8,8 @@ import math
 import re
 from bisect import bisect_left
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, fields
+from functools import cached_property, lru_cache
 
 from index.text import BE_FORMS, Word, inside, lemma, stem, stopwords
 from index.text import words as sentence_words
@@ -215,6 +215,15 @@ class ExtractOptions:
     # subject ("X, 52, told"); so does standing among the sentence's first `subject_words`.
     speaker_verb_chars: int = 40
     subject_words: int = 6
+
+    def __hash__(self) -> int:
+        # The options key caches of the sentence readers (`search.names._names`): hashing
+        # ~100 fields on every call took 12 us, so the hash is computed once.
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> int:
+        return hash(tuple(getattr(self, f.name) for f in fields(self)))
 
 
 EXTRACT = ExtractOptions()
