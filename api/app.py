@@ -19,6 +19,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from api.bodies import ask_body, search_body
 from api.errors import RETRY_AFTER_LOADING, Forbidden, Unauthorized, install_error_handlers
 from api.limits import LimitsMiddleware
 from api.models import (
@@ -39,8 +40,6 @@ from api.models import (
     StoryOut,
     StoryPage,
     StorySummary,
-    ask_body,
-    search_body,
 )
 from api.openapi import contract
 from api.settings import Settings
@@ -220,7 +219,7 @@ async def ask_sources(body: AskRequest, state: StateDep, live: LiveDep) -> Respo
 
 
 def _json(body: dict[str, Any]) -> Response:
-    """A body built as plain data (`api.models.search_body`), serialised by orjson.
+    """A body built as plain data (`api.bodies.search_body`), serialised by orjson.
 
     Returning a model would have FastAPI validate it against `response_model` first:
     a second walk over every hit of every group. orjson writes a 300 KB /search body

@@ -15,7 +15,7 @@ import typing
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -24,7 +24,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from api.settings import Settings
+from api.show import print_answers
 from index.errors import ParallaxError
+from search.engine import MODES
+
+if TYPE_CHECKING:
+    from index.live import IngestReport
 
 REUTERS = Path("../shared/data/reuters21578/reuters21578.jsonl")
 
@@ -227,6 +232,11 @@ def ingest(
             report = live.upsert(read.documents, progress=True, remote=remote)
             live.merge_all()  # fold the small segments that repeated ingests leave
         state.save()  # the documents are stored: the feeds may now answer 304
+    _print_ingest_summary(report, read)
+
+
+def _print_ingest_summary(report: IngestReport, read: _Read) -> None:
+    """What an ingest added, replaced, left unchanged, skipped and refused, and why."""
     unchanged = len(report.unchanged) + len(read.unchanged)
     skipped = f", {len(read.skipped)} skipped" if read.skipped else ""
     stored = (
@@ -289,7 +299,7 @@ def search_command(
     query: Annotated[str, typer.Argument(help="What to look for.")],
     k: Annotated[int, typer.Option(help="Hits in the overall ranking.")] = 10,
     per_source: Annotated[int | None, typer.Option(help="Hits per source.")] = None,
-    mode: Annotated[str, typer.Option(help="hybrid, dense or lexical.")] = "hybrid",
+    mode: Annotated[str, typer.Option(help=f"Retrieval: {', '.join(MODES)}.")] = "hybrid",
 ) -> None:
     """Search the index and print the best passages of each source."""
     from api.app import search_options
@@ -334,81 +344,13 @@ def ask_command(
     from api.app import search_options
     from api.models import SearchRequest
     from search.answers import ask
-    from search.timeline import short_date
 
     options = search_options(SearchRequest(query=question), settings, field="question")
     with _open(settings, write=False) as live:
         result = ask(
             live.corpus, live.embedder, question, options, story, reader=settings.reader_options()
         )
-    if result.story is not None:
-        chosen = result.story
-        dates = " to ".join(
-            dict.fromkeys(d for d in (chosen.first_published, chosen.last_published) if d)
-        )
-        console.print(
-            f"[bold]Story {chosen.id}[/bold]: {escape(chosen.title or '')} "
-            f"({_plural(len(chosen.documents), 'document')}"
-            f"{': ' + escape(', '.join(chosen.sources)) if chosen.sources else ''}"
-            f"{'; ' + dates if dates else ''})"
-        )
-    table = Table(title=question, show_lines=True)
-    columns = ("outlet", "answer", "value", "confidence", "attributed to", "sentence", "citation")
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for answer in result.answers:
-        table.add_row(
-            escape(answer.document.source or "unknown outlet"),
-            f"[bold]{escape(answer.answer)}[/bold]",
-            _describe(answer.value),
-            f"{answer.confidence:.2f}",
-            escape(answer.attributed_to or ""),
-            escape(answer.sentence),
-            f"{answer.document.id} [{answer.sentence_start}:{answer.sentence_end}]",
-        )
-    if result.answers:
-        console.print(table)
-    else:
-        console.print(
-            f"No source answers this question{': ' + result.note if result.note else '.'}"
-        )
-    if result.unanswered:
-        silent = Table(title="Not answering: the sentence closest to the question", show_lines=True)
-        for column in ("outlet", "date", "context", "citation"):
-            silent.add_column(column, overflow="fold")
-        for doc in result.unanswered:
-            silent.add_row(
-                escape(doc.document.source or "unknown outlet"),
-                short_date(doc.document.published) or "undated",
-                escape(doc.sentence),
-                f"{doc.document.id} [{doc.sentence_start}:{doc.sentence_end}]",
-            )
-        console.print(silent)
-    timeline = result.timeline
-    if len(timeline.points) >= 2:
-        console.print("Timeline (oldest first):")
-        for point in timeline.points:
-            console.print(
-                f"  {short_date(point.published) or 'undated':<22} {escape(point.value)}  "
-                f"({escape(', '.join(point.sources))})"
-            )
-    comparison = result.comparison
-    kind = timeline.disagreement
-    if kind is not None:
-        title, colour = _DISAGREEMENT[kind]
-        figures = _figures(timeline.points, kind)
-        console.print(f"[bold {colour}]{title}:[/bold {colour}] {escape(figures)}".rstrip())
-    for reason in comparison.reasons:
-        console.print(f"  - {escape(_without_kind(reason))}")
-    for group in comparison.groups:
-        console.print(f"  {escape(group.value)}: {', '.join(group.doc_ids)}")
-    if result.other_stories:
-        console.print("Other stories that match (ask again with --story ID):")
-        for match in result.other_stories:
-            console.print(
-                f"  {match.story.id}  {escape(match.story.title or '')} "
-                f"({_plural(len(match.story.documents), 'document')})"
-            )
+    print_answers(console, question, result)
 
 
 @app.command("stories")
@@ -440,77 +382,6 @@ def stories_command(
                 dates,
             )
     console.print(table)
-
-
-# How `ask` names a disagreement, and its colour.
-_DISAGREEMENT = {
-    "revised": ("Figures changed over time", "yellow"),
-    "disputed": ("Sources disagree", "red"),
-}
-
-
-def _without_kind(reason: str) -> str:
-    """A timeline reason without its kind ("sources disagree: "), which `ask` says above it;
-    the story it is of stays in front when the question spans several ("s000002: ...")."""
-    story, _, rest = reason.partition(": ") if reason[:1] == "s" else ("", "", reason)
-    if not rest or not story[1:].isdigit():
-        story, rest = "", reason
-    for title, _ in _DISAGREEMENT.values():
-        if rest.casefold().startswith(f"{title.casefold()}: "):
-            rest = rest[len(title) + 2 :]
-            break
-    return f"{story}: {rest}" if story else rest
-
-
-def _figures(points: tuple[Any, ...], kind: str) -> str:
-    """The timeline's figures with who gave them and when: each change in turn when revised
-    ("at least six (Lorn Tribune, Apr 2 2024) -> 31 (Lorn Tribune, Apr 4 2024)"), each figure
-    once when disputed ("two (Velsk Courier, ...) vs four (Karvia Post, ...)"); a date that
-    all share is said once, at the end."""
-    from search.timeline import short_date
-
-    dates = {short_date(point.published) or "undated" for point in points}
-    shared = next(iter(dates)) if len(dates) == 1 and "undated" not in dates else None
-    runs: list[tuple[str, list[Any]]] = []
-    for point in points:
-        same = (
-            [run for run in runs[-1:] if run[0] == point.value]
-            if kind == "revised"
-            else [run for run in runs if run[0] == point.value]
-        )
-        if same:
-            same[0][1].append(point)
-        else:
-            runs.append((point.value, [point]))
-
-    def who_and_when(members: list[Any]) -> str:
-        if shared:
-            return ", ".join(dict.fromkeys(s for member in members for s in member.sources))
-        return "; ".join(
-            ", ".join([*member.sources, short_date(member.published) or "undated"])
-            for member in members
-        )
-
-    joiner = " -> " if kind == "revised" else " vs "
-    figures = joiner.join(f"{value} ({who_and_when(members)})" for value, members in runs)
-    return f"{figures}, all on {shared}" if shared else figures
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
-def _describe(value: Any) -> str:
-    """A quantity as a reader would say it: "at least 62", "2,000-9,999", "25"."""
-    if value is None:
-        return ""
-    low = f"{value.low:,.0f}"
-    if value.high is None:
-        return f"{value.qualifier or 'at least'} {low}"
-    if value.high != value.low:
-        return f"{low}-{value.high:,.0f}"
-    qualifier = value.qualifier if value.qualifier not in (None, "exact") else ""
-    return f"{qualifier} {low}".strip()
 
 
 def _ray_build(settings: Settings, live: Any, address: str | None, workers: int | None) -> Any:

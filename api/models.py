@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -17,9 +17,8 @@ from pydantic import (
 )
 
 from index.documents import DATE_PATTERN
-from search.answers import AskResult
-from search.engine import Hit as FoundHit
-from search.engine import SearchResult
+from search.engine import Mode
+from search.timeline import Disagreement
 
 # A date is a "YYYY-MM-DD" string: numbers are not read as Unix timestamps.
 IsoDate = Annotated[StrictStr, StringConstraints(pattern=DATE_PATTERN)]
@@ -68,7 +67,7 @@ class SearchRequest(_Strict):
     max_sources: WholeNumber | None = Field(
         None, description="Most source groups in `by_source` (default 50), best first."
     )
-    mode: Literal["hybrid", "dense", "lexical"] = "hybrid"
+    mode: Mode = "hybrid"
     filters: Filters | None = None
 
 
@@ -108,9 +107,7 @@ class AskRequest(_Strict):
     per_source: WholeNumber | None = Field(
         None, description="Hits per source in `hits` (default 1)."
     )
-    mode: Literal["hybrid", "dense", "lexical"] = Field(
-        "hybrid", description="Retrieval that picks each source's passages."
-    )
+    mode: Mode = Field("hybrid", description="Retrieval that picks each source's passages.")
     story: StrictStr = Field(
         "auto",
         description="'auto': answer within the story that matches the question best; a story "
@@ -244,7 +241,7 @@ class AskResponse(BaseModel):
     timeline: list[TimelinePoint] = Field(
         ..., description="The compared answers of the story, oldest first."
     )
-    disagreement: Literal["revised", "disputed"] | None = Field(
+    disagreement: Disagreement | None = Field(
         ...,
         description="revised: the figures differ but each later report supersedes the earlier "
         "(an outlet's later version, a count that grew); disputed: figures given at about the "
@@ -394,142 +391,3 @@ class ErrorBody(BaseModel):
 
 class Deleted(BaseModel):
     deleted: str
-
-
-# The bodies of /search and /ask are built as plain dicts and serialised by
-# orjson (api/app.py), not as validated models: a /search over a large archive
-# holds a group for each of a few hundred documents, and building and
-# validating those models took 2.3 ms of a 3.2 ms serialisation (dicts and
-# orjson: 0.7 ms; `parallax bench`). The models above stay the schema (OpenAPI,
-# and tests that validate these bodies against it).
-
-
-def hit_body(hit: FoundHit) -> dict[str, Any]:
-    """A Hit: the passage, where it stands in its document, and its score and rank."""
-    doc, passage = hit.document, hit.passage
-    return {
-        "passage_id": passage.passage_id,
-        "doc_id": doc.id,
-        "source": doc.source,
-        "title": doc.title,
-        "published": doc.published,
-        "url": doc.url,
-        "text": passage.text,
-        "score": round(hit.score, 6),
-        "rank": hit.rank,
-        "char_start": passage.char_start,
-        "char_end": passage.char_end,
-        "story_id": hit.story_id,
-    }
-
-
-def search_body(query: str, result: SearchResult, took_ms: float) -> dict[str, Any]:
-    """The body of a /search response (`SearchResponse`)."""
-    return {
-        "query": query,
-        "took_ms": round(took_ms, 2),
-        "hits": [hit_body(hit) for hit in result.hits],
-        "by_source": [
-            {
-                "doc_id": group.document.id,
-                "source": group.document.source,
-                "title": group.document.title,
-                "published": group.document.published,
-                "story_id": group.story_id,
-                "hits": [hit_body(hit) for hit in group.hits],
-            }
-            for group in result.by_source
-        ],
-    }
-
-
-def ask_body(question: str, result: AskResult, per_source: int, took_ms: float) -> dict[str, Any]:
-    """The body of an /ask response (`AskResponse`)."""
-    comparison = result.comparison
-    compared = {doc_id for group in comparison.groups for doc_id in group.doc_ids}
-    return {
-        "question": question,
-        "took_ms": round(took_ms, 2),
-        "answer_type": result.analysis.answer_type,
-        "about": result.analysis.target,
-        "note": result.note,
-        "answers": [
-            {
-                "doc_id": a.document.id,
-                "source": a.document.source,
-                "title": a.document.title,
-                "published": a.document.published,
-                "answer": a.answer,
-                "answer_type": a.answer_type,
-                "sentence": a.sentence,
-                "value": a.value.as_dict() if a.value is not None else None,
-                "score": a.score,
-                "coverage": a.coverage,
-                "compared": a.document.id in compared,
-                "attributed_to": a.attributed_to,
-                "confidence": a.confidence,
-                "story_id": a.story_id,
-                "citation": {
-                    "passage_id": a.passage.passage_id,
-                    "char_start": a.sentence_start,
-                    "char_end": a.sentence_end,
-                    "answer_start": a.answer_start,
-                    "answer_end": a.answer_end,
-                },
-            }
-            for a in result.answers
-        ],
-        "unanswered": [
-            {
-                "doc_id": u.document.id,
-                "source": u.document.source,
-                "title": u.document.title,
-                "published": u.document.published,
-                "context": u.sentence,
-                "story_id": u.story_id,
-                "citation": {
-                    "passage_id": u.passage.passage_id,
-                    "char_start": u.sentence_start,
-                    "char_end": u.sentence_end,
-                },
-            }
-            for u in result.unanswered
-        ],
-        "timeline": [
-            {
-                "published": point.published,
-                "value": point.value,
-                "answer": point.answer,
-                "doc_ids": list(point.doc_ids),
-                "sources": list(point.sources),
-                "story_id": point.story_id,
-            }
-            for point in result.timeline.points
-        ],
-        "disagreement": result.timeline.disagreement,
-        "conflict": comparison.conflict,
-        "groups": [g.as_dict() for g in comparison.groups],
-        "reasons": list(comparison.reasons),
-        "same_outlet": [
-            {
-                "source": r.source,
-                "doc_ids": list(r.doc_ids),
-                "answers": list(r.answers),
-                "story_id": r.story_id,
-            }
-            for r in comparison.same_outlet
-        ],
-        "story": {"id": result.story.id, "title": result.story.title} if result.story else None,
-        "other_stories": [
-            {
-                "id": m.story.id,
-                "title": m.story.title,
-                "documents": len(m.story.documents),
-                "score": m.score,
-            }
-            for m in result.other_stories
-        ],
-        "hits": [
-            hit_body(hit) for group in result.search.by_source for hit in group.hits[:per_source]
-        ],
-    }

@@ -9,7 +9,14 @@ from typing import Annotated, Any, Literal, get_type_hints
 from pydantic import Field, SecretStr, create_model, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from index.embed import EmbedderOptions
+from index.embed import (
+    EmbedderKind,
+    EmbedderOptions,
+    IngestEncoder,
+    QueryEncoder,
+    SentenceVectors,
+)
+from index.encoder import Precision
 from index.fetch import FetchOptions
 from index.merge import MergePolicy
 from index.stories import StoryOptions
@@ -52,7 +59,7 @@ class Settings(_StorySettings):  # type: ignore[misc,valid-type]
         "all-MiniLM-L6-v2",
         description="Sentence-transformers model: the packaged name or a local folder.",
     )
-    embedder: Literal["model", "hashing"] = Field(
+    embedder: EmbedderKind = Field(
         "model", description="'model' for real embeddings; 'hashing' is a fast stand-in for tests."
     )
     batch_size: int = Field(32, ge=1, le=1024, description="Texts per encoder batch.")
@@ -93,19 +100,19 @@ class Settings(_StorySettings):  # type: ignore[misc,valid-type]
     cors_origins: Annotated[list[str], NoDecode] = Field(
         [], description="Origins allowed to call the API from a browser, comma-separated."
     )
-    query_encoder: Literal["onnx", "torch"] = Field(
+    query_encoder: QueryEncoder = Field(
         "onnx",
         description="Encoder for queries: onnx (fast start, torch only for its export) or torch.",
     )
-    ingest_encoder: Literal["openvino", "torch"] = Field(
+    ingest_encoder: IngestEncoder = Field(
         "openvino",
         description="Ingest encoder: openvino (about 3x faster) or torch (sentence-transformers).",
     )
-    sentence_vectors: Literal["pooled", "encoded"] = Field(
+    sentence_vectors: SentenceVectors = Field(
         "pooled",
         description="Sentence vectors: pooled from the passage pass (openvino) or encoded alone.",
     )
-    precision: Literal["auto", "fp32", "bf16"] = Field(
+    precision: Precision = Field(
         "auto",
         description="Encoder precision; auto is bf16 where the CPU has native bf16 and a "
         "probe finds it faster than fp32, else fp32.",

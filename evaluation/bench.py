@@ -250,7 +250,7 @@ def breakdown(settings: Settings, directory: Path) -> dict:
     embedder = embedder_from_settings(settings, directory / "models")
     import orjson
 
-    from api.models import ask_body, search_body
+    from api.bodies import ask_body, search_body
     from index.live import Chunking, open_index
     from search.answers import READER, answer_from_ranking, ask, story_matches, within_story
     from search.engine import SearchOptions, fuse, rank, rank_to_result, rankings

@@ -22,8 +22,8 @@ import typer
 from api.cli import REUTERS, console, errors, with_settings
 from api.settings import Settings
 from evaluation import tables
+from search.engine import MODES
 
-MODES = ("hybrid", "dense", "lexical")
 # The readers `parallax eval --reader` measures: the service's /ask, and the baseline (each
 # document read answers with its sentence most similar to the question).
 READERS = ("parallax", "baseline")
@@ -48,7 +48,7 @@ def eval_command(
     ] = None,
     k: Annotated[int, typer.Option(help="Hits in the overall ranking.")] = 10,
     per_source: Annotated[int, typer.Option(help="Top hits per source that count.")] = 2,
-    mode: Annotated[str, typer.Option(help="hybrid, dense or lexical.")] = "hybrid",
+    mode: Annotated[str, typer.Option(help=f"Retrieval: {', '.join(MODES)}.")] = "hybrid",
     json_out: JsonOut = None,
     report: Annotated[
         Path | None, typer.Option(help="Write a Markdown report (plots beside it).")

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from api.app import search_options
-from api.models import AskRequest, SearchRequest, ask_body, search_body
+from api.bodies import ask_body, search_body
+from api.models import AskRequest, SearchRequest
 from api.settings import Settings
 from api.state import embedder_from_settings
 from evaluation.metrics import (

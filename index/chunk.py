@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from index.documents import Document
 from index.stages import stage
-from index.text import sentences
+from index.text import PIECE_RE, SPACED_WORD_RE, sentences
 
 TokenCounter = Callable[[str], int]
 
@@ -33,17 +33,13 @@ class Passage:
         ]
 
 
-# What a BERT tokenizer splits at least: runs of letters and digits, each punctuation mark.
-_PIECES = re.compile(r"\w+|[^\w\s]")
-
-
 def estimate_tokens(text: str) -> int:
     """Over-estimate the word pieces a BERT tokenizer makes, without loading one.
 
     Long words split into several pieces, so each word counts one piece per
     four letters past its sixth; punctuation counts one each.
     """
-    return sum(1 + max(0, len(piece) - 6) // 4 for piece in _PIECES.findall(text))
+    return sum(1 + max(0, len(piece) - 6) // 4 for piece in PIECE_RE.findall(text))
 
 
 # How a sentence cannot begin: a comma, a closing bracket or a lower-case word.
@@ -155,16 +151,13 @@ def _joined_count(
     return count_tokens(text[start : units[last + 1][1]])
 
 
-_WORDS = re.compile(r"\S+")
-
-
 def _fit(
     text: str, start: int, end: int, max_tokens: int, count_tokens: TokenCounter
 ) -> list[tuple[int, int]]:
     """Split a span too long for `max_tokens` into word-boundary pieces that each fit."""
     pieces: list[tuple[int, int]] = []
     piece_start = piece_end = None
-    for word in _WORDS.finditer(text, start, end):
+    for word in SPACED_WORD_RE.finditer(text, start, end):
         if piece_start is not None and count_tokens(text[piece_start : word.end()]) > max_tokens:
             pieces.append((piece_start, piece_end))
             piece_start = None

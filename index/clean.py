@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from index.text import FUNCTION_WORDS, sentences
+from index.text import ANY_SENTENCE_END_RE, FUNCTION_WORDS, LETTERS_RE, LINE_END_RE, sentences
 
 # ` date 2019-12-31` at the very start of a page of the seed folder.
 _DATE_MARKER = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*")
@@ -54,9 +54,6 @@ _SHORT_LINE = 0.6
 # long.
 _WIDTH_SLACK = 3
 
-# A line that ends a sentence: a full stop, question or exclamation mark, maybe closed
-# by quotes or brackets. A colon or semicolon ends a line that introduces what follows.
-_SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*$|[:;]$")
 # How a continued sentence may start its next line: lower case, or a punctuation mark that
 # cannot open a sentence. Not a figure or a bracket: the rows of a list start with them
 # too ("12 mths", "(Santa Anita Realty)"); wrapped prose before them is told by its width.
@@ -71,13 +68,10 @@ _LIST_ITEM = re.compile(
     r"(?:[*\u2022\u25aa+>]\s+\S|[-\u2013\u2014]\s+[A-Z0-9\"\u201c]|\(?\d{1,2}[.)]\s+\S"
     r"|\(?[a-z]\)\s+\S)"
 )
-# A sentence's end in any script (the CJK full stop and marks too).
-_ANY_SENTENCE_END = re.compile(r"[.!?\u2026\u3002\uff01\uff1f][\"'\u201d\u2019)\]\u300d\u300f]*$")
 # Text without a sentence longer than this is more than a menu's links.
 _MENU_LENGTH = 200
 # Characters of each line the sentence splitter reads around a break.
 _CONTEXT = 80
-_WORD = re.compile(r"[^\W\d_]+")
 _HYPHENATED = re.compile(r"[^\W\d_]-$")
 
 
@@ -141,10 +135,10 @@ def _signed_off(blocks: list[list[_Line]]) -> bool:
     if len(lines) < 2 or not _SIGN_OFF.match(lines[-1].text):
         return False
     last, before = lines[-1], lines[-2]
-    if _SENTENCE_END.search(last.text) or _goes_on(before.text):
+    if LINE_END_RE.search(last.text) or _goes_on(before.text):
         return False
     apart = len(blocks[-1]) == 1 or last.indent != before.indent
-    return apart or bool(_SENTENCE_END.search(before.text))
+    return apart or bool(LINE_END_RE.search(before.text))
 
 
 def _line(raw: str) -> _Line:
@@ -188,7 +182,7 @@ def reads_as_prose(paragraphs: Sequence[str]) -> bool:
     """Whether the paragraphs hold prose, in any language: a sentence ended by its full stop
     (Latin or CJK), a line of English prose, or text too long for a menu. A menu's "Home
     News Sport" or a gallery's "Photo 1 of 12" does not."""
-    return any(_ANY_SENTENCE_END.search(p) or _is_prose(p) for p in paragraphs) or (
+    return any(ANY_SENTENCE_END_RE.search(p) or _is_prose(p) for p in paragraphs) or (
         sum(map(len, paragraphs)) >= _MENU_LENGTH
     )
 
@@ -196,7 +190,7 @@ def reads_as_prose(paragraphs: Sequence[str]) -> bool:
 def _is_prose(line: str) -> bool:
     """A line that reads as prose: it holds a function word, in lower case as prose writes
     it ("Class A" in a list's row is a name)."""
-    return any(word in FUNCTION_WORDS for word in _WORD.findall(line))
+    return any(word in FUNCTION_WORDS for word in LETTERS_RE.findall(line))
 
 
 def _margin(block: list[_Line]) -> int:
@@ -222,7 +216,7 @@ def _joins(
     line above it."""
     if _starts_unit(before, after, margin):
         return False
-    if _SENTENCE_END.search(before.text):
+    if LINE_END_RE.search(before.text):
         # A sentence ended: in wrapped text a full line goes on in the same paragraph. A
         # line that stops short at a full stop may only end an abbreviation ("going to the
         # U.S." + "Capitol to urge"): the sentence splitter tells, across the break.
@@ -242,7 +236,7 @@ def _joins(
     # often short because a dateline stood before it ("SALVADOR, Feb 26 - Showers
     # continued throughout the week in"); only a heading in capitals is not continued.
     if first:
-        return bool(_WORD.search(before.text)) and not before.text.isupper()
+        return bool(LETTERS_RE.search(before.text)) and not before.text.isupper()
     return before.length >= _SHORT_LINE * width
 
 
@@ -297,7 +291,7 @@ def _blocks(units: list[list[_Line]]) -> list[str]:
 def _kind(unit: list[_Line]) -> str:
     if unit[0].in_table or unit[0].is_item:
         return "row"
-    if len(unit) == 1 and not _SENTENCE_END.search(unit[0].text):
+    if len(unit) == 1 and not LINE_END_RE.search(unit[0].text):
         return "alone"
     return "prose"
 

@@ -18,12 +18,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, get_args
 
 from index.encoder import (
     PACKAGED_MODEL,
     PROBE_TEXTS,
     Embedder,
     ModelNotFound,
+    Precision,
     best_time,
     cpu_has_bf16,
     cpu_model,
@@ -57,19 +59,26 @@ __all__ = [
 ]
 
 
+# The choices of each option below, listed once (the settings take their types from here).
+EmbedderKind = Literal["model", "hashing"]  # the real model, or a fast stand-in for tests
+QueryEncoder = Literal["onnx", "torch"]
+IngestEncoder = Literal["openvino", "torch"]
+SentenceVectors = Literal["pooled", "encoded"]
+
+
 @dataclass(frozen=True)
 class EmbedderOptions:
     """Which embedder to build (`api.settings.Settings.embedder_options` fills it)."""
 
-    kind: str = "model"  # "model" (the real one) or "hashing"
+    kind: EmbedderKind = "model"
     model: str = PACKAGED_MODEL  # the packaged name or a local folder
     batch_size: int = 32
     threads: int = 0  # 0: one per core
-    precision: str = "auto"  # auto, fp32 or bf16
+    precision: Precision = "auto"
     cache: Path | None = None  # where the ONNX export is kept; None: torch only
-    query: str = "onnx"  # query encoder: onnx or torch
-    ingest: str = "openvino"  # batch encoder: openvino or torch
-    sentences: str = "pooled"  # sentence vectors: pooled from the passage, or encoded
+    query: QueryEncoder = "onnx"  # query encoder
+    ingest: IngestEncoder = "openvino"  # batch encoder
+    sentences: SentenceVectors = "pooled"  # sentence vectors: pooled from the passage, or encoded
 
 
 def make_embedder(options: EmbedderOptions) -> Embedder:
@@ -83,12 +92,11 @@ def make_embedder(options: EmbedderOptions) -> Embedder:
     """
     if options.kind == "hashing":
         return HashingEmbedder()
-    if options.kind != "model":
-        raise ValueError(f"unknown embedder {options.kind!r}; use 'model' or 'hashing'")
     for name, value, allowed in (
-        ("query encoder", options.query, ("onnx", "torch")),
-        ("ingest encoder", options.ingest, ("openvino", "torch")),
-        ("sentence vectors", options.sentences, ("pooled", "encoded")),
+        ("embedder", options.kind, get_args(EmbedderKind)),
+        ("query encoder", options.query, get_args(QueryEncoder)),
+        ("ingest encoder", options.ingest, get_args(IngestEncoder)),
+        ("sentence vectors", options.sentences, get_args(SentenceVectors)),
     ):
         if value not in allowed:
             raise ValueError(f"unknown {name} {value!r}; use one of {', '.join(allowed)}")

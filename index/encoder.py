@@ -27,7 +27,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from importlib.util import find_spec
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 
 import numpy as np
 
@@ -136,6 +136,8 @@ PROBE_TEXTS = [
 
 # bf16 must beat fp32 by this much to be chosen: fp32 is the exact reference.
 BF16_MARGIN = 1.1
+# The encoder's number format: chosen by `resolve_precision`, or fixed.
+Precision = Literal["auto", "fp32", "bf16"]
 
 
 def resolve_precision(
@@ -153,8 +155,10 @@ def resolve_precision(
     batch in each, and the choice is kept in `cache_dir` per backend and CPU.
     Without a probe, native bf16 is taken on trust.
     """
-    if precision not in ("auto", "fp32", "bf16"):
-        raise ValueError(f"precision must be auto, fp32 or bf16, got {precision!r}")
+    if precision not in get_args(Precision):
+        *first, last = get_args(Precision)
+        choices = f"{', '.join(first)} or {last}"
+        raise ValueError(f"precision must be {choices}, got {precision!r}")
     if precision != "auto":
         return precision
     if not cpu_has_bf16():

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 
 import numpy as np
+
+from index.text import ALNUM_RE, PIECE_RE
 
 
 class HashingEmbedder:
@@ -24,7 +25,7 @@ class HashingEmbedder:
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
-            for word in re.findall(r"[a-z0-9]+", text.lower()):
+            for word in ALNUM_RE.findall(text.lower()):
                 digest = hashlib.blake2b(_stem(word).encode(), digest_size=8).digest()
                 bucket = int.from_bytes(digest[:4], "little") % self.dim
                 vectors[row, bucket] += 1.0 if digest[4] & 1 else -1.0
@@ -32,7 +33,7 @@ class HashingEmbedder:
         return vectors / np.maximum(norms, 1e-12)
 
     def count_tokens(self, text: str) -> int:
-        return len(re.findall(r"\w+|[^\w\s]", text))
+        return len(PIECE_RE.findall(text))
 
 
 def _stem(word: str) -> str:

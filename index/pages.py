@@ -10,7 +10,6 @@ the page debris that survives extraction.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -18,7 +17,7 @@ from typing import Any
 
 from index.clean import reads_as_prose, reporting_paragraphs
 from index.errors import DocumentError
-from index.text import stored_moment
+from index.text import UNICODE_WORD_RE, stored_moment
 
 # The body only: comments are not the article (measured on the article-extraction pages,
 # they cost precision for no recall), and a precise extraction drops more of the
@@ -102,11 +101,8 @@ def page_date(value: str | None) -> str | None:
     return stored_moment(moment)
 
 
-_WORDS = re.compile(r"\w+")
-
-
 def _same_words(a: str, b: str) -> bool:
-    return _WORDS.findall(a.casefold()) == _WORDS.findall(b.casefold())
+    return UNICODE_WORD_RE.findall(a.casefold()) == UNICODE_WORD_RE.findall(b.casefold())
 
 
 def _blank_to_none(value: str | None) -> str | None:

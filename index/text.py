@@ -12,6 +12,11 @@ or a date means the same thing everywhere.
 - Quotation spans are hand-written: no maintained library finds the extent of
   quotations in news prose, where a sentence split from a long quote holds only its
   closing mark and straight quotes double as opening and closing marks.
+
+This is the one module that defines what a word is (every token pattern), stopword
+sets, month names and the English word lists the readers share (speech verbs, event
+terms for casualty counts); `tests/test_architecture.py` fails if another module of
+`index/`, `search/` or `api/` defines a word pattern or a stopword set.
 """
 
 from __future__ import annotations
@@ -25,9 +30,39 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+# --- words ---------------------------------------------------------------------------------
+
+# An abbreviation with dots: "U.S.", "a.m.".
+_ABBREVIATION = r"(?:[A-Za-z]\.){2,}"
+ABBREVIATION_RE = re.compile(_ABBREVIATION)
 # A word: an abbreviation with dots ("U.S."), or letters/digits with inner apostrophes and
 # hyphens ("Baghdad's", "Abdul-Mahdi", "1,200" is split at the comma on purpose).
-WORD_RE = re.compile(r"(?:[A-Za-z]\.){2,}|[A-Za-z0-9][\w’'-]*")
+WORD_RE = re.compile(rf"{_ABBREVIATION}|[A-Za-z0-9][\w’'-]*")
+# The next word after white space, letters first (no figure): the noun run after a count.
+NEXT_WORD_RE = re.compile(rf"\s+(?P<tok>{_ABBREVIATION}|[A-Za-z][\w’'-]*)")
+# A word as attribution reads a speaker's name: any letter or digit first, and dots inside
+# ("Sen.", "U.S.", "al-Yasiri"); callers strip a final dot.
+DOTTED_WORD_RE = re.compile(r"[^\W_][\w’'.-]*")
+# A word as a question writes a speaker: "U.S.", "O'Brien", "Abdul-Mahdi".
+NAME_WORD_RE = re.compile(r"[\w.'-]+")
+# A word of any script (letters, digits, underscore), for comparing two texts word by word.
+UNICODE_WORD_RE = re.compile(r"\w+")
+# Letters only, any script: the words of a line, figures left out.
+LETTERS_RE = re.compile(r"[^\W\d_]+")
+# A word or a figure as story matching counts them: letters with inner apostrophes or
+# hyphens, or digits with inner separators ("15,000", "6.5").
+WORD_OR_FIGURE_RE = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*|\d+(?:[.,]\d+)*")
+# A word written with a capital, not inside another word.
+CAPITALISED_RE = re.compile(r"(?<![\w'\u2019-])[A-Z][^\W\d_]*(?:['\u2019-][^\W\d_]+)*")
+# Runs of ASCII letters and digits of lower-cased text: a coarse word for hashing and for
+# comparing short answers.
+ALNUM_RE = re.compile(r"[a-z0-9]+")
+# Runs of ASCII letters or of digits, apart: "3rd" is "3" and "rd" (the parts of a date).
+LETTERS_OR_DIGITS_RE = re.compile(r"[A-Za-z]+|\d+")
+# What a BERT tokenizer splits at least: runs of letters and digits, each punctuation mark.
+PIECE_RE = re.compile(r"\w+|[^\w\s]")
+# A run of anything but white space: where an over-long sentence may be cut.
+SPACED_WORD_RE = re.compile(r"\S+")
 
 
 @dataclass(frozen=True)
@@ -66,9 +101,21 @@ FUNCTION_WORDS = frozenset(
 
 @lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
+    """bm25s's English stopwords: the words a question's or a sentence's content leaves out."""
     from bm25s.stopwords import STOPWORDS_EN_PLUS
 
     return frozenset(STOPWORDS_EN_PLUS)
+
+
+# Question words carry no topic; without them "How many were injured?" is "injured".
+_QUESTION_WORDS = frozenset({"many", "much", "did", "does", "say", "said"})
+
+
+@lru_cache(maxsize=1)
+def index_stopwords() -> frozenset[str]:
+    """The stopwords BM25 and story matching drop, from corpus and queries alike: bm25s's
+    and the words that only ask."""
+    return stopwords() | _QUESTION_WORDS
 
 
 @lru_cache(maxsize=1)
@@ -183,6 +230,14 @@ MONTH = (
     + ")"
 )
 WEEKDAY = "(?:" + "|".join(d for d in calendar.day_name) + ")"
+# The lower-case names of the months and the days of the week.
+CALENDAR_NAMES = frozenset(n.lower() for n in (*calendar.month_name, *calendar.day_name) if n)
+# A month's number by its lower-case name or abbreviation ("march", "mar", "sept": 9).
+MONTH_NUMBERS = {
+    **{name.lower(): n for n, name in enumerate(calendar.month_name) if name},
+    **{name.lower(): n for n, name in enumerate(calendar.month_abbr) if name},
+    "sept": 9,
+}
 _ORDINAL = r"(?:st|nd|rd|th)?"
 _YEAR = r"(?:1[0-9]{3}|20[0-9]{2})"
 
@@ -209,6 +264,97 @@ DATE_RE = re.compile(
 def find_dates(text: str) -> list[tuple[int, int]]:
     """(start, end) of every date expression in `text`."""
     return [m.span() for m in DATE_RE.finditer(text)]
+
+
+# --- sentence ends -------------------------------------------------------------------------
+
+# A line that ends a sentence: a full stop, question or exclamation mark, maybe closed
+# by quotes or brackets. A colon or semicolon ends a line that introduces what follows.
+LINE_END_RE = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*$|[:;]$")
+# A sentence's end in any script (the CJK full stop and marks too).
+ANY_SENTENCE_END_RE = re.compile(r"[.!?\u2026\u3002\uff01\uff1f][\"'\u201d\u2019)\]\u300d\u300f]*$")
+
+# --- English word lists --------------------------------------------------------------------
+
+# The forms of "to be".
+BE_FORMS = frozenset("is are was were be been being am".split())
+
+# Words that carry no topic in a question: question words, auxiliaries, function words and
+# the nouns that only frame what is asked ("the number of", "what kind of").
+QUESTION_STOPWORDS = frozenset(
+    """how many much what which who whom whose when where why is are was were be been being do
+    does did has have had will would can could should may might must shall the a an of to in on
+    at for by with from about into during after before over under than that this these those
+    there here it its they them their he she his her we you i and or but not no as if so up out
+    also number toll name kind type sort""".split()
+)
+
+# Words that end a noun run after a figure (verbs, prepositions, determiners...): "25 people
+# were", "6,000 troops in".
+NOUN_RUN_STOPWORDS = frozenset(
+    """were was are is be been being have has had and or but nor the a an that which who whom
+    whose at in on of off from to by with for during after before into onto near inside outside
+    than as while when where since until over under across around about through including
+    among per against this these those their his her its our my your them they it he she we
+    you i will would could should may might can did do does not no said says say told also
+    each every all both some any more most less than then there here so such very just only
+    away ago""".split()
+)
+
+# Verbs of reported speech, each form once; True marks the forms that credit a claim to
+# its speaker where attribution looks for one ("X said", "X told NBC News").
+SPEECH_VERBS: tuple[tuple[str, bool], ...] = (
+    ("said", True), ("says", True), ("say", False), ("told", True), ("tells", True),
+    ("tweeted", True), ("tweets", False), ("tweet", False), ("wrote", True), ("writes", True),
+    ("warned", False), ("warning", False), ("warns", False), ("warn", False),
+    ("urged", False), ("urging", False), ("urges", False), ("added", False), ("adds", False),
+    ("announced", True), ("announces", True), ("stated", True), ("states", True),
+    ("declared", False), ("declares", False), ("vowed", False), ("vows", False),
+    ("accused", False), ("accuses", False), ("insisted", False), ("insists", False),
+    ("claimed", False), ("claims", False), ("spoke", False),
+    ("estimated", True), ("estimates", True), ("confirmed", True), ("confirms", True),
+)  # fmt: skip
+# Phrases that report speech as a verb does.
+SPEECH_PHRASES = ("issued a statement", "on Twitter", "in a statement")
+# The speech verbs and phrases as one regex alternation (no groups).
+SPEECH = "|".join(re.escape(w) for w, _ in SPEECH_VERBS) + "|" + "|".join(SPEECH_PHRASES)
+# The forms attribution reads, and those that credit an outlet that relays the claim.
+ATTRIBUTION_VERBS = tuple(w for w, attributes in SPEECH_VERBS if attributes)
+REPORT_VERBS = ("reported", "reports")
+
+# Casualty and similar events of news counts: a word's prefix -> the event it reports.
+EVENT_WORDS: tuple[tuple[str, str], ...] = (
+    ("injur", "injured"),
+    ("wound", "injured"),
+    ("hurt", "injured"),
+    ("kill", "killed"),
+    ("died", "killed"),
+    ("die", "killed"),
+    ("dead", "killed"),
+    ("death", "killed"),
+    ("slain", "killed"),
+    ("arrest", "arrested"),
+    ("detain", "arrested"),
+    ("evacuat", "evacuated"),
+    ("displac", "displaced"),
+    ("missing", "missing"),
+)
+# Each event with the words (prefixes) a report uses for it.
+EVENT_TERMS: dict[str, tuple[str, ...]] = {
+    "injured": ("injur", "wound", "hurt", "hospitali"),
+    "killed": ("kill", "dead", "death", "die", "slain", "fatalit"),
+    "arrested": ("arrest", "detain", "detention", "custody"),
+    "evacuated": ("evacuat",),
+    "displaced": ("displac", "fled", "flee", "refugee"),
+    "missing": ("missing",),
+}
+# Every word of every event: a figure tied to one the question did not ask about ("25
+# killed" for "how many were injured?") answers a different question.
+EVENT_STEMS = tuple(
+    dict.fromkeys(
+        [prefix for prefix, _ in EVENT_WORDS] + [t for ts in EVENT_TERMS.values() for t in ts]
+    )
+)
 
 
 def sentences(text: str) -> list[str]:

@@ -6,9 +6,9 @@
   inside a sentence), and the figures (numbers of two or more digits, written
   without thousands separators).
 
-Stopwords come from bm25s, stems from PyStemmer's Snowball English, and how
-common a word is in general English from wordfreq; nothing here names a word
-of any one story.
+Words, stopwords and stems come from `index.text` (bm25s's stopwords,
+PyStemmer's Snowball English), how common a word is in general English from
+wordfreq; nothing here names a word of any one story.
 """
 
 from __future__ import annotations
@@ -19,15 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from index import text
-
-# Question words carry no topic; without them "How many were injured?" is "injured".
-_QUESTION_WORDS = {"many", "much", "did", "does", "say", "said"}
-
-
-@lru_cache(maxsize=1)
-def stopwords() -> frozenset[str]:
-    return text.stopwords() | _QUESTION_WORDS
+from index.text import CAPITALISED_RE, WORD_OR_FIGURE_RE, index_stopwords, stemmer
+from index.text import stem as _stem
 
 
 def tokenize_for_bm25(texts: Sequence[str]) -> list[list[str]]:
@@ -36,8 +29,8 @@ def tokenize_for_bm25(texts: Sequence[str]) -> list[list[str]]:
 
     return bm25s.tokenize(  # type: ignore[no-any-return]
         list(texts),
-        stopwords=sorted(stopwords()),
-        stemmer=text.stemmer(),
+        stopwords=sorted(index_stopwords()),
+        stemmer=stemmer(),
         return_ids=False,
         show_progress=False,
     )
@@ -51,9 +44,6 @@ def zipf(word: str) -> float:
     return float(zipf_frequency(word, "en"))
 
 
-# A word (letters, inner apostrophes or hyphens) or a figure ("15,000", "6.5").
-_TOKEN = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*|\d+(?:[.,]\d+)*")
-_CAPITALISED = re.compile(r"(?<![\w'\u2019-])[A-Z][^\W\d_]*(?:['\u2019-][^\W\d_]+)*")
 # What may stand before the first word of a sentence.
 _SENTENCE_OPENER = re.compile(r"(?:^|[.!?:;\"\u201c\u201d(\n])\s*$")
 
@@ -92,7 +82,7 @@ def document_words(title: str | None, text: str, lead_chars: int = 400) -> Docum
         # A capital letter marks a name only inside a sentence; a word that opens a sentence
         # (or a line of a table) counts when the text capitalises it inside one too.
         opening: dict[str, int] = {}
-        for match in _CAPITALISED.finditer(text):
+        for match in CAPITALISED_RE.finditer(text):
             stem = _stem(match.group().lower().replace("\u2019", "'"))
             if stem not in words:
                 continue
@@ -109,21 +99,20 @@ def _word_counts(text: str, surface: dict[str, str]) -> dict[str, int]:
     """Stemmed content words and figures of `text` with their counts; `surface` learns the
     first lower-case form seen of each."""
     counts: dict[str, int] = {}
-    for token, count in Counter(_TOKEN.findall(text.lower().replace("\u2019", "'"))).items():
+    stop = index_stopwords()
+    tokens = WORD_OR_FIGURE_RE.findall(text.lower().replace("\u2019", "'"))
+    for token, count in Counter(tokens).items():
         if token[0].isdigit():
             key = _figure(token)
             if key is None:
                 continue
-        elif token in stopwords() or len(token) < 2:
+        elif token in stop or len(token) < 2:
             continue
         else:
             key = _stem(token)
         surface.setdefault(key, token)
         counts[key] = counts.get(key, 0) + count
     return counts
-
-
-_stem = text.stem
 
 
 def _figure(token: str) -> str | None:

@@ -51,7 +51,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from index.text import quoted_spans
+from index.text import ATTRIBUTION_VERBS, DOTTED_WORD_RE, REPORT_VERBS, quoted_spans
 
 
 @dataclass(frozen=True)
@@ -89,10 +89,7 @@ class _Candidate:
 
 # --- word lists ----------------------------------------------------------------------------
 
-_SPEECH_VERBS = """said says told tells estimated estimates confirmed confirms announced
-    announces stated states wrote writes tweeted""".split()
-_REPORT_VERBS = ["reported", "reports"]
-_VERB_RE = re.compile(r"\b(?:" + "|".join(_SPEECH_VERBS + _REPORT_VERBS) + r")\b")
+_VERB_RE = re.compile(r"\b(?:" + "|".join(ATTRIBUTION_VERBS + REPORT_VERBS) + r")\b")
 
 _SUBJECT_PRONOUNS = frozenset("he she they it we i you".split())
 _PRONOUNS = _SUBJECT_PRONOUNS | {"him", "her", "them", "us", "me"}
@@ -103,8 +100,8 @@ _CLAUSE_WORDS = frozenset(
     """who whom which that whose when while where because although if
     was were is are be been being has have had will would could should can may might
     do does did""".split()
-    + _SPEECH_VERBS
-    + _REPORT_VERBS
+    + list(ATTRIBUTION_VERBS)
+    + list(REPORT_VERBS)
 )
 # A source never ends on one of these: "an estimated 5,000", "the reported attack".
 _FUNCTION_WORDS = frozenset(
@@ -133,14 +130,13 @@ _MAX_TAIL_WORDS = 8
 # work per verb bounded when the caller hands in a whole passage.
 _MAX_SUBJECT_CHARS = 300
 
-_WORD_RE = re.compile(r"[^\W_][\w’'.-]*")
 _ABBREVIATION_RE = re.compile(
     r"(?:\b[A-Z]\.)+$|\b(?:Sen|Rep|Gov|Gen|Col|Lt|Sgt|Capt|Maj|Dr|Mr|Mrs|Ms|Prof|St|Jr|Sr)\.$"
 )
 
 
 def _words(text: str) -> list[str]:
-    return [w.lower().rstrip(".") for w in _WORD_RE.findall(text)]
+    return [w.lower().rstrip(".") for w in DOTTED_WORD_RE.findall(text)]
 
 
 # --- according to X ------------------------------------------------------------------------
@@ -189,7 +185,7 @@ def _speakers(sentence: str, quotes: Sequence[tuple[int, int]]) -> list[_Candida
     for verb in _VERB_RE.finditer(sentence):
         if _inside(verb.start(), quotes):
             continue
-        rank = _REPORTER if verb.group() in _REPORT_VERBS else _SPEAKER
+        rank = _REPORTER if verb.group() in REPORT_VERBS else _SPEAKER
         span = (
             _after_quote(sentence, verb.start())
             or _trailing_clause(sentence, verb)

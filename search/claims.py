@@ -38,6 +38,8 @@ from functools import lru_cache
 
 from number_parser import parse_number
 
+from index.text import MONTH, NEXT_WORD_RE, NOUN_RUN_STOPWORDS
+
 
 @dataclass(frozen=True)
 class Quantity:
@@ -199,37 +201,22 @@ _RANGE_SEP_RE = re.compile(r"\s*[-–—]\s*|\s+(?P<word>to|and)\s+", re.IGNOREC
 _PERCENT_RE = re.compile(r"\s*(?:%|percent\b|per\s+cent\b|pct\b)", re.IGNORECASE)
 _CURRENCY = {"$": "dollars", "€": "euros", "£": "pounds"}
 
-_MONTH = (
-    r"(?:January|February|March|April|May|June|July|August|September|October|November"
-    r"|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)"
-)
 # Spans that contain digits but are dates or clock times, never counts.
 _NOT_COUNTS_RE = re.compile(
-    rf"\b{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}}\b)?"
-    rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\b\.?(?:,?\s+\d{{4}}\b)?"
-    rf"|\b{_MONTH}\.?,?\s+\d{{4}}\b"
+    rf"\b{MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}}\b)?"
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH}\b\.?(?:,?\s+\d{{4}}\b)?"
+    rf"|\b{MONTH}\.?,?\s+\d{{4}}\b"
     r"|\b\d{4}-\d{2}-\d{2}\b"
     r"|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b"
     r"|\b\d{1,2}:\d{2}(?::\d{2})?(?:\s*(?i:a\.m\.|p\.m\.|am\b|pm\b))?"
     r"|\b\d{1,2}\s*(?i:a\.m\.|p\.m\.|am\b|pm\b|o'clock\b)"
 )
 
-# Words that end a noun run after a figure (verbs, prepositions, determiners...).
-_STOPWORDS = frozenset(
-    """were was are is be been being have has had and or but nor the a an that which who whom
-    whose at in on of off from to by with for during after before into onto near inside outside
-    than as while when where since until over under across around about through including
-    among per against this these those their his her its our my your them they it he she we
-    you i will would could should may might can did do does not no said says say told also
-    each every all both some any more most less than then there here so such very just only
-    away ago""".split()
-)
 _IRREGULAR_PLURALS = frozenset(
     """people men women children police personnel staff cattle feet teeth geese mice
     dead wounded injured crew clergy""".split()
 )
 _PRONOUNS_AFTER_OF = frozenset("them us those these which whom you it".split())
-_TOKEN_RE = re.compile(r"\s+(?P<tok>(?:[A-Za-z]\.){2,}|[A-Za-z][\w’'-]*)")
 _OF_RE = re.compile(r"\s+of(?:\s+(?:the|those|these|their|its|his|her|our))?(?=\s)", re.I)
 
 
@@ -504,12 +491,16 @@ def _count_noun_after(text: str, at: int, count: float) -> tuple[int, str] | Non
     best: tuple[int, str] | None = None
     position = at
     for _ in range(5):
-        m = _TOKEN_RE.match(text, position)
+        m = NEXT_WORD_RE.match(text, position)
         if m is None:
             break
         token = m.group("tok")
         word = token.lower()
-        if word in _STOPWORDS or word in _PRONOUNS_AFTER_OF or _NUMBER_WORD_RE.fullmatch(word):
+        if (
+            word in NOUN_RUN_STOPWORDS
+            or word in _PRONOUNS_AFTER_OF
+            or _NUMBER_WORD_RE.fullmatch(word)
+        ):
             break
         if _is_count_noun(token, count):
             best = (m.end(), word)

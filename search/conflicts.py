@@ -38,14 +38,13 @@ are not a conflict. Claims from several stories are compared story by story.
 
 from __future__ import annotations
 
-import calendar
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from index.text import ALNUM_RE, LETTERS_OR_DIGITS_RE, MONTH_NUMBERS
 from search.claims import Quantity, find_quantities
 from search.question import TYPED
 
@@ -69,9 +68,6 @@ class ClaimGroup:
     value: str  # display label: "10", "roughly 6,000 / thousands", "Stephanie Grisham"
     doc_ids: list[str]
     story_id: str | None = None
-
-    def as_dict(self) -> dict[str, object]:
-        return {"value": self.value, "doc_ids": list(self.doc_ids), "story_id": self.story_id}
 
 
 @dataclass(frozen=True)
@@ -173,18 +169,14 @@ def agree(a: Claim, b: Claim) -> bool:
 
 # --- dates ---------------------------------------------------------------------------------
 
-_MONTHS = {name.lower(): n for n, name in enumerate(calendar.month_name) if name}
-_MONTHS.update({name.lower(): n for n, name in enumerate(calendar.month_abbr) if name})
-_MONTHS["sept"] = 9
-
 
 def _date_parts(text: str) -> dict[str, int]:
     """The year, month and day a date answer states ("March 3, 1987" -> all three)."""
     parts: dict[str, int] = {}
-    for token in re.findall(r"[A-Za-z]+|\d+", text):
+    for token in LETTERS_OR_DIGITS_RE.findall(text):
         lower = token.lower()
-        if lower in _MONTHS:
-            parts["month"] = _MONTHS[lower]
+        if lower in MONTH_NUMBERS:
+            parts["month"] = MONTH_NUMBERS[lower]
         elif token.isdigit() and len(token) == 4:
             parts["year"] = int(token)
         elif token.isdigit() and int(token) <= 31:
@@ -254,7 +246,7 @@ _VOWELS = set("aeiouy")
 
 
 def _tokens(text: str) -> list[str]:
-    words = re.findall(r"[a-z0-9]+", text.lower().replace("’", "'").replace("'s", ""))
+    words = ALNUM_RE.findall(text.lower().replace("’", "'").replace("'s", ""))
     return [w for w in words if w not in ("the", "a", "an")]
 
 

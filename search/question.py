@@ -34,7 +34,15 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from index.text import stem, stopwords, word_list
+from index.text import (
+    BE_FORMS,
+    EVENT_TERMS,
+    EVENT_WORDS,
+    QUESTION_STOPWORDS,
+    stem,
+    stopwords,
+    word_list,
+)
 from index.text import words as text_words
 
 AnswerType = Literal[
@@ -85,7 +93,8 @@ def analyze_question(question: str) -> QuestionAnalysis:
         (found for rule in _RULES if (found := rule(question, words, lower)) is not None),
         QuestionAnalysis(question, "other", None, (), _keywords(words, ())),
     )
-    stems = frozenset(stem(w) for w in words if w not in stopwords() and w not in _STOP)
+    stop = stopwords() | QUESTION_STOPWORDS
+    stems = frozenset(stem(w) for w in words if w not in stop)
     verb, passive = _main_verb(words, _capitalised(question))
     return replace(analysis, verb=verb, passive=passive, stems=stems)
 
@@ -100,18 +109,10 @@ _AUXILIARIES = frozenset(
     "is are was were be been being am do does did has have had will would can could should "
     "may might must shall".split()
 )
-_BE = frozenset("is are was were be been being am".split())
 _WH = frozenset("what which who whom whose when where why how".split())
 _PREPOSITIONS = frozenset(
     "during in on at to of for from with by after before near inside outside since until "
     "about against over under into through between among across behind".split()
-)
-_STOP = frozenset(
-    """how many much what which who whom whose when where why is are was were be been being do
-    does did has have had will would can could should may might must shall the a an of to in on
-    at for by with from about into during after before over under than that this these those
-    there here it its they them their he she his her we you i and or but not no as if so up out
-    also number toll name kind type sort""".split()
 )
 
 
@@ -136,7 +137,7 @@ def _main_verb(words: list[str], names: frozenset[str] = frozenset()) -> tuple[s
     rest = words[1:]
     if words[0] in ("which", "what", "whose") and rest and rest[0] not in _AUXILIARIES:
         rest = rest[1:]  # "which country backs": the noun after the question word
-    if rest and rest[0] in _BE and len(rest) > 1:
+    if rest and rest[0] in BE_FORMS and len(rest) > 1:
         nxt = rest[1]
         if nxt.endswith(("ed", "en")) or nxt in _IRREGULAR_PARTICIPLES:
             return stem(nxt), True
@@ -148,7 +149,7 @@ def _main_verb(words: list[str], names: frozenset[str] = frozenset()) -> tuple[s
             if word in _PREPOSITIONS:
                 break
             run.append(word)
-        content = [w for w in run if w not in _STOP and "." not in w]
+        content = [w for w in run if w not in QUESTION_STOPWORDS and "." not in w]
         if not content:
             return None, False
         # "did protesters storm the embassy": subject, then verb; "did Lady Gaga sing": the
@@ -159,7 +160,7 @@ def _main_verb(words: list[str], names: frozenset[str] = frozenset()) -> tuple[s
         return stem(content[1] if len(content) > 1 else content[0]), True
     if (
         rest
-        and rest[0] not in _STOP
+        and rest[0] not in QUESTION_STOPWORDS
         and (rest[0].endswith(("ed", "s")) or rest[0] in _IRREGULAR_PAST)
     ):
         return stem(rest[0]), False
@@ -184,7 +185,7 @@ _IRREGULAR_PARTICIPLES = frozenset(
 def _keywords(words: list[str], exclude: tuple[str, ...]) -> tuple[str, ...]:
     seen: list[str] = []
     for word in words:
-        if word in _STOP or word in exclude or word in seen:
+        if word in QUESTION_STOPWORDS or word in exclude or word in seen:
             continue
         seen.append(word)
     return tuple(seen)
@@ -206,32 +207,8 @@ def _yes_no(question: str, words: list[str], lower: str) -> QuestionAnalysis | N
 
 # --- quantities ----------------------------------------------------------------------------
 
-# Casualty and similar events: a question word (as a prefix) -> canonical target. These are
-# the general verbs of news counts, each with the words a report uses for it.
-_EVENT_WORDS: tuple[tuple[str, str], ...] = (
-    ("injur", "injured"),
-    ("wound", "injured"),
-    ("hurt", "injured"),
-    ("kill", "killed"),
-    ("died", "killed"),
-    ("die", "killed"),
-    ("dead", "killed"),
-    ("death", "killed"),
-    ("slain", "killed"),
-    ("arrest", "arrested"),
-    ("detain", "arrested"),
-    ("evacuat", "evacuated"),
-    ("displac", "displaced"),
-    ("missing", "missing"),
-)
-_EVENT_TERMS: dict[str, tuple[str, ...]] = {
-    "injured": ("injur", "wound", "hurt", "hospitali"),
-    "killed": ("kill", "dead", "death", "die", "slain", "fatalit"),
-    "arrested": ("arrest", "detain", "detention", "custody"),
-    "evacuated": ("evacuat",),
-    "displaced": ("displac", "fled", "flee", "refugee"),
-    "missing": ("missing",),
-}
+# Casualty and similar events: a question word (as a prefix) names the target
+# (`index.text.EVENT_WORDS`), answered by the words a report uses for it (`EVENT_TERMS`).
 # A counted noun that names people may be reported as "people" or "persons", or by any
 # other noun for people (PERSON_NOUN, a target term that matches every one).
 PERSON_NOUN = "<person>"
@@ -272,7 +249,7 @@ def _quantity(question: str, words: list[str], lower: str) -> QuestionAnalysis |
         return None  # "how did ...", "how was ...": manner
     if "toll" in lower.split() and "death" in lower.split():
         return QuestionAnalysis(
-            question, "quantity", "killed", _EVENT_TERMS["killed"], _keywords(words, ("death",))
+            question, "quantity", "killed", EVENT_TERMS["killed"], _keywords(words, ("death",))
         )
     if match.group("share") is not None:
         return _measured(question, words, match.group("share"))
@@ -288,10 +265,10 @@ def _quantity(question: str, words: list[str], lower: str) -> QuestionAnalysis |
     if adjective is not None and adjective not in ("many", "much"):
         return QuestionAnalysis(question, "quantity", adjective, (), _keywords(words, (adjective,)))
     for word in rest:
-        for prefix, event in _EVENT_WORDS:
+        for prefix, event in EVENT_WORDS:
             if word.startswith(prefix):
                 return QuestionAnalysis(
-                    question, "quantity", event, _EVENT_TERMS[event], _keywords(words, (word,))
+                    question, "quantity", event, EVENT_TERMS[event], _keywords(words, (word,))
                 )
     # No event: the counted noun is the last word before the verb ("how many protesters were").
     noun_phrase: list[str] = []
@@ -539,7 +516,7 @@ def _role(question: str, words: list[str], role_text: str) -> QuestionAnalysis:
         core.append(word)
     if not core:
         return QuestionAnalysis(question, "person", None, (), _keywords(words, ()))
-    tail = [w for w in phrase[len(core) :] if w not in _STOP]
+    tail = [w for w in phrase[len(core) :] if w not in QUESTION_STOPWORDS]
     terms = (core[-1], *reversed(core[:-1]), *tail)
     return QuestionAnalysis(question, "person", " ".join(core), terms, _keywords(words, terms))
 

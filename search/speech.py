@@ -18,8 +18,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from index.text import outside_quotes
+from index.text import NAME_WORD_RE, SPEECH, outside_quotes
 from search.gazetteer import is_place
+from search.spans import EXTRACT, ExtractOptions
 
 _QUESTION = re.compile(
     r"^\s*what\s+(?:did|does|do|has|have|had|will|would)\s+(?P<speaker>.+?)\s+"
@@ -32,16 +33,9 @@ _VERBS = {
     "write": r"wr(?:ote|ites?|itten)|posted",
     "post": r"post(?:ed|s)?|on Twitter|on Facebook",
 }
-_SPEECH = (
-    r"sa(?:id|ys|y)|told|tells|tweet(?:ed|s)?|wr(?:ote|ites)|warn(?:ed|ing|s)?|urg(?:ed|ing|es)"
-    r"|add(?:ed|s)|announc(?:ed|es)|stat(?:ed|es)|declar(?:ed|es)|vow(?:ed|s)|accus(?:ed|es)"
-    r"|insist(?:ed|s)|claim(?:ed|s)|issued a statement|spoke|on Twitter|in a statement"
-)
-_PRONOUN_SUBJECT = re.compile(r"\b(he|she|they|it)\s+(?:" + _SPEECH + r")\b", re.IGNORECASE)
+_PRONOUN_SUBJECT = re.compile(r"\b(he|she|they|it)\s+(?:" + SPEECH + r")\b", re.IGNORECASE)
 _QUOTE = re.compile(r"[\"\u201c](.+?)(?:[\"\u201d]|$)")
 _ARTICLES = {"the", "a", "an"}
-# Where in a sentence the subject stands: among its first few words.
-_SUBJECT_WORDS = 6
 
 
 @dataclass(frozen=True)
@@ -70,7 +64,7 @@ def parse_speech_question(question: str) -> SpeechQuestion | None:
     # Articles and place words ("the U.S. president") do not name the speaker.
     words = [
         w
-        for w in re.findall(r"[\w.'-]+", speaker)
+        for w in NAME_WORD_RE.findall(speaker)
         if w.lower() not in _ARTICLES and not is_place((w.lower(),))
     ]
     if not words:
@@ -106,21 +100,26 @@ def speaker_names(question: SpeechQuestion, document: str) -> tuple[str, ...]:
 
 
 def score_speech(
-    question: SpeechQuestion, names: tuple[str, ...], sentence: str, previous: str | None
+    question: SpeechQuestion,
+    names: tuple[str, ...],
+    sentence: str,
+    previous: str | None,
+    options: ExtractOptions = EXTRACT,
 ) -> SpeechMatch | None:
     """How well `sentence` reports what the speaker said; None if it is not their speech."""
     outside = _outside_quotes(sentence)
-    speaker = 1.0 if _names_subject(names, outside) else 0.0
+    speaker = 1.0 if _names_subject(names, outside, options) else 0.0
     if not speaker and _PRONOUN_SUBJECT.search(outside) and previous is not None:
-        speaker = 0.7 if _names_subject(names, _outside_quotes(previous)) else 0.0
+        named = _names_subject(names, _outside_quotes(previous), options)
+        speaker = options.pronoun_speaker if named else 0.0
     if not speaker:
         return None
     # Any speech verb answers "say"; "tweet" prefers its own ("tweeted", "on Twitter").
-    asked = _VERBS.get(question.verb, _SPEECH)
+    asked = _VERBS.get(question.verb, SPEECH)
     if re.search(rf"\b(?:{asked})\b", outside, re.IGNORECASE):
         verb = 1.0
-    elif re.search(rf"\b(?:{_SPEECH})\b", outside, re.IGNORECASE):
-        verb = 0.4
+    elif re.search(rf"\b(?:{SPEECH})\b", outside, re.IGNORECASE):
+        verb = options.other_speech_verb
     else:
         verb = 0.0
     quote = _QUOTE.search(sentence)
@@ -130,19 +129,20 @@ def score_speech(
     return SpeechMatch(round(score, 3), 0, len(sentence))
 
 
-def _names_subject(names: tuple[str, ...], text: str) -> bool:
-    """A name among the first words of `text`, or as the subject of a speech verb."""
+def _names_subject(names: tuple[str, ...], text: str, options: ExtractOptions) -> bool:
+    """A name among the first `options.subject_words` words of `text`, or as the subject of
+    a speech verb (within `options.speaker_verb_chars` after it, or right before it)."""
     lower = text.lower()
     for name in names:
         pattern = re.escape(name).replace(r"\ ", r"\s+")
         for found in re.finditer(rf"(?<![\w-]){pattern}(?![\w-])", lower):
-            if len(lower[: found.start()].split()) < _SUBJECT_WORDS:
+            if len(lower[: found.start()].split()) < options.subject_words:
                 return True
             # "X said", "X, 52, told"; or "said X" with the verb right before the name.
-            after = lower[found.end() : found.end() + 40]
-            if re.match(rf"\W+(?:[\w.-]+\W+){{0,2}}(?:{_SPEECH})\b", after):
+            after = lower[found.end() : found.end() + options.speaker_verb_chars]
+            if re.match(rf"\W+(?:[\w.-]+\W+){{0,2}}(?:{SPEECH})\b", after):
                 return True
-            if re.search(rf"\b(?:{_SPEECH})\s+$", lower[: found.start()]):
+            if re.search(rf"\b(?:{SPEECH})\s+$", lower[: found.start()]):
                 return True
     return False
 

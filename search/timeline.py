@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from index.text import published_moment
 from search.claims import Quantity
@@ -57,10 +58,15 @@ class TimelinePoint:
     story_id: str | None = None
 
 
+# How the figures of a story disagree: "revised" (each later report supersedes the earlier
+# ones) or "disputed" (they cannot all be true); None when they agree.
+Disagreement = Literal["revised", "disputed"]
+
+
 @dataclass(frozen=True)
 class Timeline:
     points: tuple[TimelinePoint, ...]
-    disagreement: str | None  # "revised", "disputed" or None
+    disagreement: Disagreement | None
     reasons: tuple[str, ...]
 
 
@@ -75,7 +81,9 @@ def story_timeline(reports: Sequence[Report], same_time_hours: float = SAME_TIME
     if len(each) <= 1:
         return next(iter(each.values()), Timeline((), None, ()))
     kinds = {t.disagreement for t in each.values()}
-    kind = "disputed" if "disputed" in kinds else "revised" if "revised" in kinds else None
+    kind: Disagreement | None = (
+        "disputed" if "disputed" in kinds else "revised" if "revised" in kinds else None
+    )
     return Timeline(
         tuple(point for t in each.values() for point in t.points),
         kind,
@@ -112,7 +120,7 @@ def timeline(reports: Sequence[Report], same_time_hours: float = SAME_TIME_HOURS
                     report.claim.story_id,
                 )
             )
-    kinds: list[tuple[str, str]] = []
+    kinds: list[tuple[Disagreement, str]] = []
     for i, earlier in enumerate(ordered):
         for later in ordered[i + 1 :]:
             if not agree(earlier.claim, later.claim):
@@ -127,7 +135,7 @@ def timeline(reports: Sequence[Report], same_time_hours: float = SAME_TIME_HOURS
     return Timeline(tuple(points), "revised", tuple(reasons))
 
 
-def _pair(earlier: Report, later: Report, hours: float) -> tuple[str, str]:
+def _pair(earlier: Report, later: Report, hours: float) -> tuple[Disagreement, str]:
     """Whether two differing reports (oldest first) are a revision or a dispute, and why."""
     a, b = earlier.claim, later.claim
     left = f"{figure_label(a)} ({describe(earlier)})"

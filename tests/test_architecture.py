@@ -30,7 +30,9 @@ def test_embedding_backends_import_only_the_base() -> None:
     backends = ("index.sbert", "index.onnx", "index.openvino", "index.hashing", "index.service")
     for backend in backends:
         imported = graph.find_modules_directly_imported_by(backend)
-        allowed = {"index.encoder", "index.chunk", "index.errors", "index.stages"}
+        # index.text (the vocabulary) and index.stages (timing) are leaves that import
+        # nothing of the index.
+        allowed = {"index.encoder", "index.chunk", "index.errors", "index.text", "index.stages"}
         assert imported <= allowed, (backend, imported)
 
 
