@@ -59,6 +59,11 @@ class VectorOptions:
 
 VECTOR_OPTIONS = VectorOptions()
 
+# Local rows of a segment (int64), or None for all of them.
+Rows = np.ndarray | None
+# Rows found and their cosines to the query.
+Found = tuple[np.ndarray, np.ndarray]
+
 
 class VectorIndex(Protocol):
     """One segment's vectors as a search structure."""
@@ -66,12 +71,8 @@ class VectorIndex(Protocol):
     kind: str
 
     def nearest(
-        self,
-        query: np.ndarray,
-        count: int,
-        include: np.ndarray | None = None,
-        exclude: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
+        self, query: np.ndarray, count: int, include: Rows = None, exclude: Rows = None
+    ) -> Found:
         """Up to `count` local rows nearest `query` (in no order) and their cosines: among
         `include` when given, leaving out `exclude` when given."""
         ...
@@ -86,12 +87,8 @@ class ExactIndex:
         self.vectors = vectors
 
     def nearest(
-        self,
-        query: np.ndarray,
-        count: int,
-        include: np.ndarray | None = None,
-        exclude: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
+        self, query: np.ndarray, count: int, include: Rows = None, exclude: Rows = None
+    ) -> Found:
         if include is None:
             similarity = self.vectors @ query
             rows = np.arange(len(similarity))
@@ -159,12 +156,8 @@ class HnswIndex:
         return int(self.graph.ntotal)
 
     def nearest(
-        self,
-        query: np.ndarray,
-        count: int,
-        include: np.ndarray | None = None,
-        exclude: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
+        self, query: np.ndarray, count: int, include: Rows = None, exclude: Rows = None
+    ) -> Found:
         import faiss
 
         count = min(count, self.rows if include is None else len(include))

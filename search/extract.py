@@ -65,10 +65,10 @@ from search.spans import (
     Candidate,
     ExtractOptions,
     keyword_proximity,
-    keyword_spots,
     keyword_stems,
     matches,
     phrase_candidates,
+    reading,
     term_hits,
 )
 
@@ -358,9 +358,7 @@ def _keyword_bonus(
 def _date_candidates(
     analysis: QuestionAnalysis, sentence: str, o: ExtractOptions
 ) -> list[Candidate]:
-    words = sentence_words(sentence)
-    quotes = quoted_spans(sentence)
-    spots = keyword_spots(words, keyword_stems(analysis.keywords))
+    words, quotes, spots = reading(analysis, sentence)
     wants_year = bool(re.search(r"\byear\b", analysis.text, re.I))
     candidates = []
     for m in DATE_RE.finditer(sentence):

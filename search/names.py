@@ -33,6 +33,7 @@ from search.spans import (
     keyword_stems,
     matches,
     phrase_candidates,
+    reading,
     role_fit,
     term_hits,
     unquoted,
@@ -279,9 +280,7 @@ def _role_link(
 def organization_candidates(
     analysis: QuestionAnalysis, sentence: str, o: ExtractOptions
 ) -> list[Candidate]:
-    words = sentence_words(sentence)
-    quotes = quoted_spans(sentence)
-    spots = keyword_spots(words, keyword_stems(analysis.keywords))
+    words, quotes, spots = reading(analysis, sentence)
     terms = analysis.target_terms
     candidates = []
     for name in _names(sentence, o, person=False):
@@ -323,9 +322,7 @@ _IN_PLACE_RE = re.compile(
 def place_candidates(
     analysis: QuestionAnalysis, sentence: str, o: ExtractOptions
 ) -> list[Candidate]:
-    words = sentence_words(sentence)
-    quotes = quoted_spans(sentence)
-    spots = keyword_spots(words, keyword_stems(analysis.keywords))
+    words, quotes, spots = reading(analysis, sentence)
     if analysis.target in _PLACE_KINDS:
         candidates = _places_of_kind(analysis, sentence, words, spots, o)
         return [unquoted(c, quotes, o) for c in candidates]

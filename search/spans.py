@@ -10,8 +10,9 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from functools import cached_property, lru_cache
+from typing import NamedTuple
 
-from index.text import BE_FORMS, Word, inside, lemma, stem, stopwords
+from index.text import BE_FORMS, Word, inside, lemma, quoted_spans, stem, stopwords
 from index.text import words as sentence_words
 from search.claims import Quantity
 from search.question import PERSON_NOUN, QuestionAnalysis, is_person_noun
@@ -362,6 +363,21 @@ def keyword_spots(
 ) -> dict[str, list[tuple[int, int]]]:
     """Where each question keyword occurs: sorted (start, end) offsets per stem."""
     return {k: [(w.start, w.end) for w in words if matches(w.lower, k)] for k in stems}
+
+
+class Reading(NamedTuple):
+    """A sentence as the candidate finders read it: its words, its quoted spans, and where
+    each question keyword occurs in it."""
+
+    words: tuple[Word, ...]
+    quotes: tuple[tuple[int, int], ...]
+    spots: dict[str, list[tuple[int, int]]]
+
+
+def reading(analysis: QuestionAnalysis, sentence: str) -> Reading:
+    words = sentence_words(sentence)
+    spots = keyword_spots(words, keyword_stems(analysis.keywords))
+    return Reading(words, quoted_spans(sentence), spots)
 
 
 def keyword_proximity(
