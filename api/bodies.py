@@ -9,9 +9,9 @@ from typing import Any, get_args
 from pydantic import BaseModel
 
 from api.models import AskResponse, SearchResponse
-from search.answers import Answer as ReadAnswer
 from search.answers import AskResult
 from search.answers import Unanswered as ReadUnanswered
+from search.document_reader import Answer as ReadAnswer
 from search.engine import Hit as FoundHit
 from search.engine import SearchResult
 from search.timeline import TimelinePoint as FoundPoint

@@ -189,7 +189,7 @@ class Settings(_StorySettings):  # type: ignore[misc,valid-type]
         """The reader's options (search/answers.py `ReaderOptions`) the settings change."""
         from dataclasses import replace
 
-        from search.answers import READER
+        from search.document_reader import READER
 
         return replace(
             READER,

@@ -252,7 +252,8 @@ def breakdown(settings: Settings, directory: Path) -> dict:
 
     from api.bodies import ask_body, search_body
     from index.live import Chunking, open_index
-    from search.answers import READER, answer_from_ranking, ask, story_matches, within_story
+    from search.answers import answer_from_ranking, ask, story_matches, within_story
+    from search.document_reader import READER
     from search.engine import SearchOptions, fuse, rank, rank_to_result, rankings
 
     live = open_index(directory / "index", embedder, Chunking(), stories=settings.story_options())

@@ -37,15 +37,8 @@ from index.documents import Document, load_jsonl, load_seeds, parse_document
 from index.embed import Embedder
 from index.errors import BadRequest
 from index.live import Chunking, LiveIndex, open_index
-from search.answers import (
-    READER,
-    ReaderOptions,
-    ask,
-    documents_read,
-    sentence_similarities,
-    story_matches,
-    story_ranking,
-)
+from search.answers import ask, documents_read, story_matches, story_ranking
+from search.document_reader import READER, ReaderOptions, sentence_similarities
 from search.engine import SearchOptions, SearchResult, rank, rank_to_result, search
 
 # Hits fetched per source to find a document's first correct passage for MRR.

@@ -82,13 +82,9 @@ class Document:
         return record
 
 
-def parse_document(record: Any, where: str = "document", cleaned: bool = False) -> Document:
-    """Validate one JSON document (the shape `POST /documents` takes, docs/api.md)
-    and clean its text, or extract it from its page's `html`.
-
-    `where` names the record in error messages ("line 3 of docs.jsonl"); `cleaned` says
-    that the text was cleaned already (a `.txt` page read by `clean_page`).
-    """
+def _checked_fields(record: Any, where: str) -> str:
+    """The record's id, once its fields are known, of the right types and valid Unicode;
+    a `DocumentError` naming the first that is not."""
     if not isinstance(record, Mapping):
         raise DocumentError(f"{where}: expected a JSON object, got {type(record).__name__}")
     unknown = sorted(set(record) - _FIELDS)
@@ -102,8 +98,7 @@ def parse_document(record: Any, where: str = "document", cleaned: bool = False) 
             f"{where}: 'id' must be a string of 1-200 letters, digits or . _ : @ -, got {doc_id!r}"
         )
     where = f"{where} ({doc_id})"
-    text, html = record.get("text"), record.get("html")
-    if (text is None) == (html is None):
+    if (record.get("text") is None) == (record.get("html") is None):
         raise DocumentError(
             f"{where}: send exactly one of 'text' (plain text) and 'html' (a saved web page)"
         )
@@ -124,6 +119,19 @@ def parse_document(record: Any, where: str = "document", cleaned: bool = False) 
     for name in ("text", "html"):
         if "\x00" in (record.get(name) or ""):
             raise DocumentError(f"{where}: {name!r} contains NUL characters")
+    return doc_id
+
+
+def parse_document(record: Any, where: str = "document", cleaned: bool = False) -> Document:
+    """Validate one JSON document (the shape `POST /documents` takes, docs/api.md)
+    and clean its text, or extract it from its page's `html`.
+
+    `where` names the record in error messages ("line 3 of docs.jsonl"); `cleaned` says
+    that the text was cleaned already (a `.txt` page read by `clean_page`).
+    """
+    doc_id = _checked_fields(record, where)
+    where = f"{where} ({doc_id})"
+    text, html = record.get("text"), record.get("html")
     published = parse_published(record.get("published"), where)
     fields = {
         name: _blank_to_none(record.get(name)) for name in ("source", "title", "url", "author")

@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 
 from helpers import app_client, wait_ready
 from index.live import LiveIndex
-from search.answers import ReaderOptions, ask
+from search.answers import ask
+from search.document_reader import ReaderOptions
 from search.engine import SearchOptions
 from search.retrieve import Filters
 

@@ -14,15 +14,9 @@ from helpers import app_client, wait_ready
 from index.chunk import Passage
 from index.documents import Document
 from index.text import find_dates, quoted_spans, stem
-from search.answers import (
-    Answer,
-    claims_of,
-    keyword_coverage,
-    keyword_weights,
-    reason_clause,
-    unreadable,
-)
+from search.answers import claims_of, unreadable
 from search.conflicts import Claim, compare_claims
+from search.document_reader import Answer, keyword_coverage, keyword_weights, reason_clause
 from search.extract import extract_answer
 from search.gazetteer import is_country, is_place
 from search.question import analyze_question
