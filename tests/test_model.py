@@ -319,6 +319,27 @@ def test_the_openvino_ingest_encoder_matches_torch_fp32(
     assert (vectors * reference).sum(axis=1).min() >= 0.999
 
 
+def test_the_ingest_encoder_runs_numpy_blas_on_one_thread_and_gives_it_back(  # type: ignore[no-untyped-def]
+    model_index, model_embedder
+) -> None:
+    """BLAS threads left spinning after pooling took the encoder's cores (index/openvino.py)."""
+    from threadpoolctl import threadpool_info
+
+    def blas_threads() -> set[int]:
+        return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+    before = blas_threads()
+    seen: list[set[int]] = []
+    batch = model_embedder.batch
+    batch._infer(
+        [p.text for p in model_index.corpus.passages[:12]],
+        lambda *_: seen.append(blas_threads()),
+        progress=False,
+    )
+    assert seen and all(threads == {1} for threads in seen)
+    assert blas_threads() == before
+
+
 def test_pooled_sentence_vectors_stand_for_their_own_sentence(model_index, torch_embedder) -> None:  # type: ignore[no-untyped-def]
     """Of a passage's sentences encoded alone, a pooled vector is nearest its own."""
     corpus = model_index.corpus
