@@ -582,5 +582,13 @@ def _service_command(argv: list[str]) -> bool:
     return len(argv) > 1 and argv[1] in names
 
 
+if __name__ == "__main__":
+    # `python -m api.cli`: the tooling imports this module by its name; without this it
+    # would import a second copy, which registers the tooling again, half-initialised.
+    sys.modules.setdefault("api.cli", sys.modules[__name__])
+
 if not _service_command(sys.argv):
     _register_tooling()
+
+if __name__ == "__main__":
+    app()
