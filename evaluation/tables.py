@@ -169,6 +169,47 @@ def bench_output(result: Mapping[str, Any]) -> list[Table | str]:
         shown.append(_backends(result["backends"]))
     if result["ann"]:
         shown.append(_ann(result["ann"]))
+    shown.extend(_peers(result))
+    return shown
+
+
+def _peers(result: Mapping[str, Any]) -> list[Table | str]:
+    """Each peer beside parallax: ingest of the same articles, /search p50 over HTTP."""
+    rows = result.get("peers") or []
+    measured = [row for row in rows if "skipped" not in row]
+    shown: list[Table | str] = [f"peer {row['peer']} skipped: {row['skipped']}" for row in rows]
+    if not measured:
+        return shown
+    ingest, http = result["ingest"], result["http"]
+    ours = http.get("search@1", {}).get("p50_ms", "-")
+    columns = ["service", "passages", "passages/s", "articles/s", "/search p50 ms (HTTP)"]
+    lines = [
+        [
+            "parallax",
+            ingest["passages"],
+            ingest["ingest_passages_per_s"],
+            ingest["ingest_articles_per_s"],
+            f"{ours} at {ingest.get('served_passages', ingest['passages'])} passages",
+        ]
+    ]
+    for row in measured:
+        searched = row.get("http_search_p50_ms", row.get("http_error", "-"))
+        lines.append(
+            [
+                f"{row['peer']} {row.get('version', '')}".strip(),
+                row["passages"],
+                row["ingest_passages_per_s"],
+                row["ingest_articles_per_s"],
+                f"{searched} at {row['passages']} passages",
+            ]
+        )
+    title = (
+        f"peers: the same {ingest['articles']} articles and model (a peer indexes the passages "
+        "parallax cut; its search in process p50: "
+        + ", ".join(f"{r['peer']} {r['in_process_search_p50_ms']} ms" for r in measured)
+        + ")"
+    )
+    shown.append(table(title, columns, lines))
     return shown
 
 

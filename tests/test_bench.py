@@ -108,3 +108,18 @@ def test_a_replicated_archive_holds_renamed_copies_and_takes_writes(
     assert row["passages"] == passages and row["write_p50_ms"] > 0
     assert row["segments_after_writes"] == 3 + 15
     assert row["merges"] >= 1 and row["segments_after_merges"] < row["segments_after_writes"]
+
+
+def test_a_peer_that_is_not_installed_is_skipped_with_how_to_install_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from evaluation.peers import bench_peers
+    from evaluation.tables import _peers
+
+    # An interpreter that cannot import txtai (any check fails).
+    python = tmp_path / "python"
+    python.write_text("#!/bin/sh\nexit 1\n")
+    python.chmod(0o755)
+    rows = bench_peers(["txtai"], tmp_path, [("a#0", "text")], 1, ["oil"], str(python))
+    assert rows == [{"peer": "txtai", "skipped": rows[0]["skipped"]}]
+    assert "not installed" in rows[0]["skipped"] and ".[peers]" in rows[0]["skipped"]
+    shown = _peers({"peers": rows, "ingest": {}, "http": {}})
+    assert shown == [f"peer txtai skipped: {rows[0]['skipped']}"]
