@@ -317,7 +317,8 @@ _WRITE_COLUMNS = (
 _STREAMING_LINE = (
     "/search at 1 client while another client posts one document at a time, {rate}: p50 "
     "{ingesting_p50_ms} ms against {idle_p50_ms} ms idle ({ratio_p50}x; p95 {idle_p95_ms} "
-    "-> {ingesting_p95_ms} ms; {writes_per_s} writes/s)"
+    "-> {ingesting_p95_ms} ms, slowest {ingesting_max_ms} ms; {writes_per_s} writes/s; "
+    "{failed} requests failed)"
 )
 
 
@@ -341,7 +342,10 @@ def _archive(archive: Mapping[str, Any]) -> list[Table | str]:
         f"index {archive['copies']} times: evaluation/scale.py)"
     )
     columns = [c.replace("_", " ") for c in _WRITE_COLUMNS]
-    streaming = [_STREAMING_LINE.format_map(row) for row in archive["search_while_ingesting"]]
+    streaming = [
+        _STREAMING_LINE.format_map({"ingesting_max_ms": "-", "failed": 0, **row})
+        for row in archive["search_while_ingesting"]
+    ]
     million = []
     if "million" in archive:
         measured = archive["million"]
