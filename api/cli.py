@@ -132,9 +132,9 @@ def serve(settings: Settings) -> None:
 
     from api.app import create_app
 
-    # A thread that wants the interpreter lock gets it after at most this long: a search
-    # waits that at each of its steps while a write runs Python (Python's default, 5 ms,
-    # doubled /search latency under one-document writes).
+    # A thread that wants the interpreter lock gets it after at most this long (Python's
+    # default is 5 ms): while a write runs Python, a search waits up to that at each of
+    # its steps that hands the lock back and forth (the thread pool, ONNX Runtime, numpy).
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     uvicorn.run(
         create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level

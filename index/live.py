@@ -85,7 +85,7 @@ class Readers:
     Searches never wait on a write: they read the published snapshot (a reference) and
     take no lock of the writer's. But on two cores with one interpreter lock, a write's
     Python work (story placement, the new snapshot's structures, the save) runs between
-    a search's steps and doubles its latency. So a write, before each of its steps, waits
+    a search's steps and slows it. So a write, before each of its steps, waits
     until no search is in flight (at most `step_aside_s`): a search that is running
     finishes first, and a write done while nobody reads waits for nothing."""
 
