@@ -409,8 +409,8 @@ def bench_command(
         peers=[p.strip() for p in peers.split(",") if p.strip()],
         peer_python=peer_python,
     )
+    _write_json(json_out, result)  # first: a run of many minutes is kept whatever the tables do
     _show(*tables.bench_output(result))
-    _write_json(json_out, result)
 
 
 @contextmanager

@@ -177,7 +177,9 @@ def _peers(result: Mapping[str, Any]) -> list[Table | str]:
     """Each peer beside parallax: ingest of the same articles, /search p50 over HTTP."""
     rows = result.get("peers") or []
     measured = [row for row in rows if "skipped" not in row]
-    shown: list[Table | str] = [f"peer {row['peer']} skipped: {row['skipped']}" for row in rows]
+    shown: list[Table | str] = [
+        f"peer {row['peer']} skipped: {row['skipped']}" for row in rows if "skipped" in row
+    ]
     if not measured:
         return shown
     ingest, http = result["ingest"], result["http"]

@@ -123,3 +123,28 @@ def test_a_peer_that_is_not_installed_is_skipped_with_how_to_install_it(tmp_path
     assert "not installed" in rows[0]["skipped"] and ".[peers]" in rows[0]["skipped"]
     shown = _peers({"peers": rows, "ingest": {}, "http": {}})
     assert shown == [f"peer txtai skipped: {rows[0]['skipped']}"]
+
+
+def test_a_measured_peer_is_a_row_beside_parallax() -> None:
+    from evaluation.tables import _peers
+
+    ingest = {
+        "articles": 2000,
+        "passages": 3728,
+        "served_passages": 28000,
+        "ingest_passages_per_s": 150.0,
+        "ingest_articles_per_s": 80.0,
+    }
+    peer = {
+        "peer": "txtai",
+        "version": "9.14.0",
+        "passages": 3728,
+        "ingest_passages_per_s": 60.0,
+        "ingest_articles_per_s": 32.0,
+        "in_process_search_p50_ms": 14.0,
+        "http_search_p50_ms": 20.5,
+    }
+    result = {"peers": [peer], "ingest": ingest, "http": {"search@1": {"p50_ms": 9.5}}}
+    (shown,) = _peers(result)
+    assert list(shown.columns[0]._cells) == ["parallax", "txtai 9.14.0"]  # type: ignore[union-attr]
+    assert "20.5 at 3728 passages" in shown.columns[4]._cells  # type: ignore[union-attr]
