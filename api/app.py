@@ -188,9 +188,10 @@ async def search_passages(body: SearchRequest, state: StateDep, live: LiveDep) -
     """Rank passages for a query, overall and grouped by source."""
     options = search_options(body, state.settings)
     started = time.perf_counter()
-    result = await run_in_threadpool(
-        search, live.corpus, state.require_embedder(), body.query, options
-    )
+    with live.readers.reading():  # writes step aside meanwhile (`index.live.Readers`)
+        result = await run_in_threadpool(
+            search, live.corpus, state.require_embedder(), body.query, options
+        )
     return _json(search_body(body.query, result, (time.perf_counter() - started) * 1000))
 
 
@@ -206,14 +207,15 @@ async def ask_sources(body: AskRequest, state: StateDep, live: LiveDep) -> Respo
         field="question",
     )
     started = time.perf_counter()
-    result = await run_in_threadpool(
-        functools.partial(ask, reader=state.reader),
-        live.corpus,
-        state.require_embedder(),
-        body.question,
-        options,
-        body.story,
-    )
+    with live.readers.reading():
+        result = await run_in_threadpool(
+            functools.partial(ask, reader=state.reader),
+            live.corpus,
+            state.require_embedder(),
+            body.question,
+            options,
+            body.story,
+        )
     took_ms = (time.perf_counter() - started) * 1000
     return _json(ask_body(body.question, result, per_source, took_ms))
 

@@ -126,6 +126,9 @@ def configure_logging(level: str) -> None:
             handler.addFilter(_not_chatty)
 
 
+SWITCH_INTERVAL_S = 0.0005
+
+
 @app.command()
 @with_settings
 def serve(settings: Settings) -> None:
@@ -134,6 +137,10 @@ def serve(settings: Settings) -> None:
 
     from api.app import create_app
 
+    # A thread that wants the interpreter lock gets it after at most this long (Python's
+    # default is 5 ms): while a write runs Python, a search waits up to that at each of
+    # its steps that hands the lock back and forth (the thread pool, ONNX Runtime, numpy).
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     uvicorn.run(
         create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level
     )
@@ -453,5 +460,13 @@ def _service_command(argv: list[str]) -> bool:
     return len(argv) > 1 and argv[1] in names
 
 
+if __name__ == "__main__":
+    # `python -m api.cli`: the tooling imports this module by its name; without this it
+    # would import a second copy, which registers the tooling again, half-initialised.
+    sys.modules.setdefault("api.cli", sys.modules[__name__])
+
 if not _service_command(sys.argv):
     _register_tooling()
+
+if __name__ == "__main__":
+    app()

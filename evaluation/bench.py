@@ -492,10 +492,13 @@ def run_bench(
     archive_copies: int = 10,
     million_passages: int = 0,
     pages: Path | None = ARTICLE_PAGES,
+    peers: Sequence[str] = (),
+    peer_python: str | None = None,
 ) -> dict:
     """The whole benchmark; returns the result (also printed by the CLI).
 
-    `quality_sets` (XQuAD JSON, public questions) adds the encoder backends' table.
+    `quality_sets` (XQuAD JSON, public questions) adds the encoder backends' table;
+    `peers` (`evaluation.peers`) adds a row for each peer service, run by `peer_python`.
     """
     from api.state import embedder_from_settings
     from index.store import IndexStore
@@ -526,6 +529,7 @@ def run_bench(
             sample = [p.text for p in passages[:300]]
             sets = retrieval_sets(settings, *quality_sets)
             backends = bench_backends(settings, directory / "models", sample, sets)
+        peer_rows = bench_peer_rows(settings, directory, documents, peers, peer_python)
     ann = bench_ann(ann_sizes, ef_searches=(128, 512)) if ann_sizes else []
     html = bench_html(pages) if pages is not None and pages.is_dir() else {}
     return {
@@ -537,8 +541,32 @@ def run_bench(
         "archive": archive,
         "backends": backends,
         "ann": ann,
+        "peers": peer_rows,
         "limit": limit,
     }
+
+
+def bench_peer_rows(
+    settings: Settings,
+    directory: Path,
+    records: Sequence[Mapping[str, Any]],
+    peers: Sequence[str],
+    python: str | None,
+) -> list[dict]:
+    """The peers on the ingest articles: the passages parallax cut from them (a peer does
+    not chunk), the same model folder (`evaluation.peers`)."""
+    if not peers:
+        return []
+    from evaluation.peers import bench_peers
+    from index.encoder import resolve_model_path
+    from index.store import IndexStore
+
+    store = IndexStore(directory / "index")
+    corpus = store.load(settings.model, store.read_manifest().dim)
+    ids = {record["id"] for record in records}
+    passages = [(p.passage_id, p.text) for p in corpus.passages if p.doc_id in ids]
+    model = resolve_model_path(settings.model)
+    return bench_peers(peers, model, passages, len(records), QUERIES, python)
 
 
 def bench_archive(settings: Settings, directory: Path, dim: int, copies: int) -> dict:

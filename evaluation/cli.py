@@ -368,6 +368,17 @@ def bench_command(
             "process (about 25 minutes; needs the 'ray' extra).",
         ),
     ] = False,
+    peers: Annotated[
+        str,
+        typer.Option(
+            help="Peer services measured on the same articles and model, comma-separated: "
+            "txtai (from the 'peers' extra; skipped with a note when absent)."
+        ),
+    ] = "",
+    peer_python: Annotated[
+        str | None,
+        typer.Option(help="Python that runs the peers (a separate venv with txtai[api])."),
+    ] = None,
     json_out: JsonOut = None,
 ) -> None:
     """Ingest and query speed, each as a ratio to a baseline measured in the same run."""
@@ -395,9 +406,11 @@ def bench_command(
         serve_limit,
         archive_copies,
         million,
+        peers=[p.strip() for p in peers.split(",") if p.strip()],
+        peer_python=peer_python,
     )
+    _write_json(json_out, result)  # first: a run of many minutes is kept whatever the tables do
     _show(*tables.bench_output(result))
-    _write_json(json_out, result)
 
 
 @contextmanager

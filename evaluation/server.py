@@ -22,14 +22,11 @@ def free_port() -> int:
 
 
 def serve_command(port: int, *flags: str) -> list[str]:
-    """The command line of `parallax serve` on `port` with `flags`: the installed script
-    beside this interpreter, or the CLI module run by it."""
-    executable = Path(sys.executable).parent / "parallax"
-    command = (
-        [str(executable)]
-        if executable.exists()
-        else [sys.executable, "-c", "from api.cli import app; app()"]
-    )
+    """The command line of `parallax serve` on `port` with `flags`: the CLI run by this
+    interpreter, from the current directory first. Not the `parallax` script beside the
+    interpreter: in a shared environment its editable install may point at another
+    checkout, and the bench and the kill trials would measure that checkout's server."""
+    command = [sys.executable, "-c", "from api.cli import app; app()"]
     return [*command, "serve", "--port", str(port), *flags]
 
 

@@ -169,6 +169,49 @@ def bench_output(result: Mapping[str, Any]) -> list[Table | str]:
         shown.append(_backends(result["backends"]))
     if result["ann"]:
         shown.append(_ann(result["ann"]))
+    shown.extend(_peers(result))
+    return shown
+
+
+def _peers(result: Mapping[str, Any]) -> list[Table | str]:
+    """Each peer beside parallax: ingest of the same articles, /search p50 over HTTP."""
+    rows = result.get("peers") or []
+    measured = [row for row in rows if "skipped" not in row]
+    shown: list[Table | str] = [
+        f"peer {row['peer']} skipped: {row['skipped']}" for row in rows if "skipped" in row
+    ]
+    if not measured:
+        return shown
+    ingest, http = result["ingest"], result["http"]
+    ours = http.get("search@1", {}).get("p50_ms", "-")
+    columns = ["service", "passages", "passages/s", "articles/s", "/search p50 ms (HTTP)"]
+    lines = [
+        [
+            "parallax",
+            ingest["passages"],
+            ingest["ingest_passages_per_s"],
+            ingest["ingest_articles_per_s"],
+            f"{ours} at {ingest.get('served_passages', ingest['passages'])} passages",
+        ]
+    ]
+    for row in measured:
+        searched = row.get("http_search_p50_ms", row.get("http_error", "-"))
+        lines.append(
+            [
+                f"{row['peer']} {row.get('version', '')}".strip(),
+                row["passages"],
+                row["ingest_passages_per_s"],
+                row["ingest_articles_per_s"],
+                f"{searched} at {row['passages']} passages",
+            ]
+        )
+    title = (
+        f"peers: the same {ingest['articles']} articles and model (a peer indexes the passages "
+        "parallax cut; its search in process p50: "
+        + ", ".join(f"{r['peer']} {r['in_process_search_p50_ms']} ms" for r in measured)
+        + ")"
+    )
+    shown.append(table(title, columns, lines))
     return shown
 
 
@@ -300,7 +343,8 @@ _WRITE_COLUMNS = (
 _STREAMING_LINE = (
     "/search at 1 client while another client posts one document at a time, {rate}: p50 "
     "{ingesting_p50_ms} ms against {idle_p50_ms} ms idle ({ratio_p50}x; p95 {idle_p95_ms} "
-    "-> {ingesting_p95_ms} ms; {writes_per_s} writes/s)"
+    "-> {ingesting_p95_ms} ms, slowest {ingesting_max_ms} ms; {writes_per_s} writes/s; "
+    "{failed} requests failed)"
 )
 
 
@@ -324,7 +368,10 @@ def _archive(archive: Mapping[str, Any]) -> list[Table | str]:
         f"index {archive['copies']} times: evaluation/scale.py)"
     )
     columns = [c.replace("_", " ") for c in _WRITE_COLUMNS]
-    streaming = [_STREAMING_LINE.format_map(row) for row in archive["search_while_ingesting"]]
+    streaming = [
+        _STREAMING_LINE.format_map({"ingesting_max_ms": "-", "failed": 0, **row})
+        for row in archive["search_while_ingesting"]
+    ]
     million = []
     if "million" in archive:
         measured = archive["million"]

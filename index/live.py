@@ -14,7 +14,8 @@ import logging
 import threading
 import time
 from collections import ChainMap
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol
@@ -72,6 +73,47 @@ class IngestReport:
 # Documents written since the story matcher's state was saved from which a write saves it
 # again (with a tenth of the archive; `LiveIndex._matcher_is_stale`).
 MATCHER_SAVE_FROM = 1000
+
+
+# The longest a write waits, at each step, for the searches in flight to finish before it
+# goes on (`Readers`): readers first, and a write still done within a few such waits.
+STEP_ASIDE_S = 0.025
+
+
+class Readers:
+    """The searches in flight, so that a write steps aside for them between its steps.
+
+    Searches never wait on a write: they read the published snapshot (a reference) and
+    take no lock of the writer's. But on two cores with one interpreter lock, a write's
+    Python work (story placement, the new snapshot's structures, the save) runs between
+    a search's steps and slows it. So a write, before each of its steps, waits
+    until no search is in flight (at most `step_aside_s`): a search that is running
+    finishes first, and a write done while nobody reads waits for nothing."""
+
+    def __init__(self, step_aside_s: float = STEP_ASIDE_S) -> None:
+        self.step_aside_s = step_aside_s
+        self._active = 0
+        self._quiet = threading.Condition(threading.Lock())
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Count one search in flight while the block runs."""
+        with self._quiet:
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._quiet:
+                self._active -= 1
+                if not self._active:
+                    self._quiet.notify_all()
+
+    def step_aside(self) -> None:
+        """Wait until no search is in flight, or `step_aside_s` at most."""
+        if self.step_aside_s <= 0:
+            return
+        with self._quiet:
+            self._quiet.wait_for(lambda: self._active == 0, timeout=self.step_aside_s)
 
 
 class RemoteBuild(Protocol):
@@ -164,6 +206,8 @@ class LiveIndex:
         # The story matcher's working state, built from the snapshot on the first write and
         # kept while writes succeed (a failed write drops it, to be rebuilt from the snapshot).
         self._matcher: StoryMatcher | None = matcher
+        # Searches in flight, counted by the server: writes step aside for them.
+        self.readers = Readers()
 
     @property
     def corpus(self) -> Corpus:
@@ -195,9 +239,11 @@ class LiveIndex:
                 changed.append(doc)
             if changed:
                 changed = [changed[i] for i in publication_order(changed)]
+                self.readers.step_aside()
                 segments, generation = self._segments(changed, progress, remote)
                 report.passages = sum(len(segment.passages) for segment in segments)
                 replaced = [doc.id for doc in changed if doc.id in current.documents]
+                self.readers.step_aside()
                 started = time.perf_counter()
                 with stage("story placement"):
                     matcher, table = self._place(current, replaced, _embedded(segments, changed))
@@ -437,8 +483,10 @@ class LiveIndex:
     def _publish(
         self, corpus: Corpus, matcher: StoryMatcher | None, save_matcher: bool = False
     ) -> None:
+        self.readers.step_aside()
         with stage("snapshot"):
             corpus.warm()
+        self.readers.step_aside()
         with stage("writing and fsync"):
             self.store.save(corpus, self.chunking.as_dict(), matcher=save_matcher)
         self._corpus = corpus

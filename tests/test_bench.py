@@ -110,3 +110,43 @@ def test_a_replicated_archive_holds_renamed_copies_and_takes_writes(
     assert row["passages"] == passages and row["write_p50_ms"] > 0
     assert row["segments_after_writes"] == 3 + 15
     assert row["merges"] >= 1 and row["segments_after_merges"] < row["segments_after_writes"]
+
+
+def test_a_peer_that_is_not_installed_is_skipped_with_how_to_install_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from evaluation.peers import bench_peers
+    from evaluation.tables import _peers
+
+    # An interpreter that cannot import txtai (any check fails).
+    python = tmp_path / "python"
+    python.write_text("#!/bin/sh\nexit 1\n")
+    python.chmod(0o755)
+    rows = bench_peers(["txtai"], tmp_path, [("a#0", "text")], 1, ["oil"], str(python))
+    assert rows == [{"peer": "txtai", "skipped": rows[0]["skipped"]}]
+    assert "not installed" in rows[0]["skipped"] and ".[peers]" in rows[0]["skipped"]
+    shown = _peers({"peers": rows, "ingest": {}, "http": {}})
+    assert shown == [f"peer txtai skipped: {rows[0]['skipped']}"]
+
+
+def test_a_measured_peer_is_a_row_beside_parallax() -> None:
+    from evaluation.tables import _peers
+
+    ingest = {
+        "articles": 2000,
+        "passages": 3728,
+        "served_passages": 28000,
+        "ingest_passages_per_s": 150.0,
+        "ingest_articles_per_s": 80.0,
+    }
+    peer = {
+        "peer": "txtai",
+        "version": "9.14.0",
+        "passages": 3728,
+        "ingest_passages_per_s": 60.0,
+        "ingest_articles_per_s": 32.0,
+        "in_process_search_p50_ms": 14.0,
+        "http_search_p50_ms": 20.5,
+    }
+    result = {"peers": [peer], "ingest": ingest, "http": {"search@1": {"p50_ms": 9.5}}}
+    (shown,) = _peers(result)
+    assert list(shown.columns[0]._cells) == ["parallax", "txtai 9.14.0"]  # type: ignore[union-attr]
+    assert "20.5 at 3728 passages" in shown.columns[4]._cells  # type: ignore[union-attr]

@@ -1,0 +1,154 @@
+"""Readers first while writing: a server whose index was grown in several large segments
+answers every search and every one-document write within seconds while the writes stream
+in and background merges fold its segments (`parallax bench`'s search-while-ingesting
+phase once went 30 s without an answer)."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from api.app import create_app
+from api.settings import Settings
+from helpers import AUTH, KEY, SEEDS, serve_app
+from index.documents import Document
+from index.embed import HashingEmbedder
+from index.live import Chunking, open_index
+
+ANSWER_WITHIN_S = 5.0  # every request, read or write
+WRITES = 40  # one-document writes, at most
+SECONDS = 6.0  # of writing, at most
+SEGMENTS = 8  # large segments the index is grown in before the server starts
+MERGES = {"merge_factor": 3, "merge_floor": 40}
+
+
+def _article(rng: random.Random, doc_id: str) -> Document:
+    sentences = [
+        f"Shipping rates rose {rng.randint(2, 40)} percent this week, the port of "
+        f"{rng.choice(['Velmar', 'Lorn', 'Karvia'])} said on {rng.choice(['Monday', 'Friday'])}.",
+    ] + [
+        f"Dock workers unloaded {rng.randint(10, 900)} containers at berth {n}, "
+        f"according to harbour master {rng.choice(['Moe', 'Kross', 'Brandt'])}."
+        for n in range(rng.randint(4, 30))
+    ]
+    return Document(
+        id=doc_id,
+        text=" ".join(sentences),
+        source=rng.choice(["Harbour News", "Coastal Times", "Wire"]),
+        title="Shipping rates",
+        published=f"2021-05-{rng.randint(1, 28):02d}",
+    )
+
+
+def test_searches_and_writes_are_answered_within_seconds_while_segments_merge(
+    tmp_path: Path,
+) -> None:
+    rng = random.Random(29)
+    live = open_index(tmp_path / "index", HashingEmbedder(), Chunking(), seed=None)
+    for batch in range(SEGMENTS):
+        live.upsert([_article(rng, f"grown-{batch}-{n}") for n in range(12)])
+    assert len(live.corpus.segments) == SEGMENTS
+    del live
+
+    settings = Settings(
+        data_dir=tmp_path,
+        seeds_dir=SEEDS,
+        embedder="hashing",
+        api_key=KEY,
+        max_in_flight=64,
+        **MERGES,
+    )
+    app = create_app(settings)
+    server = serve_app(app)
+    failures: list[str] = []
+    searches: list[float] = []
+    writes: list[float] = []
+    stop = threading.Event()
+
+    def write() -> None:
+        with httpx.Client(base_url=server.url, headers=AUTH, timeout=ANSWER_WITHIN_S) as client:
+            until = time.monotonic() + SECONDS
+            for n in range(WRITES):
+                if time.monotonic() > until:
+                    break
+                article = {"id": f"stream-{n}", "text": f"Wire update {n}: rates rose {n} pct."}
+                began = time.perf_counter()
+                try:
+                    response = client.post("/documents", json={"documents": [article]})
+                    if response.status_code != 200:
+                        failures.append(f"write {n}: {response.status_code} {response.text}")
+                except httpx.HTTPError as exc:
+                    failures.append(f"write {n}: {type(exc).__name__} {exc}")
+                writes.append(time.perf_counter() - began)
+        stop.set()
+
+    def read() -> None:
+        with httpx.Client(base_url=server.url, timeout=ANSWER_WITHIN_S) as client:
+            n = 0
+            while not stop.is_set():
+                payload: dict[str, Any] = {"query": f"shipping rates berth {n % 30}"}
+                began = time.perf_counter()
+                try:
+                    response = client.post("/search", json=payload)
+                    if response.status_code != 200:
+                        failures.append(f"search {n}: {response.status_code} {response.text}")
+                except httpx.HTTPError as exc:
+                    failures.append(f"search {n}: {type(exc).__name__} {exc}")
+                searches.append(time.perf_counter() - began)
+                n += 1
+
+    try:
+        threads = [threading.Thread(target=write), threading.Thread(target=read)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=SECONDS + 4 * ANSWER_WITHIN_S)
+        assert not any(thread.is_alive() for thread in threads)
+        live_index = app.state.parallax.live
+        live_index.wait_for_merges()
+        segments = len(live_index.corpus.segments)
+    finally:
+        stop.set()
+        server.stop()
+
+    assert failures == []
+    assert len(writes) >= 10 and len(searches) >= 20
+    assert max(searches) < ANSWER_WITHIN_S and max(writes) < ANSWER_WITHIN_S
+    # The load did fold segments while it ran: the large ones and the writes' own.
+    assert segments < SEGMENTS + len(writes) - 5
+
+
+def test_a_write_steps_aside_until_the_searches_in_flight_finish_but_never_for_long() -> None:
+    from index.live import Readers
+
+    readers = Readers(step_aside_s=2.0)
+    began = time.perf_counter()
+    readers.step_aside()  # nobody reads: no wait
+    assert time.perf_counter() - began < 0.05
+
+    searching = threading.Event()
+
+    def search() -> None:
+        with readers.reading():
+            searching.set()
+            time.sleep(0.2)
+
+    reader = threading.Thread(target=search)
+    reader.start()
+    searching.wait()
+    began = time.perf_counter()
+    readers.step_aside()  # goes on as the search ends, not after its whole budget
+    waited = time.perf_counter() - began
+    reader.join()
+    assert 0.1 < waited < 1.0
+
+    short = Readers(step_aside_s=0.05)
+    with short.reading():  # a search that outlasts the budget does not hold a write back
+        began = time.perf_counter()
+        short.step_aside()
+        assert 0.04 < time.perf_counter() - began < 0.5
