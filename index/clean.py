@@ -33,6 +33,9 @@ _SOURCE_LINE = re.compile(r"\n\s*source:\s*(\S+)\s*$", re.IGNORECASE)
 # A hard-wrapped text's lines are this long: wire copy and e-mail wrap at 60-80
 # characters, some archives at up to about 130, a narrow column at 30. Longer lines are
 # paragraphs of their own.
+# The wrap width is read as this percentile of the lengths of lines before a break: most
+# wrapped lines end near the width, a few (a paragraph's last) short of it.
+_WIDTH_PERCENTILE = 0.9
 _MIN_WRAP_WIDTH = 30
 _MAX_WRAP_WIDTH = 132
 # The widths most wrapped text is set at (wire copy, e-mail, books: 60-80 characters).
@@ -165,7 +168,7 @@ def _wrap_width(blocks: list[list[_Line]]) -> int | None:
         # marked by its indent as one wrapped paragraph.
         return None
     lengths = sorted(before.length for before, _ in pairs)
-    width = lengths[round(0.9 * (len(lengths) - 1))]
+    width = lengths[round(_WIDTH_PERCENTILE * (len(lengths) - 1))]
     if not _MIN_WRAP_WIDTH <= width <= _MAX_WRAP_WIDTH:
         return None
     full = [before for before, after in pairs if _is_full(before, after, width)]
@@ -416,6 +419,11 @@ def _without_caption(paragraph: str) -> str:
     return paragraph[: paragraph.rindex(before[-1].strip(), 0, credit.start())].strip()
 
 
+# A headline is at most this many words.
+_HEADLINE_WORDS = 20
+
+
 def _looks_like_headline(line: str) -> bool:
     # Headlines are short and carry no sentence-final punctuation.
-    return len(line.split()) <= 20 and not line.endswith((".", "!", "?", '"', "\u201d", ":"))
+    short = len(line.split()) <= _HEADLINE_WORDS
+    return short and not line.endswith((".", "!", "?", '"', "\u201d", ":"))

@@ -131,13 +131,19 @@ _UPPER = re.compile(r"[^\W\d_a-z]")  # a letter that is not lower case ASCII (up
 _LOWER = re.compile(r"[a-z]")
 
 
+# Case is read from this many characters of a text; prose has at least this share of its
+# letters in capitals (sentence starts, names) and at most this share (all-caps copy).
+_CASE_SAMPLE = 2000
+_CAPITALS = (0.005, 0.5)
+
+
 def _mixed_case(text: str) -> bool:
     """Whether the text uses case as prose does (not all capitals, not all lower case)."""
-    sample = text[:2000]
+    sample = text[:_CASE_SAMPLE]
     upper, lower = len(_UPPER.findall(sample)), len(_LOWER.findall(sample))
     if not upper + lower:
         return False
-    return 0.005 < upper / (upper + lower) < 0.5
+    return _CAPITALS[0] < upper / (upper + lower) < _CAPITALS[1]
 
 
 def _lead_end(text: str, limit: int) -> int:
