@@ -21,7 +21,6 @@ from typing import Any
 
 from api.settings import Settings
 from evaluation.metrics import Question, calibration, load_story_labels
-from index.errors import ParallaxError
 
 CALIBRATION = Path(__file__).resolve().parent.parent / "search" / "calibration.json"
 
@@ -76,13 +75,9 @@ def fit(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     at which the answers at or above them were right 70, 80, 85 and 90% of the time."""
     import numpy as np
 
-    try:
-        from sklearn.linear_model import LogisticRegression
-    except ImportError as exc:  # the server's install leaves the eval extra out
-        raise ParallaxError(
-            f"calibrate fits with scikit-learn ({exc}); install the eval extra: "
-            "pip install -e '.[eval]'"
-        ) from None
+    from evaluation.report import eval_extra
+
+    linear = eval_extra("sklearn.linear_model", "calibrate fits with scikit-learn")
 
     from search.confidence import FEATURES
 
@@ -91,7 +86,7 @@ def fit(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale == 0] = 1.0
-    model = LogisticRegression(C=1.0, max_iter=1000).fit((x - mean) / scale, y)
+    model = linear.LogisticRegression(C=1.0, max_iter=1000).fit((x - mean) / scale, y)
     weights = model.coef_[0]
     intercept = float(model.intercept_[0])
     confidence = model.predict_proba((x - mean) / scale)[:, 1].tolist()

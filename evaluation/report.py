@@ -7,6 +7,7 @@ pure string building; only `write_report` touches the disk and matplotlib.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -359,17 +360,21 @@ def _latencies(run: Run) -> dict[str, list[float]]:
     return series
 
 
+def eval_extra(module: str, purpose: str) -> Any:
+    """`module`, which the eval extra installs; without it (the server's install leaves it
+    out) an error saying what needed it and how to install it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ParallaxError(
+            f"{purpose} ({exc}); install the eval extra: pip install -e '.[eval]'"
+        ) from None
+
+
 def _pyplot():  # type: ignore[no-untyped-def]
     # Agg renders to files without a display; importing pyplot here keeps importing
     # evaluation.report cheap.
-    try:
-        import matplotlib
-    except ImportError as exc:  # the server's install leaves the eval extra out
-        raise ParallaxError(
-            f"--report draws its plots with matplotlib ({exc}); install the eval extra: "
-            "pip install -e '.[eval]'"
-        ) from None
-
+    matplotlib = eval_extra("matplotlib", "--report draws its plots with matplotlib")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
