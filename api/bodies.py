@@ -1,14 +1,17 @@
-"""The bodies of /search and /ask, built as plain data and checked against the response
-models of `api.models`, which define their shape."""
+"""The bodies of /search and /ask, built as plain data in the shapes `api.models`
+declares (TypedDicts: mypy checks each builder's keys against them, and orjson writes the
+dicts, api/app.py)."""
 
 from __future__ import annotations
 
-import functools
-from typing import Any, get_args
-
-from pydantic import BaseModel
-
-from api.models import AskResponse, SearchResponse
+from api.models import (
+    Answer,
+    AskResponse,
+    Hit,
+    SearchResponse,
+    TimelinePoint,
+    Unanswered,
+)
 from search.answers import AskResult
 from search.answers import Unanswered as ReadUnanswered
 from search.document_reader import Answer as ReadAnswer
@@ -16,72 +19,8 @@ from search.engine import Hit as FoundHit
 from search.engine import SearchResult
 from search.timeline import TimelinePoint as FoundPoint
 
-# The bodies of /search and /ask are built as plain data and serialised by orjson
-# (api/app.py), not as model instances: a /search over a large archive holds a group for
-# each of a few hundred documents, and building and validating those models took 2.3 ms
-# of a 3.2 ms serialisation (dicts and orjson: 0.7 ms; `parallax bench`); pydantic's own
-# serialiser is 5x slower than orjson on them, and even a keyword call per part costs 15%.
-# The models stay the one definition of the shape: `shaped` checks a body against its
-# model, every part of it, until each part has been seen once.
 
-
-@functools.cache
-def _part_models(model: type[BaseModel]) -> dict[str, type[BaseModel]]:
-    """The fields of `model` whose values are models themselves (alone, in a list, or
-    optional), with those models."""
-    parts = {}
-    for name, field in model.model_fields.items():
-        found = [
-            t
-            for t in _flatten(field.annotation)
-            if isinstance(t, type) and issubclass(t, BaseModel)
-        ]
-        if found:
-            parts[name] = found[0]
-    return parts
-
-
-def _flatten(annotation: Any) -> list[Any]:
-    return [annotation, *(t for arg in get_args(annotation) for t in _flatten(arg))]
-
-
-@functools.cache
-def _reachable(model: type[BaseModel]) -> frozenset[type[BaseModel]]:
-    """`model` and the models of its parts, and of theirs."""
-    return frozenset({model}.union(*(_reachable(part) for part in _part_models(model).values())))
-
-
-_SEEN: set[type[BaseModel]] = set()  # models one body of which was checked
-_DONE: set[type[BaseModel]] = set()  # models whose bodies have no part left to check
-
-
-def shaped(model: type[BaseModel], body: dict[str, Any]) -> dict[str, Any]:
-    """`body`, once its fields are found to be exactly `model`'s, and those of each of its
-    parts their models' (TypeError if not). Each model's bodies are built in one place in
-    this module, so one body of each is checked; after that a request pays nothing."""
-    if model not in _DONE:
-        _check(model, body)
-        if _reachable(model) <= _SEEN:
-            _DONE.add(model)
-    return body
-
-
-def _check(model: type[BaseModel], body: dict[str, Any]) -> None:
-    fields = model.model_fields.keys()
-    if body.keys() != fields:
-        missing, unknown = sorted(fields - body.keys()), sorted(body.keys() - fields)
-        raise TypeError(f"a {model.__name__} body: missing {missing}, unknown {unknown}")
-    _SEEN.add(model)
-    for name, part in _part_models(model).items():
-        if part in _SEEN:
-            continue
-        value = body[name]
-        for item in value if isinstance(value, list) else [value]:
-            if item is not None:
-                _check(part, item)
-
-
-def hit_body(hit: FoundHit) -> dict[str, Any]:
+def hit_body(hit: FoundHit) -> Hit:
     """A Hit: the passage, where it stands in its document, and its score and rank."""
     doc, passage = hit.document, hit.passage
     return {
@@ -100,80 +39,72 @@ def hit_body(hit: FoundHit) -> dict[str, Any]:
     }
 
 
-def search_body(query: str, result: SearchResult, took_ms: float) -> dict[str, Any]:
-    """The body of a /search response (`SearchResponse`)."""
-    return shaped(
-        SearchResponse,
-        {
-            "query": query,
-            "took_ms": round(took_ms, 2),
-            "hits": [hit_body(hit) for hit in result.hits],
-            "by_source": [
-                {
-                    "doc_id": group.document.id,
-                    "source": group.document.source,
-                    "title": group.document.title,
-                    "published": group.document.published,
-                    "story_id": group.story_id,
-                    "hits": [hit_body(hit) for hit in group.hits],
-                }
-                for group in result.by_source
-            ],
-        },
-    )
+def search_body(query: str, result: SearchResult, took_ms: float) -> SearchResponse:
+    """The body of a /search response."""
+    return {
+        "query": query,
+        "took_ms": round(took_ms, 2),
+        "hits": [hit_body(hit) for hit in result.hits],
+        "by_source": [
+            {
+                "doc_id": group.document.id,
+                "source": group.document.source,
+                "title": group.document.title,
+                "published": group.document.published,
+                "story_id": group.story_id,
+                "hits": [hit_body(hit) for hit in group.hits],
+            }
+            for group in result.by_source
+        ],
+    }
 
 
-def ask_body(question: str, result: AskResult, per_source: int, took_ms: float) -> dict[str, Any]:
-    """The body of an /ask response (`AskResponse`)."""
+def ask_body(question: str, result: AskResult, per_source: int, took_ms: float) -> AskResponse:
+    """The body of an /ask response."""
     comparison = result.comparison
     compared = {doc_id for group in comparison.groups for doc_id in group.doc_ids}
-    return shaped(
-        AskResponse,
-        {
-            "question": question,
-            "took_ms": round(took_ms, 2),
-            "answer_type": result.analysis.answer_type,
-            "about": result.analysis.target,
-            "note": result.note,
-            "answers": [answer_body(a, a.document.id in compared) for a in result.answers],
-            "unanswered": [unanswered_body(u) for u in result.unanswered],
-            "timeline": [timeline_body(point) for point in result.timeline.points],
-            "disagreement": result.timeline.disagreement,
-            "conflict": comparison.conflict,
-            "groups": [
-                {"value": g.value, "doc_ids": list(g.doc_ids), "story_id": g.story_id}
-                for g in comparison.groups
-            ],
-            "reasons": list(comparison.reasons),
-            "same_outlet": [
-                {
-                    "source": r.source,
-                    "doc_ids": list(r.doc_ids),
-                    "answers": list(r.answers),
-                    "story_id": r.story_id,
-                }
-                for r in comparison.same_outlet
-            ],
-            "story": {"id": result.story.id, "title": result.story.title} if result.story else None,
-            "other_stories": [
-                {
-                    "id": m.story.id,
-                    "title": m.story.title,
-                    "documents": len(m.story.documents),
-                    "score": m.score,
-                }
-                for m in result.other_stories
-            ],
-            "hits": [
-                hit_body(hit)
-                for group in result.search.by_source
-                for hit in group.hits[:per_source]
-            ],
-        },
-    )
+    return {
+        "question": question,
+        "took_ms": round(took_ms, 2),
+        "answer_type": result.analysis.answer_type,
+        "about": result.analysis.target,
+        "note": result.note,
+        "answers": [answer_body(a, a.document.id in compared) for a in result.answers],
+        "unanswered": [unanswered_body(u) for u in result.unanswered],
+        "timeline": [timeline_body(point) for point in result.timeline.points],
+        "disagreement": result.timeline.disagreement,
+        "conflict": comparison.conflict,
+        "groups": [
+            {"value": g.value, "doc_ids": list(g.doc_ids), "story_id": g.story_id}
+            for g in comparison.groups
+        ],
+        "reasons": list(comparison.reasons),
+        "same_outlet": [
+            {
+                "source": r.source,
+                "doc_ids": list(r.doc_ids),
+                "answers": list(r.answers),
+                "story_id": r.story_id,
+            }
+            for r in comparison.same_outlet
+        ],
+        "story": {"id": result.story.id, "title": result.story.title} if result.story else None,
+        "other_stories": [
+            {
+                "id": m.story.id,
+                "title": m.story.title,
+                "documents": len(m.story.documents),
+                "score": m.score,
+            }
+            for m in result.other_stories
+        ],
+        "hits": [
+            hit_body(hit) for group in result.search.by_source for hit in group.hits[:per_source]
+        ],
+    }
 
 
-def answer_body(a: ReadAnswer, compared: bool) -> dict[str, Any]:
+def answer_body(a: ReadAnswer, compared: bool) -> Answer:
     """An Answer: the span, its sentence and value, how sure the reader is, and where."""
     return {
         "doc_id": a.document.id,
@@ -200,7 +131,7 @@ def answer_body(a: ReadAnswer, compared: bool) -> dict[str, Any]:
     }
 
 
-def unanswered_body(u: ReadUnanswered) -> dict[str, Any]:
+def unanswered_body(u: ReadUnanswered) -> Unanswered:
     """An Unanswered document with its sentence closest to the question."""
     return {
         "doc_id": u.document.id,
@@ -217,7 +148,7 @@ def unanswered_body(u: ReadUnanswered) -> dict[str, Any]:
     }
 
 
-def timeline_body(point: FoundPoint) -> dict[str, Any]:
+def timeline_body(point: FoundPoint) -> TimelinePoint:
     """A TimelinePoint: one figure at one time, and who reported it."""
     return {
         "published": point.published,

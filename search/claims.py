@@ -48,7 +48,7 @@ class Quantity:
     qualifier: str | None
     unit: str | None
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> dict[str, int | float | str | None]:
         """JSON-ready form; whole numbers come out as ints so clients see 62, not 62.0."""
         return {
             "low": _plain(self.low),
