@@ -51,7 +51,7 @@ from index.live import LiveIndex
 from index.stories import Story
 from search.answers import ask
 from search.engine import SearchOptions, search
-from search.retrieve import Filters
+from search.retrieve import PassageFilters
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
@@ -401,7 +401,7 @@ def search_options(body: SearchRequest, settings: Settings, field: str = "query"
         per_source=per_source,
         max_sources=max_sources,
         mode=body.mode,
-        filters=Filters(
+        filters=PassageFilters(
             doc_ids=tuple(filters.doc_ids) if filters and filters.doc_ids else None,
             sources=tuple(filters.sources) if filters and filters.sources else None,
             published_from=filters.published_from if filters else None,

@@ -14,13 +14,12 @@ from api.models import (
 )
 from search.answers import AskResult
 from search.answers import Unanswered as ReadUnanswered
-from search.document_reader import Answer as ReadAnswer
-from search.engine import Hit as FoundHit
-from search.engine import SearchResult
+from search.document_reader import ReadAnswer
+from search.engine import RankedHit, SearchResult
 from search.timeline import TimelinePoint as FoundPoint
 
 
-def hit_body(hit: FoundHit) -> Hit:
+def hit_body(hit: RankedHit) -> Hit:
     """A Hit: the passage, where it stands in its document, and its score and rank."""
     doc, passage = hit.document, hit.passage
     return {

@@ -35,8 +35,8 @@ from search.conflicts import Claim, Comparison, compare_claims
 from search.document_reader import (
     READER,
     SPEECH_TYPES,
-    Answer,
     DocumentReader,
+    ReadAnswer,
     ReaderOptions,
     keyword_weights,
 )
@@ -71,7 +71,7 @@ class StoryMatch:
 @dataclass(frozen=True)
 class AskResult:
     analysis: QuestionAnalysis
-    answers: tuple[Answer, ...]
+    answers: tuple[ReadAnswer, ...]
     comparison: Comparison
     search: SearchResult
     story: Story | None = None  # the story answered; None across the whole archive
@@ -82,7 +82,7 @@ class AskResult:
     # The compared answers over time, and whether differing figures were revised or disputed.
     timeline: Timeline = Timeline((), None, ())
     # Every answer found, with its confidence, before the threshold (for evaluation).
-    candidates: tuple[Answer, ...] = ()
+    candidates: tuple[ReadAnswer, ...] = ()
 
 
 def ask(
@@ -237,7 +237,7 @@ def answer_from_ranking(
 
 
 def compared(
-    answers: Sequence[Answer], reader: ReaderOptions = READER
+    answers: Sequence[ReadAnswer], reader: ReaderOptions = READER
 ) -> tuple[Comparison, Timeline]:
     """Whether the answers' claims agree, and their timeline: revised or disputed figures,
     whose reasons lead the comparison's."""
@@ -263,7 +263,7 @@ def documents_read(
     return rank_to_result(corpus, ranking, per_document).by_source[: reader.max_sources]
 
 
-def scored(answers: Sequence[Answer], asked: str, closest: float) -> list[Answer]:
+def scored(answers: Sequence[ReadAnswer], asked: str, closest: float) -> list[ReadAnswer]:
     """The answers with their signals and confidence (`search.confidence`); `closest` is
     the similarity of the sentence closest to the question of all those read."""
     model = calibration()
@@ -285,7 +285,7 @@ def _unanswered(
     return Unanswered(group.document, passage, text[start:end], start, end, group.story_id)
 
 
-def claims_of(answers: Sequence[Answer], reader: ReaderOptions = READER) -> list[Claim]:
+def claims_of(answers: Sequence[ReadAnswer], reader: ReaderOptions = READER) -> list[Claim]:
     """The answers compared for conflicts: typed values (a sentence or phrase answer never
     raises a conflict) whose sentences are about what the question asks (`claim_coverage`)."""
     typed = [

@@ -29,7 +29,7 @@ from search.conflicts import Claim, agree
 from search.question import TYPED
 
 
-class Answer(Protocol):
+class AnswerForConfidence(Protocol):
     """What the model reads of an answer (`search.answers.Answer`)."""
 
     document: Document
@@ -96,7 +96,9 @@ def calibration_from(data: Mapping[str, Any]) -> Calibration:
     )
 
 
-def signals(answer: Answer, answers: Sequence[Answer], asked: str, closest: float) -> list[float]:
+def signals(
+    answer: AnswerForConfidence, answers: Sequence[AnswerForConfidence], asked: str, closest: float
+) -> list[float]:
     """The values of `FEATURES` for one answer among all the answers of its question;
     `closest` is the similarity of the sentence closest to the question of all read."""
     typed = answer.answer_type in TYPED
@@ -120,6 +122,6 @@ def signals(answer: Answer, answers: Sequence[Answer], asked: str, closest: floa
     ]
 
 
-def _claim(answer: Answer) -> Claim:
+def _claim(answer: AnswerForConfidence) -> Claim:
     doc = answer.document
     return Claim(doc.id, doc.source, answer.answer, answer.value, answer.answer_type)

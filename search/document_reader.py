@@ -107,7 +107,7 @@ READER = ReaderOptions()
 
 
 @dataclass(frozen=True)
-class Answer:
+class ReadAnswer:
     document: Document
     passage: Passage
     answer: str
@@ -242,10 +242,10 @@ class DocumentReader:
 
     def best_answer(
         self, sentences: list[tuple[int, Passage, tuple[int, int], float]], closest: float
-    ) -> Answer | None:
+    ) -> ReadAnswer | None:
         """The document's best answer among its `sentences` (`read`); `closest` is the
         similarity of the sentence closest to the question of all documents read."""
-        best: Answer | None = None
+        best: ReadAnswer | None = None
         for place, passage, span, similarity in sentences:
             candidate = self._answer(passage, span, similarity, place, closest)
             if candidate is not None and (
@@ -262,7 +262,7 @@ class DocumentReader:
         similarity: float,
         place: int,
         closest: float,
-    ) -> Answer | None:
+    ) -> ReadAnswer | None:
         """The sentence at `span` as an answer: its answering words (a quote, a clause, a
         typed value or a phrase) and its score, or None when it does not answer."""
         start, end = span
@@ -285,7 +285,7 @@ class DocumentReader:
         # Coverage only ranks: it decides between a document's sentences, never whether a
         # weak figure is an answer at all.
         coverage = keyword_coverage(self.weights, sentence)
-        return Answer(
+        return ReadAnswer(
             document=self.document,
             passage=passage,
             answer=sentence[found.start : found.end],
@@ -389,7 +389,7 @@ class DocumentReader:
         return sum(k in words for k in self.keywords) / len(self.keywords)
 
 
-def _better(candidate: Answer, best: Answer, margin: float) -> bool:
+def _better(candidate: ReadAnswer, best: ReadAnswer, margin: float) -> bool:
     """A typed span beats a sentence that only resembles the question; else the score."""
     typed, best_typed = candidate.answer_type in TYPED, best.answer_type in TYPED
     if typed != best_typed and abs(candidate.score - best.score) < margin:

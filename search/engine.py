@@ -14,7 +14,7 @@ from index.documents import Document
 from index.embed import Embedder
 from search.retrieve import (
     SENTENCE_CANDIDATES,
-    Filters,
+    PassageFilters,
     Ranking,
     allowed_rows,
     dense_ranking,
@@ -36,7 +36,7 @@ class SearchOptions:
     # archive matches hundreds of documents, and a body with a group for each is 300 KB.
     max_sources: int = 50
     mode: Mode = "hybrid"
-    filters: Filters = Filters()
+    filters: PassageFilters = PassageFilters()
     # How many candidates each retriever contributes before fusion and grouping;
     # deep enough that an outlet outside the overall top k still gets its group.
     depth: int = 200
@@ -49,7 +49,7 @@ class SearchOptions:
 
 
 @dataclass(frozen=True)
-class Hit:
+class RankedHit:
     passage: Passage
     document: Document
     score: float
@@ -60,7 +60,7 @@ class Hit:
 @dataclass(frozen=True)
 class SourceGroup:
     document: Document
-    hits: tuple[Hit, ...]
+    hits: tuple[RankedHit, ...]
 
     @property
     def story_id(self) -> str | None:
@@ -69,7 +69,7 @@ class SourceGroup:
 
 @dataclass(frozen=True)
 class SearchResult:
-    hits: tuple[Hit, ...]
+    hits: tuple[RankedHit, ...]
     by_source: tuple[SourceGroup, ...]
 
 
@@ -132,11 +132,11 @@ def rank_to_result(corpus: Corpus, ranking: Ranking, options: SearchOptions) -> 
     groups = _grouped(doc_ids, options.per_source, options.max_sources)
     top = range(min(options.k, len(doc_ids)))
     story_of = corpus.stories.story_of
-    hits: dict[int, Hit] = {}
+    hits: dict[int, RankedHit] = {}
     for n in sorted({*top, *(n for group in groups for n in group)}):
         passage, document = corpus.passage_and_document(int(ranking.rows[n]))
         score = float(ranking.scores[n])
-        hits[n] = Hit(passage, document, score, n + 1, story_of.get(document.id))
+        hits[n] = RankedHit(passage, document, score, n + 1, story_of.get(document.id))
     return SearchResult(
         tuple(hits[n] for n in top),
         tuple(SourceGroup(hits[g[0]].document, tuple(hits[n] for n in g)) for g in groups),
@@ -144,7 +144,7 @@ def rank_to_result(corpus: Corpus, ranking: Ranking, options: SearchOptions) -> 
 
 
 def group_by_source(
-    hits: list[Hit], per_source: int, max_groups: int | None = None
+    hits: list[RankedHit], per_source: int, max_groups: int | None = None
 ) -> tuple[SourceGroup, ...]:
     """One group per document, in the order of each document's best hit; at most
     `max_groups` groups."""

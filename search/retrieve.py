@@ -15,7 +15,7 @@ from index.words import tokenize_for_bm25
 
 
 @dataclass(frozen=True)
-class Filters:
+class PassageFilters:
     """Which documents a query may see; None means no restriction."""
 
     doc_ids: tuple[str, ...] | None = None
@@ -52,7 +52,7 @@ class Ranking:
 _SCORING = threading.Lock()
 
 
-def allowed_rows(corpus: Corpus, filters: Filters) -> np.ndarray | None:
+def allowed_rows(corpus: Corpus, filters: PassageFilters) -> np.ndarray | None:
     """The passage rows the filters allow, or None when every row is allowed.
 
     Vectorised over the corpus's document table: a loop over documents took
@@ -68,7 +68,7 @@ def allowed_rows(corpus: Corpus, filters: Filters) -> np.ndarray | None:
     return None if len(rows) == len(corpus.passages) else rows
 
 
-def _table_rows(corpus: Corpus, filters: Filters) -> np.ndarray:
+def _table_rows(corpus: Corpus, filters: PassageFilters) -> np.ndarray:
     table = corpus.document_table
     keep = np.ones(len(table.starts), dtype=bool)
     if filters.doc_ids:
@@ -87,7 +87,7 @@ def _table_rows(corpus: Corpus, filters: Filters) -> np.ndarray:
     return concatenated_ranges(table.starts[keep], table.counts[keep])
 
 
-def _story_rows(corpus: Corpus, filters: Filters) -> np.ndarray:
+def _story_rows(corpus: Corpus, filters: PassageFilters) -> np.ndarray:
     """The rows of the named stories' documents that the other filters allow too."""
     assert filters.story_ids is not None
     named = set(filters.doc_ids) if filters.doc_ids else None

@@ -13,7 +13,7 @@ from index.live import LiveIndex
 from search.answers import ask
 from search.document_reader import ReaderOptions
 from search.engine import SearchOptions
-from search.retrieve import Filters
+from search.retrieve import PassageFilters
 
 KILLED = "How many militia fighters were killed in the airstrikes?"
 
@@ -43,7 +43,7 @@ def test_every_source_answers_with_a_cited_figure_and_the_24_stands_apart(
 
 
 def test_filters_limit_which_sources_answer(hashing_index: LiveIndex) -> None:
-    options = SearchOptions(filters=Filters(sources=("NBC News",)))
+    options = SearchOptions(filters=PassageFilters(sources=("NBC News",)))
     result = ask(hashing_index.corpus, hashing_index.embedder, KILLED, options)
     assert {a.document.source for a in result.answers} == {"NBC News"}
     assert result.comparison.conflict is False

@@ -16,7 +16,7 @@ from index.documents import Document
 from index.text import find_dates, quoted_spans, stem
 from search.answers import claims_of, unreadable
 from search.conflicts import Claim, compare_claims
-from search.document_reader import Answer, keyword_coverage, keyword_weights, reason_clause
+from search.document_reader import ReadAnswer, keyword_coverage, keyword_weights, reason_clause
 from search.extract import extract_answer
 from search.gazetteer import is_country, is_place
 from search.question import analyze_question
@@ -134,11 +134,11 @@ def test_specific_question_words_weigh_more_than_the_story_s_own() -> None:
 
 
 def test_a_figure_from_a_sentence_about_something_else_raises_no_conflict() -> None:
-    def answer(doc_id: str, text: str, coverage: float) -> Answer:
+    def answer(doc_id: str, text: str, coverage: float) -> ReadAnswer:
         document = Document(doc_id, f"{text} is the figure.", source=doc_id.upper())
         passage = Passage(f"{doc_id}#0", doc_id, document.text, 0, len(document.text))
         end = len(document.text)
-        return Answer(
+        return ReadAnswer(
             document, passage, text, document.text, 0, end, 0, len(text), None, 0.7,
             answer_type="quantity", coverage=coverage,
         )  # fmt: skip

@@ -8,8 +8,8 @@ import pytest
 from index.chunk import Passage
 from index.documents import Document
 from index.live import LiveIndex
-from search.engine import Hit, SearchOptions, SearchResult, group_by_source, search
-from search.retrieve import Filters, Ranking, reciprocal_rank_fusion, top_rows
+from search.engine import RankedHit, SearchOptions, SearchResult, group_by_source, search
+from search.retrieve import PassageFilters, Ranking, reciprocal_rank_fusion, top_rows
 
 NBC_000 = "000_487d20731cd06fa7"
 NBC_001 = "001_f41bc6fbf25c952a"
@@ -79,10 +79,10 @@ def test_fusion_of_empty_inputs_is_empty() -> None:
 # group_by_source
 
 
-def _hit(doc_id: str, rank: int) -> Hit:
+def _hit(doc_id: str, rank: int) -> RankedHit:
     doc = Document(id=doc_id, text=f"Text of {doc_id}.", source=f"Outlet {doc_id}")
     passage = Passage(f"{doc_id}#{rank}", doc_id, doc.text, 0, len(doc.text))
-    return Hit(passage, doc, score=1.0 / rank, rank=rank)
+    return RankedHit(passage, doc, score=1.0 / rank, rank=rank)
 
 
 def test_grouping_gives_one_group_per_document_ordered_by_best_hit() -> None:
@@ -152,7 +152,7 @@ def _filtered(hashing_index: LiveIndex, **filters: object) -> SearchResult:
         hashing_index.corpus,
         hashing_index.embedder,
         "protesters stormed the embassy",
-        SearchOptions(k=50, filters=Filters(**filters)),  # type: ignore[arg-type]
+        SearchOptions(k=50, filters=PassageFilters(**filters)),  # type: ignore[arg-type]
     )
 
 
@@ -215,7 +215,7 @@ def test_filters_apply_to_each_retriever(hashing_index: LiveIndex, mode: str) ->
         hashing_index.corpus,
         hashing_index.embedder,
         "protesters stormed the embassy",
-        SearchOptions(k=50, mode=mode, filters=Filters(sources=("The Hill",))),  # type: ignore[arg-type]
+        SearchOptions(k=50, mode=mode, filters=PassageFilters(sources=("The Hill",))),  # type: ignore[arg-type]
     )
     assert _doc_ids(result) == {HILL_002}
 
@@ -330,7 +330,7 @@ def test_a_graph_searched_segment_and_exact_ones_rank_together_as_exact_search_d
 
     from index.documents import Document
     from index.vectors import VectorOptions
-    from search.retrieve import Filters, allowed_rows, dense_ranking
+    from search.retrieve import PassageFilters, allowed_rows, dense_ranking
 
     # The seed segment, a tombstone in it, and two small segments after it.
     hashing_index.upsert([Document(id="n1", text="Tear gas was fired at the embassy gate.")])
@@ -343,7 +343,11 @@ def test_a_graph_searched_segment_and_exact_ones_rank_together_as_exact_search_d
     assert graphed.approximate
     assert [len(s.passages) >= 20 for s in graphed.segments] == [True, False, False]
     query = hashing_index.embedder.encode(["tear gas live bullets injured"])[0]
-    for filters in (Filters(), Filters(sources=("NBC News", "")), Filters(doc_ids=("n2", "n1"))):
+    for filters in (
+        PassageFilters(),
+        PassageFilters(sources=("NBC News", "")),
+        PassageFilters(doc_ids=("n2", "n1")),
+    ):
         rows = allowed_rows(corpus, filters)
         exact = dense_ranking(corpus, query, depth=8, rows=rows)
         approximate = dense_ranking(graphed, query, depth=8, rows=rows)
@@ -370,17 +374,17 @@ def test_scoring_sentences_of_the_best_passages_only_keeps_the_right_top_passage
 @pytest.mark.parametrize(
     "filters",
     [
-        Filters(doc_ids=(NBC_001, "no-such-doc")),
-        Filters(sources=("nbc news", "REUTERS")),
-        Filters(published_from="2019-12-31"),
-        Filters(published_to="2019-12-30"),
-        Filters(sources=("NBC News",), published_from="2020-01-01"),
-        Filters(sources=("the hill",), published_to="2019-12-31"),
-        Filters(doc_ids=(NBC_001,), sources=("Reuters",)),
+        PassageFilters(doc_ids=(NBC_001, "no-such-doc")),
+        PassageFilters(sources=("nbc news", "REUTERS")),
+        PassageFilters(published_from="2019-12-31"),
+        PassageFilters(published_to="2019-12-30"),
+        PassageFilters(sources=("NBC News",), published_from="2020-01-01"),
+        PassageFilters(sources=("the hill",), published_to="2019-12-31"),
+        PassageFilters(doc_ids=(NBC_001,), sources=("Reuters",)),
     ],
 )
 def test_filters_allow_exactly_the_rows_of_the_documents_that_match(
-    hashing_index: LiveIndex, filters: Filters
+    hashing_index: LiveIndex, filters: PassageFilters
 ) -> None:
     from search.retrieve import allowed_rows
 
@@ -420,8 +424,8 @@ def test_a_filter_that_every_document_passes_searches_as_if_unfiltered(
 
     corpus = hashing_index.corpus
     every_id = tuple(corpus.documents)
-    assert allowed_rows(corpus, Filters(doc_ids=every_id)) is None
-    assert allowed_rows(corpus, Filters()) is None
+    assert allowed_rows(corpus, PassageFilters(doc_ids=every_id)) is None
+    assert allowed_rows(corpus, PassageFilters()) is None
 
 
 @pytest.mark.parametrize("positive_share", [0.6, 0.01, 0.0005])
