@@ -12,11 +12,10 @@ from api.models import (
     TimelinePoint,
     Unanswered,
 )
-from search.answers import AskResult
-from search.answers import Unanswered as ReadUnanswered
+from search.answers import AskResult, UnansweredDocument
 from search.document_reader import ReadAnswer
 from search.engine import RankedHit, SearchResult
-from search.timeline import TimelinePoint as FoundPoint
+from search.timeline import ReportedFigure
 
 
 def hit_body(hit: RankedHit) -> Hit:
@@ -130,7 +129,7 @@ def answer_body(a: ReadAnswer, compared: bool) -> Answer:
     }
 
 
-def unanswered_body(u: ReadUnanswered) -> Unanswered:
+def unanswered_body(u: UnansweredDocument) -> Unanswered:
     """An Unanswered document with its sentence closest to the question."""
     return {
         "doc_id": u.document.id,
@@ -147,7 +146,7 @@ def unanswered_body(u: ReadUnanswered) -> Unanswered:
     }
 
 
-def timeline_body(point: FoundPoint) -> TimelinePoint:
+def timeline_body(point: ReportedFigure) -> TimelinePoint:
     """A TimelinePoint: one figure at one time, and who reported it."""
     return {
         "published": point.published,

@@ -12,7 +12,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from index.stories import Story
-    from search.answers import AskResult, Unanswered
+    from search.answers import AskResult, UnansweredDocument
 
 
 def print_answers(console: Console, question: str, result: AskResult) -> None:
@@ -61,7 +61,7 @@ def _print_table(console: Console, question: str, result: AskResult) -> None:
         )
 
 
-def _print_unanswered(console: Console, unanswered: Sequence[Unanswered]) -> None:
+def _print_unanswered(console: Console, unanswered: Sequence[UnansweredDocument]) -> None:
     """The sources read that do not answer, each with its sentence closest to the question."""
     from search.timeline import short_date
 

@@ -40,7 +40,7 @@ from search.document_reader import (
     ReaderOptions,
     keyword_weights,
 )
-from search.engine import SearchOptions, SearchResult, SourceGroup, rank, rank_to_result
+from search.engine import RankedGroup, SearchOptions, SearchResult, rank, rank_to_result
 from search.question import TYPED, QuestionAnalysis, analyze_question
 from search.retrieve import Ranking
 from search.speech import parse_speech_question
@@ -48,7 +48,7 @@ from search.timeline import Report, Timeline, story_timeline
 
 
 @dataclass(frozen=True)
-class Unanswered:
+class UnansweredDocument:
     """A document read for the question that gives no answer the reader is confident of:
     its sentence closest to the question, as context."""
 
@@ -61,7 +61,7 @@ class Unanswered:
 
 
 @dataclass(frozen=True)
-class StoryMatch:
+class ScoredStory:
     """A story that matches a question, scored by its best passage's score."""
 
     story: Story
@@ -75,10 +75,10 @@ class AskResult:
     comparison: Comparison
     search: SearchResult
     story: Story | None = None  # the story answered; None across the whole archive
-    other_stories: tuple[StoryMatch, ...] = ()
+    other_stories: tuple[ScoredStory, ...] = ()
     note: str | None = None  # why there is no answer, when the question cannot be read
     # The documents read that give no confident answer, in the order read.
-    unanswered: tuple[Unanswered, ...] = ()
+    unanswered: tuple[UnansweredDocument, ...] = ()
     # The compared answers over time, and whether differing figures were revised or disputed.
     timeline: Timeline = Timeline((), None, ())
     # Every answer found, with its confidence, before the threshold (for evaluation).
@@ -128,7 +128,7 @@ def story_ranking(
     ranking: Ranking,
     options: SearchOptions,
     story: str,
-    matches: Sequence[StoryMatch],
+    matches: Sequence[ScoredStory],
 ) -> tuple[str | None, SearchOptions, Ranking]:
     """The story a question is answered within ("auto": the best of `matches`; a story id;
     "all": none), and the options and ranking narrowed to it; None, `options` and
@@ -160,7 +160,7 @@ def within_story(options: SearchOptions, story_id: str) -> SearchOptions:
     return replace(options, filters=replace(options.filters, story_ids=narrowed))
 
 
-def story_matches(corpus: Corpus, ranking: Ranking, limit: int) -> list[StoryMatch]:
+def story_matches(corpus: Corpus, ranking: Ranking, limit: int) -> list[ScoredStory]:
     """The stories of the ranked passages, best first, each scored by its best passage."""
     found: dict[str, float] = {}
     story_of = corpus.stories.story_of
@@ -174,7 +174,7 @@ def story_matches(corpus: Corpus, ranking: Ranking, limit: int) -> list[StoryMat
     for story_id, score in found.items():
         story = corpus.story(story_id)
         if story is not None:
-            matches.append(StoryMatch(story, round(float(score), 6)))
+            matches.append(ScoredStory(story, round(float(score), 6)))
     return matches
 
 
@@ -256,7 +256,7 @@ def compared(
 
 def documents_read(
     corpus: Corpus, ranking: Ranking, options: SearchOptions, reader: ReaderOptions = READER
-) -> tuple[SourceGroup, ...]:
+) -> tuple[RankedGroup, ...]:
     """The documents read for answers, best first: `reader.max_sources` of them, each with
     its `reader.passages_per_document` best passages."""
     per_document = SearchOptions(k=options.k, per_source=reader.passages_per_document)
@@ -277,12 +277,12 @@ def scored(answers: Sequence[ReadAnswer], asked: str, closest: float) -> list[Re
 
 
 def _unanswered(
-    group: SourceGroup, sentences: list[tuple[int, Passage, tuple[int, int], float]]
-) -> Unanswered:
+    group: RankedGroup, sentences: list[tuple[int, Passage, tuple[int, int], float]]
+) -> UnansweredDocument:
     """A document that does not answer, with its sentence closest to the question."""
     _, passage, (start, end), _ = max(sentences, key=lambda read: read[3])
     text = group.document.text
-    return Unanswered(group.document, passage, text[start:end], start, end, group.story_id)
+    return UnansweredDocument(group.document, passage, text[start:end], start, end, group.story_id)
 
 
 def claims_of(answers: Sequence[ReadAnswer], reader: ReaderOptions = READER) -> list[Claim]:

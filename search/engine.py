@@ -58,7 +58,7 @@ class RankedHit:
 
 
 @dataclass(frozen=True)
-class SourceGroup:
+class RankedGroup:
     document: Document
     hits: tuple[RankedHit, ...]
 
@@ -70,7 +70,7 @@ class SourceGroup:
 @dataclass(frozen=True)
 class SearchResult:
     hits: tuple[RankedHit, ...]
-    by_source: tuple[SourceGroup, ...]
+    by_source: tuple[RankedGroup, ...]
 
 
 def search(corpus: Corpus, embedder: Embedder, query: str, options: SearchOptions) -> SearchResult:
@@ -139,17 +139,17 @@ def rank_to_result(corpus: Corpus, ranking: Ranking, options: SearchOptions) -> 
         hits[n] = RankedHit(passage, document, score, n + 1, story_of.get(document.id))
     return SearchResult(
         tuple(hits[n] for n in top),
-        tuple(SourceGroup(hits[g[0]].document, tuple(hits[n] for n in g)) for g in groups),
+        tuple(RankedGroup(hits[g[0]].document, tuple(hits[n] for n in g)) for g in groups),
     )
 
 
 def group_by_source(
     hits: list[RankedHit], per_source: int, max_groups: int | None = None
-) -> tuple[SourceGroup, ...]:
+) -> tuple[RankedGroup, ...]:
     """One group per document, in the order of each document's best hit; at most
     `max_groups` groups."""
     groups = _grouped([hit.document.id for hit in hits], per_source, max_groups)
-    return tuple(SourceGroup(hits[g[0]].document, tuple(hits[n] for n in g)) for g in groups)
+    return tuple(RankedGroup(hits[g[0]].document, tuple(hits[n] for n in g)) for g in groups)
 
 
 def _grouped(doc_ids: Sequence[str], per_source: int, max_groups: int | None) -> list[list[int]]:

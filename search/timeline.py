@@ -47,7 +47,7 @@ class Report:
 
 
 @dataclass(frozen=True)
-class TimelinePoint:
+class ReportedFigure:
     """The reports of one figure at one publication time, oldest first in a timeline."""
 
     published: str | None
@@ -65,7 +65,7 @@ Disagreement = Literal["revised", "disputed"]
 
 @dataclass(frozen=True)
 class Timeline:
-    points: tuple[TimelinePoint, ...]
+    points: tuple[ReportedFigure, ...]
     disagreement: Disagreement | None
     reasons: tuple[str, ...]
 
@@ -95,13 +95,13 @@ def timeline(reports: Sequence[Report], same_time_hours: float = SAME_TIME_HOURS
     """The reports in publication order (undated last), one point per figure and time, and
     the kind of their disagreement with the reasons for it."""
     ordered = sorted(reports, key=lambda r: (r.published is None, r.published or ""))
-    points: list[TimelinePoint] = []
+    points: list[ReportedFigure] = []
     for report in ordered:
         label = figure_label(report.claim)
         source = report.claim.source or "unknown outlet"
         last = points[-1] if points else None
         if last is not None and last.published == report.published and last.value == label:
-            points[-1] = TimelinePoint(
+            points[-1] = ReportedFigure(
                 last.published,
                 last.value,
                 last.answer,
@@ -111,7 +111,7 @@ def timeline(reports: Sequence[Report], same_time_hours: float = SAME_TIME_HOURS
             )
         else:
             points.append(
-                TimelinePoint(
+                ReportedFigure(
                     report.published,
                     label,
                     report.claim.answer,
