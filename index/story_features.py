@@ -129,27 +129,15 @@ class Sums:
 
     def add(self, bag: Bag) -> None:
         """Add a bag: each word's weight to its sum (0.0 + w for a new word)."""
-        ids = bag.id_array
-        weights = np.asarray(bag.weights, dtype=np.float64)
-        at = np.searchsorted(self.ids, ids)
-        present = at < len(self.ids)
-        present[present] = self.ids[at[present]] == ids[present]
+        ids, weights, at, present = self._located(bag)
         self.weights[at[present]] += weights[present]
         new = ~present
         if new.any():
-            merged = Sums.of(
-                np.concatenate([self.ids, ids[new]]),
-                np.concatenate([self.weights, 0.0 + weights[new]]),
-            )
-            self.ids, self.weights = merged.ids, merged.weights
+            self._merge(ids[new], 0.0 + weights[new])
 
     def subtract(self, bag: Bag) -> None:
         """Take a bag out: each word's weight from its sum; a sum left near zero is gone."""
-        ids = bag.id_array
-        weights = np.asarray(bag.weights, dtype=np.float64)
-        at = np.searchsorted(self.ids, ids)
-        present = at < len(self.ids)
-        present[present] = self.ids[at[present]] == ids[present]
+        ids, weights, at, present = self._located(bag)
         rows = at[present]
         self.weights[rows] -= weights[present]
         gone = np.zeros(len(self.ids), dtype=bool)
@@ -161,11 +149,22 @@ class Sums:
         if len(missing):
             lost = 0.0 - weights[~present]
             stays = np.abs(lost) >= 1e-9
-            merged = Sums.of(
-                np.concatenate([self.ids, missing[stays]]),
-                np.concatenate([self.weights, lost[stays]]),
-            )
-            self.ids, self.weights = merged.ids, merged.weights
+            self._merge(missing[stays], lost[stays])
+
+    def _located(self, bag: Bag) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The bag's word ids and weights, where each id stands (or would stand) in the
+        sums, and whether it is there."""
+        ids = bag.id_array
+        weights = np.asarray(bag.weights, dtype=np.float64)
+        at = np.searchsorted(self.ids, ids)
+        present = at < len(self.ids)
+        present[present] = self.ids[at[present]] == ids[present]
+        return ids, weights, at, present
+
+    def _merge(self, ids: np.ndarray, weights: np.ndarray) -> None:
+        """Words not in the sums, with their weights, taken in (the ids kept sorted)."""
+        merged = Sums.of(np.concatenate([self.ids, ids]), np.concatenate([self.weights, weights]))
+        self.ids, self.weights = merged.ids, merged.weights
 
     def as_dict(self) -> dict[int, float]:
         return dict(zip(self.ids.tolist(), self.weights.tolist(), strict=True))
