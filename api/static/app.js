@@ -882,24 +882,18 @@ function answerBadges(answer, groupValue, revised, labels) {
 
 function renderAnswerActions(answer, outlet, url) {
   return el("div", { className: "card-actions" }, [
-    el("button", {
-      className: "secondary view-article",
-      text: "View in article",
-      attrs: {
-        type: "button",
-        "aria-label": `View in article: ${outlet}${answer.title ? `, ${answer.title}` : ""}`,
+    viewInArticle(
+      "secondary view-article",
+      `${outlet}${answer.title ? `, ${answer.title}` : ""}`,
+      answer.doc_id,
+      {
+        start: answer.citation.char_start,
+        end: answer.citation.char_end,
+        expected: answer.sentence,
+        strongStart: answer.citation.answer_start,
+        strongEnd: answer.citation.answer_end,
       },
-      on: {
-        click: (event) =>
-          openArticle(event.currentTarget, answer.doc_id, {
-            start: answer.citation.char_start,
-            end: answer.citation.char_end,
-            expected: answer.sentence,
-            strongStart: answer.citation.answer_start,
-            strongEnd: answer.citation.answer_end,
-          }),
-      },
-    }),
+    ),
     url
       ? el("a", {
           text: "Original",
@@ -942,23 +936,24 @@ function renderUnansweredDoc(doc, known) {
     " ",
     el("q", { className: "context", text: doc.context || "" }),
     " ",
-    el("button", {
-      className: "link view-context",
-      text: "View in article",
-      attrs: {
-        type: "button",
-        "aria-label": `View in article: ${outlet}${doc.title ? `, ${doc.title}` : ""}`,
-      },
-      on: {
-        click: (event) =>
-          openArticle(event.currentTarget, doc.doc_id, {
-            start: citation.char_start,
-            end: citation.char_end,
-            expected: doc.context,
-          }),
-      },
-    }),
+    viewInArticle(
+      "link view-context",
+      `${outlet}${doc.title ? `, ${doc.title}` : ""}`,
+      doc.doc_id,
+      { start: citation.char_start, end: citation.char_end, expected: doc.context },
+    ),
   ]);
+}
+
+/** A "View in article" button (`label` ends its accessible name): opens the document in the
+ * article panel at `range` (`openArticle`'s). */
+function viewInArticle(className, label, docId, range) {
+  return el("button", {
+    className,
+    text: "View in article",
+    attrs: { type: "button", "aria-label": `View in article: ${label}` },
+    on: { click: (event) => openArticle(event.currentTarget, docId, range) },
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1312,21 +1307,10 @@ function renderHit(hit, outlet) {
     el("p", { className: "hit-meta", text: `Rank ${hit.rank} · score ${score}` }),
     el("p", { className: "hit-text", text: hit.text }),
     el("div", { className: "card-actions" }, [
-      el("button", {
-        className: "secondary view-article",
-        text: "View in article",
-        attrs: {
-          type: "button",
-          "aria-label": `View in article: ${outlet}, passage ranked ${hit.rank}`,
-        },
-        on: {
-          click: (event) =>
-            openArticle(event.currentTarget, hit.doc_id, {
-              start: hit.char_start,
-              end: hit.char_end,
-              expected: hit.text,
-            }),
-        },
+      viewInArticle("secondary view-article", `${outlet}, passage ranked ${hit.rank}`, hit.doc_id, {
+        start: hit.char_start,
+        end: hit.char_end,
+        expected: hit.text,
       }),
     ]),
   ]);
