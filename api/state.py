@@ -18,7 +18,8 @@ from api.settings import Settings
 from index.documents import load_seeds
 from index.embed import Embedder, make_embedder
 from index.errors import NotReady, ParallaxError
-from index.live import Chunking, DataDirLock, LiveIndex, open_index
+from index.live import Chunking, LiveIndex, open_index
+from index.lock import DataDirLock
 from search import gazetteer
 
 log = logging.getLogger(__name__)

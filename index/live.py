@@ -9,7 +9,6 @@ segment is built and written outside the lock, then published under it like a wr
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import threading
 import time
@@ -18,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -26,7 +25,7 @@ from index.chunk import Passage, chunk
 from index.corpus import Corpus, EmbeddedDocument, segment_name
 from index.documents import Document
 from index.embed import Embedder, embed_passages
-from index.errors import BadRequest, DataDirLocked, NotFound
+from index.errors import BadRequest, NotFound
 from index.merge import (
     MERGES,
     MergePolicy,
@@ -522,40 +521,6 @@ def _refuse_duplicates(documents: Sequence[Document]) -> None:
                 f"{number}); send each id once"
             )
         seen[doc.id] = number
-
-
-class DataDirLock:
-    """An exclusive lock on a data directory, so two writers never share one index."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.path = Path(data_dir) / ".lock"
-        self._handle: IO[str] | None = None
-
-    def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self.path.open("a+")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            raise DataDirLocked(
-                f"another parallax process is writing to {self.path.parent}; stop it, or send "
-                "documents to its POST /documents instead"
-            ) from None
-        self._handle = handle
-
-    def release(self) -> None:
-        if self._handle is not None:
-            fcntl.flock(self._handle, fcntl.LOCK_UN)
-            self._handle.close()
-            self._handle = None
-
-    def __enter__(self) -> DataDirLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.release()
 
 
 def story_matcher(
