@@ -1,11 +1,19 @@
 """The import graph: no cycle anywhere, the layering holds, and the product never imports
-the tooling (`evaluation/`)."""
+the tooling (`evaluation/`); and the product's modules and functions stay readable in size
+(issue 30)."""
 
 from __future__ import annotations
+
+import ast
+from pathlib import Path
 
 import grimp
 
 PACKAGES = ("index", "search", "api", "evaluation")
+ROOT = Path(__file__).resolve().parent.parent
+# The longest module and function of the product (index/, search/, api/), in lines.
+MAX_MODULE_LINES = 600
+MAX_FUNCTION_LINES = 60
 
 
 def test_no_module_imports_one_that_imports_it_back() -> None:
@@ -52,3 +60,22 @@ def test_storage_knows_stories_only_as_what_their_module_hands_it() -> None:
     )
     assert "index.stories" not in graph.find_modules_directly_imported_by("index.store")
     assert "index.story_files" in graph.find_modules_directly_imported_by("index.store")
+
+
+def test_no_product_module_or_function_is_too_long_to_read_whole() -> None:
+    too_long = []
+    for path in sorted(
+        p for package in ("index", "search", "api") for p in (ROOT / package).rglob("*.py")
+    ):
+        source = path.read_text(encoding="utf-8")
+        name = path.relative_to(ROOT).as_posix()
+        if len(source.splitlines()) > MAX_MODULE_LINES:
+            too_long.append(f"{name}: {len(source.splitlines())} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES:
+                    too_long.append(f"{name}:{node.lineno} {node.name}(): {lines} lines")
+    assert not too_long, (
+        f"over {MAX_MODULE_LINES} lines a module or {MAX_FUNCTION_LINES} a function: {too_long}"
+    )
