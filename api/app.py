@@ -6,7 +6,7 @@ import functools
 import hmac
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -220,7 +220,7 @@ async def ask_sources(body: AskRequest, state: StateDep, live: LiveDep) -> Respo
     return _json(ask_body(body.question, result, per_source, took_ms))
 
 
-def _json(body: dict[str, Any]) -> Response:
+def _json(body: Mapping[str, object]) -> Response:
     """A body built as plain data (`api.bodies.search_body`), serialised by orjson.
 
     Returning a model would have FastAPI validate it against `response_model` first:

@@ -65,12 +65,13 @@ class InProcessClient:
     def post(self, endpoint: str, payload: dict[str, Any]) -> tuple[dict[str, Any], float]:
         started = time.perf_counter()
         corpus, embedder = self.live.corpus, self.live.embedder
+        body: dict[str, Any]  # as a client reads it, JSON
         if endpoint == "search":
             request = SearchRequest(**payload)
             options = search_options(request, self.settings)
             result = search(corpus, embedder, request.query, options)
             took = (time.perf_counter() - started) * 1000
-            body = search_body(request.query, result, took)
+            body = {**search_body(request.query, result, took)}
         elif endpoint == "ask":
             body = self.ask(AskRequest(**payload), started)
         else:
@@ -88,8 +89,7 @@ class InProcessClient:
             reader=self.settings.reader_options(),
         )
         took = (time.perf_counter() - started) * 1000
-        body = ask_body(question.question, result, question.per_source or 1, took)
-        body["candidates"] = [
+        candidates = [
             {
                 "doc_id": a.document.id,
                 "answer": a.answer,
@@ -98,7 +98,8 @@ class InProcessClient:
             }
             for a in result.candidates
         ]
-        return body
+        body = ask_body(question.question, result, question.per_source or 1, took)
+        return {**body, "candidates": candidates}
 
     def ask_options(self, question: AskRequest) -> SearchOptions:
         """The search options the /ask route derives from a request and the settings."""
