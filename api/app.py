@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hmac
 import logging
@@ -188,7 +189,7 @@ async def search_passages(body: SearchRequest, state: StateDep, live: LiveDep) -
     """Rank passages for a query, overall and grouped by source."""
     options = search_options(body, state.settings)
     started = time.perf_counter()
-    with live.readers.reading():  # writes step aside meanwhile (`index.live.Readers`)
+    with live.readers.reading():  # writes step aside meanwhile (`index.priority.Readers`)
         result = await run_in_threadpool(
             search, live.corpus, state.require_embedder(), body.query, options
         )
@@ -337,18 +338,23 @@ async def add_documents(body: IngestRequest, state: StateDep, live: WriterDep) -
             f"{len(body.documents)} documents in one request, the limit is {limit}; "
             "split the batch (PARALLAX_MAX_BATCH_DOCUMENTS)"
         )
-    # Off the event loop: extracting a page's article (trafilatura) takes ~15 ms a page.
-    parsed = await run_in_threadpool(
-        lambda: [
-            parse_document(doc.model_dump(exclude_none=True), f"documents[{n}]")
-            for n, doc in enumerate(body.documents)
-        ]
+    # On the write thread, below searches (`index.priority`): extracting a page's article
+    # (trafilatura) takes ~15 ms a page.
+    parsed = await asyncio.wrap_future(
+        live.in_background(
+            lambda: [
+                parse_document(doc.model_dump(exclude_none=True), f"documents[{n}]")
+                for n, doc in enumerate(body.documents)
+            ]
+        )
     )
     # An id sent twice is stored as its last copy, as if the copies came one request after
     # another (JSON Schema cannot say that a list's items differ in one field, so the
     # published schema allows such a batch, and the server serves it).
     documents = list({doc.id: doc for doc in parsed}.values())
-    report = await run_in_threadpool(live.upsert, documents, len(documents) >= 50)
+    report = await asyncio.wrap_future(
+        live.in_background(live.upsert, documents, len(documents) >= 50)
+    )
     return IngestResponse(
         added=report.added,
         replaced=report.replaced,
@@ -368,7 +374,7 @@ async def add_documents(body: IngestRequest, state: StateDep, live: WriterDep) -
 @router.delete("/documents/{doc_id}", response_model=Deleted)
 async def delete_document(doc_id: str, live: WriterDep) -> Deleted:
     """Remove a document and its passages; needs the API key."""
-    await run_in_threadpool(live.delete, doc_id)
+    await asyncio.wrap_future(live.in_background(live.delete, doc_id))
     return Deleted(deleted=doc_id)
 
 

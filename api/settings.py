@@ -117,6 +117,13 @@ class Settings(_StorySettings):  # type: ignore[misc,valid-type]
         description="Encoder precision; auto is bf16 where the CPU has native bf16 and a "
         "probe finds it faster than fp32, else fp32.",
     )
+    write_niceness: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="How much lower than searches the server's writes and merges run "
+        "(Linux nice; 0: the same): searches keep their speed while documents stream in.",
+    )
     merge_factor: int = Field(
         10, ge=2, description="Neighbouring segments of one size level merged at once."
     )

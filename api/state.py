@@ -50,7 +50,7 @@ class AppState:
 
     def stop(self) -> None:
         if self.live is not None:
-            self.live.wait_for_merges()  # a merge in flight finishes before the lock goes
+            self.live.close()  # a write or merge in flight finishes before the lock goes
         if self._lock is not None:
             self._lock.release()
 
@@ -60,6 +60,7 @@ class AppState:
             # Held until stop(), which may come while the index is still loading.
             self._lock = lock_data_dir(settings)
             self.live = open_from_settings(settings, self.embedder, background_merges=True)
+            self.live.write_niceness = settings.write_niceness
             self.embedder = self.live.embedder
             corpus = self.live.corpus
             log.info(
@@ -84,7 +85,7 @@ class AppState:
         if live is None:
             return
         try:
-            seconds = live.warm_stories()
+            seconds = live.in_background(live.warm_stories).result()
         except Exception:  # the first write builds it instead, and reports what fails
             log.exception("could not prepare story matching")
             return

@@ -13,11 +13,11 @@ import logging
 import threading
 import time
 from collections import ChainMap
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -34,12 +34,15 @@ from index.merge import (
     pick_merge,
     segment_generation,
 )
+from index.priority import Readers, lower_priority
 from index.segment import Segment
 from index.stages import stage
 from index.store import IndexStore
 from index.stories import StoryMatcher, StoryOptions, StoryTable, publication_order
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -72,47 +75,6 @@ class IngestReport:
 # Documents written since the story matcher's state was saved from which a write saves it
 # again (with a tenth of the archive; `LiveIndex._matcher_is_stale`).
 MATCHER_SAVE_FROM = 1000
-
-
-# The longest a write waits, at each step, for the searches in flight to finish before it
-# goes on (`Readers`): readers first, and a write still done within a few such waits.
-STEP_ASIDE_S = 0.025
-
-
-class Readers:
-    """The searches in flight, so that a write steps aside for them between its steps.
-
-    Searches never wait on a write: they read the published snapshot (a reference) and
-    take no lock of the writer's. But on two cores with one interpreter lock, a write's
-    Python work (story placement, the new snapshot's structures, the save) runs between
-    a search's steps and slows it. So a write, before each of its steps, waits
-    until no search is in flight (at most `step_aside_s`): a search that is running
-    finishes first, and a write done while nobody reads waits for nothing."""
-
-    def __init__(self, step_aside_s: float = STEP_ASIDE_S) -> None:
-        self.step_aside_s = step_aside_s
-        self._active = 0
-        self._quiet = threading.Condition(threading.Lock())
-
-    @contextmanager
-    def reading(self) -> Iterator[None]:
-        """Count one search in flight while the block runs."""
-        with self._quiet:
-            self._active += 1
-        try:
-            yield
-        finally:
-            with self._quiet:
-                self._active -= 1
-                if not self._active:
-                    self._quiet.notify_all()
-
-    def step_aside(self) -> None:
-        """Wait until no search is in flight, or `step_aside_s` at most."""
-        if self.step_aside_s <= 0:
-            return
-        with self._quiet:
-            self._quiet.wait_for(lambda: self._active == 0, timeout=self.step_aside_s)
 
 
 class RemoteBuild(Protocol):
@@ -207,10 +169,27 @@ class LiveIndex:
         self._matcher: StoryMatcher | None = matcher
         # Searches in flight, counted by the server: writes step aside for them.
         self.readers = Readers()
+        # How much lower than searches a server's writes and merges run (`index.priority`).
+        self.write_niceness = 0
+        self._writer = ThreadPoolExecutor(
+            max_workers=1,
+            thread_name_prefix="parallax-write",
+            initializer=lambda: lower_priority(self.write_niceness),
+        )
 
     @property
     def corpus(self) -> Corpus:
         return self._corpus
+
+    def in_background(self, work: Callable[..., T], *args: object) -> Future[T]:
+        """Run `work(*args)` on the index's write thread, at `write_niceness` below
+        searches: a server sends its writes here."""
+        return self._writer.submit(work, *args)
+
+    def close(self) -> None:
+        """Let the write thread go once its work is done, and wait for a merge."""
+        self._writer.shutdown(wait=True)
+        self.wait_for_merges()
 
     def chunk(self, doc: Document) -> list[Passage]:
         return chunk_document(self.embedder, self.chunking, doc)
@@ -435,6 +414,7 @@ class LiveIndex:
         self._merger.start()
 
     def _merge_quietly(self) -> None:
+        lower_priority(self.write_niceness)
         try:
             self.merge_all()
         except Exception:  # noqa: BLE001 - a failed merge loses nothing; the next write retries

@@ -6,12 +6,14 @@ phase once went 30 s without an answer)."""
 from __future__ import annotations
 
 import random
+import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from api.app import create_app
 from api.settings import Settings
@@ -124,7 +126,7 @@ def test_searches_and_writes_are_answered_within_seconds_while_segments_merge(
 
 
 def test_a_write_steps_aside_until_the_searches_in_flight_finish_but_never_for_long() -> None:
-    from index.live import Readers
+    from index.priority import Readers
 
     readers = Readers(step_aside_s=2.0)
     began = time.perf_counter()
@@ -152,3 +154,40 @@ def test_a_write_steps_aside_until_the_searches_in_flight_finish_but_never_for_l
         began = time.perf_counter()
         short.step_aside()
         assert 0.04 < time.perf_counter() - began < 0.5
+
+
+def test_a_servers_writes_run_below_its_searches(tmp_path: Path) -> None:
+    """POST /documents parses and writes on the index's write thread at `write_niceness`
+    above the server's own nice value; searches keep the server's priority."""
+    from helpers import app_client, wait_ready
+    from index.priority import LOWEST_PRIORITY, thread_niceness
+
+    if sys.platform != "linux":
+        pytest.skip("threads have nice values of their own on Linux only")
+    base = thread_niceness()
+    for client in app_client(tmp_path, api_key=KEY, write_niceness=7):
+        wait_ready(client)
+        state = client.app.state.parallax  # type: ignore[attr-defined]
+        live, embedder = state.live, state.embedder
+        seen: dict[str, list[int]] = {"write": [], "search": []}
+        live.upsert = _recording(seen["write"], live.upsert)
+        embedder.encode = _recording(seen["search"], embedder.encode)
+        quay = {"id": "quay-1", "source": "Harbour News", "text": "Dock workers struck on Monday."}
+        written = client.post("/documents", json={"documents": [quay]}, headers=AUTH)
+        assert written.status_code == 200, written.text
+        assert seen["write"] == [min(LOWEST_PRIORITY, base + 7)]
+        seen["search"].clear()  # the write encoded its passages on its own thread
+        assert client.post("/search", json={"query": "dock workers"}).status_code == 200
+        assert seen["search"] == [base]
+        assert client.delete("/documents/quay-1", headers=AUTH).status_code == 200
+
+
+def _recording(niceness: list[int], work: Any) -> Any:
+    """`work`, noting the nice value of the thread each call runs on."""
+    from index.priority import thread_niceness
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        niceness.append(thread_niceness())
+        return work(*args, **kwargs)
+
+    return recorded
