@@ -184,15 +184,21 @@ def keyword_coverage(weights: dict[tuple[str, ...], float], sentence: str) -> fl
     return sum(weight for k, weight in weights.items() if _holds(held, k)) / total
 
 
+# An alternative term this long or longer also matches the words it begins ("kill" in
+# "killings"); a shorter one only itself, as "war" is no stem of "warn".
+_PREFIX_TERM_CHARS = 4
+
+
 def _holds(words: frozenset[str], terms: tuple[str, ...]) -> bool:
     """A sentence's stems hold a keyword (its stem), or one of the alternative terms of
-    what the question asks about: the term or (4+ letters) a word it begins ("kill" in
-    "killings"). Only alternatives are matched as prefixes: scanning every word for every
+    what the question asks about: the term or (`_PREFIX_TERM_CHARS`+ letters) a word it
+    begins. Only alternatives are matched as prefixes: scanning every word for every
     keyword of every sentence read doubled /ask's p95."""
     if len(terms) == 1:
         return terms[0] in words
     return any(
-        term in words or (len(term) >= 4 and any(w.startswith(term) for w in words))
+        term in words
+        or (len(term) >= _PREFIX_TERM_CHARS and any(w.startswith(term) for w in words))
         for term in terms
     )
 
@@ -403,6 +409,9 @@ _REASON_RE = re.compile(
     r"|following|amid|in\s+support\s+of|to\s+protest|citing|caused\s+by|as\s+a\s+result"
     r"|in\s+an\s+effort\s+to|aimed\s+at|so\s+as\s+to|to\s+enable|to\s+allow)\b"
 )
+# A reason clause shorter than this many characters, its opening word included, gives no
+# reason: a bare "since" or "after" ending the sentence, "amid it".
+_MIN_REASON_CHARS = 8
 
 
 def reason_clause(sentence: str) -> tuple[int, int] | None:
@@ -415,7 +424,7 @@ def reason_clause(sentence: str) -> tuple[int, int] | None:
     clause_end = re.search(r"[;:,]", sentence[match.end() :])
     if clause_end is not None:
         end = match.end() + clause_end.start()
-    if end - match.start() < 8:
+    if end - match.start() < _MIN_REASON_CHARS:
         return None
     return match.start(), end
 
