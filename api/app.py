@@ -57,6 +57,9 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 # The longest page of stories or documents one request gets.
 MAX_PAGE = 1000
+# A batch of this many documents or more reports its embedding progress; a smaller one is
+# embedded before a progress bar would say anything.
+PROGRESS_FROM = 50
 T = TypeVar("T")
 
 _ERRORS: dict[int | str, dict[str, object]] = {
@@ -348,7 +351,7 @@ async def add_documents(body: IngestRequest, state: StateDep, live: WriterDep) -
     # another (JSON Schema cannot say that a list's items differ in one field, so the
     # published schema allows such a batch, and the server serves it).
     documents = list({doc.id: doc for doc in parsed}.values())
-    report = await run_in_threadpool(live.upsert, documents, len(documents) >= 50)
+    report = await run_in_threadpool(live.upsert, documents, len(documents) >= PROGRESS_FROM)
     return IngestResponse(
         added=report.added,
         replaced=report.replaced,
