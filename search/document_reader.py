@@ -55,9 +55,10 @@ class ReaderOptions:
     min_answer_score: float = 0.5
     # A sentence answer (yes/no, why, how, or a question no typed span answers): below this
     # similarity to the question it is no answer. Its span score is the share of the
-    # question's keywords the sentence holds (halved for a typed question, so a typed span
-    # beats it).
+    # question's keywords the sentence holds, times `typed_sentence_share` for a typed
+    # question (so a typed span beats it).
     min_sentence_similarity: float = 0.3
+    typed_sentence_share: float = 0.5
     # A sentence answer to a typed question ("When ...?" read from a sentence without a
     # date) must be this similar to the question, so a document that does not answer gives
     # nothing rather than a loosely related sentence; the closest sentence of all those
@@ -83,9 +84,11 @@ class ReaderOptions:
     # still names somebody, in a sentence about the story but not about the question.
     name_claim_coverage: float = 0.8
     # A question reads as English when this share of its words are common English words
-    # (wordfreq Zipf frequency of at least `english_zipf`).
+    # (wordfreq Zipf frequency of at least `english_zipf`); one of fewer than
+    # `english_words` words is not judged, as a name or two need not be common words.
     english_share: float = 0.4
     english_zipf: float = 3.0
+    english_words: int = 3
     # Below this confidence (`search.confidence`) a document's answer is not shown: it is
     # listed as not answering, with its best sentence. Off by default: out of the
     # development set's domain the model is under-confident, and the threshold that kept
@@ -350,7 +353,9 @@ class DocumentReader:
             floor = max(floor, min(options.min_fallback_similarity, closest))
         if similarity < floor:
             return None
-        share = self._keyword_share(sentence) * (1.0 if asked == "other" else 0.5)
+        share = self._keyword_share(sentence)
+        if asked != "other":
+            share *= options.typed_sentence_share
         if extraction is None and (asked != "quantity" or similarity >= closest):
             # A span of the asked kind too weak to be a typed value still says which words
             # of the sentence answer ("Who ...?" -> the likeliest name). A figure only in the
