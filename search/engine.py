@@ -32,12 +32,19 @@ MODES: tuple[Mode, ...] = get_args(Mode)
 
 @dataclass(frozen=True)
 class SearchOptions:
+    """How a search ranks and groups passages; the request sets the first five, the
+    settings `depth` and `min_similarity` (api/app.py `search_options`)."""
+
+    # Hits in the overall top list.
     k: int = 10
+    # Hits shown in each source's group.
     per_source: int = 2
     # Source groups returned at most (like Qdrant's group `limit`): a broad query over an
     # archive matches hundreds of documents, and a body with a group for each is 300 KB.
     max_sources: int = 50
+    # Dense and lexical fused, or either alone (`MODES`).
     mode: Mode = "hybrid"
+    # Which passages may be found at all: documents, sources, dates, stories.
     filters: PassageFilters = PassageFilters()
     # How many candidates each retriever contributes before fusion and grouping;
     # deep enough that an outlet outside the overall top k still gets its group.
