@@ -58,6 +58,9 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 # The longest page of stories or documents one request gets.
 MAX_PAGE = 1000
+# A batch of this many documents or more reports its embedding progress; a smaller one is
+# embedded before a progress bar would say anything.
+PROGRESS_FROM = 50
 T = TypeVar("T")
 
 _ERRORS: dict[int | str, dict[str, object]] = {
@@ -353,7 +356,7 @@ async def add_documents(body: IngestRequest, state: StateDep, live: WriterDep) -
     # published schema allows such a batch, and the server serves it).
     documents = list({doc.id: doc for doc in parsed}.values())
     report = await asyncio.wrap_future(
-        live.in_background(live.upsert, documents, len(documents) >= 50)
+        live.in_background(live.upsert, documents, len(documents) >= PROGRESS_FROM)
     )
     return IngestResponse(
         added=report.added,

@@ -33,13 +33,22 @@ class Passage:
         ]
 
 
+# `estimate_tokens` counts a word as one word piece, and one more for each whole
+# `_CHARS_PER_PIECE` letters past its first `_WHOLE_PIECE_CHARS`.
+_WHOLE_PIECE_CHARS = 6
+_CHARS_PER_PIECE = 4
+
+
 def estimate_tokens(text: str) -> int:
     """Over-estimate the word pieces a BERT tokenizer makes, without loading one.
 
     Long words split into several pieces, so each word counts one piece per
     four letters past its sixth; punctuation counts one each.
     """
-    return sum(1 + max(0, len(piece) - 6) // 4 for piece in PIECE_RE.findall(text))
+    return sum(
+        1 + max(0, len(piece) - _WHOLE_PIECE_CHARS) // _CHARS_PER_PIECE
+        for piece in PIECE_RE.findall(text)
+    )
 
 
 # How a sentence cannot begin: a comma, a closing bracket or a lower-case word.

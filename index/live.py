@@ -73,8 +73,10 @@ class IngestReport:
 
 
 # Documents written since the story matcher's state was saved from which a write saves it
-# again (with a tenth of the archive; `LiveIndex._matcher_is_stale`).
+# again, once they are also one in `MATCHER_SAVE_ONE_IN` of the archive's documents
+# (`LiveIndex._matcher_is_stale`).
 MATCHER_SAVE_FROM = 1000
+MATCHER_SAVE_ONE_IN = 10
 
 
 class RemoteBuild(Protocol):
@@ -244,7 +246,7 @@ class LiveIndex:
         written = sum(
             len(s.documents) for s in corpus.segments if segment_generation(s.name) > saved
         )
-        return written >= max(MATCHER_SAVE_FROM, len(corpus.documents) // 10)
+        return written >= max(MATCHER_SAVE_FROM, len(corpus.documents) // MATCHER_SAVE_ONE_IN)
 
     def delete(self, doc_id: str) -> None:
         """Remove a document and its passages; unknown ids raise `NotFound`."""

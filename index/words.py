@@ -59,7 +59,13 @@ class DocumentWords:
     surface: dict[str, str]  # stem -> the first lower-case word seen for it
 
 
-def document_words(title: str | None, text: str, lead_chars: int = 400) -> DocumentWords:
+# A document's lead (`DocumentWords.lead`) is its first paragraph, or its sentences within
+# this many characters when that runs longer: where a news story states its event. The
+# story features built from it are saved with a snapshot, so this is no setting.
+LEAD_CHARS = 400
+
+
+def document_words(title: str | None, text: str, lead_chars: int = LEAD_CHARS) -> DocumentWords:
     """Count the content words, lead words, names and figures of one document.
 
     The title counts twice among the content words, as a headline states what the

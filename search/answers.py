@@ -148,7 +148,7 @@ def unreadable(question: str, reader: ReaderOptions = READER) -> str | None:
     if not words or all(w in stopwords() for w in words):
         return "the question has only function words; name what you ask about"
     english = sum(zipf(w) >= reader.english_zipf for w in words)
-    if len(words) >= 3 and english / len(words) < reader.english_share:
+    if len(words) >= reader.english_words and english / len(words) < reader.english_share:
         return "the question does not read as English; the reader answers English questions"
     return None
 

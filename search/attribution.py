@@ -133,6 +133,9 @@ _MAX_SUBJECT_CHARS = 300
 _ABBREVIATION_RE = re.compile(
     r"(?:\b[A-Z]\.)+$|\b(?:Sen|Rep|Gov|Gen|Col|Lt|Sgt|Capt|Maj|Dr|Mr|Mrs|Ms|Prof|St|Jr|Sr)\.$"
 )
+# Characters before a dot searched for an abbreviation: room for the longest ("U.S.A.",
+# "Capt."), and a short window keeps the search cheap when the caller hands in a passage.
+_ABBREVIATION_CHARS = 16
 
 
 def _words(text: str) -> list[str]:
@@ -310,8 +313,7 @@ def _trim(sentence: str, start: int, end: int) -> _Span | None:
 
 def _ends_with_abbreviation(sentence: str, end: int) -> bool:
     """True when the dot at sentence[end - 1] belongs to "U.S." or "Sen.", not a full stop."""
-    # A short window keeps this cheap when the caller hands in a whole passage.
-    return bool(_ABBREVIATION_RE.search(sentence[max(0, end - 16) : end]))
+    return bool(_ABBREVIATION_RE.search(sentence[max(0, end - _ABBREVIATION_CHARS) : end]))
 
 
 def _is_noun_phrase(text: str, max_words: int) -> bool:

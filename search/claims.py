@@ -170,7 +170,8 @@ _MULTIPLIED_RE = re.compile(
     r"(?P<scale>dozen|hundred|thousand|million|billion)\b(?!s)",
     re.IGNORECASE,
 )
-_SCALE_OR_DOZEN = {"dozen": 12.0, **_SCALES}
+_DOZEN = 12.0
+_SCALE_OR_DOZEN = {"dozen": _DOZEN, **_SCALES}
 
 # Vague quantities, longest first; "of" is required where the bare word is ambiguous
 # ("tens", "scores", "a couple"). The "of" stays outside the match so the noun
@@ -218,6 +219,16 @@ _IRREGULAR_PLURALS = frozenset(
 )
 _PRONOUNS_AFTER_OF = frozenset("them us those these which whom you it".split())
 _OF_RE = re.compile(r"\s+of(?:\s+(?:the|those|these|their|its|his|her|our))?(?=\s)", re.I)
+
+# Characters read on each side of a figure for the word before it ("no one", "how many")
+# and the word after it ("one of"): enough for one word and its spaces.
+_CONTEXT_CHARS = 12
+# A bare four-digit figure in this range is a year, not a count: news style writes counts
+# of a thousand or more with a comma ("1,987 protesters", "in 1987").
+_YEARS = (1000, 2100)
+# Words after a figure read for its counted noun: room for a head noun behind a few
+# modifiers ("U.S. Army reserve soldiers"); the run stops earlier at a function word.
+_NOUN_RUN_WORDS = 5
 
 
 # --- scanner -----------------------------------------------------------------------------
@@ -313,7 +324,7 @@ def _core_at(text: str, at: int, *, allow_vague: bool) -> _Core | None:
         if m:
             count = _dozen_count(m)
             if count is not None:
-                return _Core(m.end(), count * 12, count * 12, False, "words")
+                return _Core(m.end(), count * _DOZEN, count * _DOZEN, False, "words")
         for pattern, low, high in _VAGUE_RES:
             m = pattern.match(text, at)
             if m:
@@ -335,7 +346,7 @@ def _numeric_core_at(text: str, at: int) -> _Core | None:
         if m.group("scale") is None:
             dozen = _TRAILING_DOZEN_RE.match(text, m.end())
             if dozen:
-                return _Core(dozen.end(), value * 12, value * 12, False, "digits")
+                return _Core(dozen.end(), value * _DOZEN, value * _DOZEN, False, "digits")
         return _Core(m.end(), value, value, False, "digits")
     m = _WORD_NUMBER_RE.match(text, at)
     if m:
@@ -419,9 +430,9 @@ def _is_count_in_context(
     """Context filters; `strict` adds the ones a bare phrase handed to parse_quantity skips."""
     figure = text[at : core.end]
     lower = figure.lower()
-    before = text[max(0, at - 12) : at].lower().split()
+    before = text[max(0, at - _CONTEXT_CHARS) : at].lower().split()
     previous = before[-1] if before else ""
-    following = text[core.end : core.end + 12].lower().split()
+    following = text[core.end : core.end + _CONTEXT_CHARS].lower().split()
     nxt = following[0] if following else ""
     if lower == "one":
         # "one of the worst", "no one", "the one": a pronoun, not a count.
@@ -437,9 +448,9 @@ def _is_count_in_context(
         and qualifier is None
         and currency is None
         and re.fullmatch(r"\d{4}", figure)
-        and 1000 <= core.low <= 2100
+        and _YEARS[0] <= core.low <= _YEARS[1]
     ):
-        return False  # a year: news style writes counts of a thousand or more with a comma
+        return False  # a year
     return True
 
 
@@ -490,7 +501,7 @@ def _count_noun_after(text: str, at: int, count: float) -> tuple[int, str] | Non
     """(end, head noun) of the noun run right after a figure: "U.S. soldiers" -> soldiers."""
     best: tuple[int, str] | None = None
     position = at
-    for _ in range(5):
+    for _ in range(_NOUN_RUN_WORDS):
         m = NEXT_WORD_RE.match(text, position)
         if m is None:
             break

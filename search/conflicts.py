@@ -243,6 +243,9 @@ def _both_precise(a: Quantity, b: Quantity) -> bool:
 # --- names ---------------------------------------------------------------------------------
 
 _VOWELS = set("aeiouy")
+# Two words this long or longer where one begins the other name the same thing ("iran",
+# "iranian"); shorter ones need not ("man", "manila").
+_PREFIX_WORD_CHARS = 4
 
 
 def _tokens(text: str) -> list[str]:
@@ -259,7 +262,7 @@ def _skeleton(word: str) -> str:
 def _same_word(a: str, b: str) -> bool:
     if a == b:
         return True
-    if min(len(a), len(b)) >= 4 and (a.startswith(b) or b.startswith(a)):
+    if min(len(a), len(b)) >= _PREFIX_WORD_CHARS and (a.startswith(b) or b.startswith(a)):
         return True  # "iran" / "iranian", "iraq" / "iraqi"
     return (
         a[:1] == b[:1]

@@ -55,9 +55,10 @@ class ReaderOptions:
     min_answer_score: float = 0.5
     # A sentence answer (yes/no, why, how, or a question no typed span answers): below this
     # similarity to the question it is no answer. Its span score is the share of the
-    # question's keywords the sentence holds (halved for a typed question, so a typed span
-    # beats it).
+    # question's keywords the sentence holds, times `typed_sentence_share` for a typed
+    # question (so a typed span beats it).
     min_sentence_similarity: float = 0.3
+    typed_sentence_share: float = 0.5
     # A sentence answer to a typed question ("When ...?" read from a sentence without a
     # date) must be this similar to the question, so a document that does not answer gives
     # nothing rather than a loosely related sentence; the closest sentence of all those
@@ -83,9 +84,11 @@ class ReaderOptions:
     # still names somebody, in a sentence about the story but not about the question.
     name_claim_coverage: float = 0.8
     # A question reads as English when this share of its words are common English words
-    # (wordfreq Zipf frequency of at least `english_zipf`).
+    # (wordfreq Zipf frequency of at least `english_zipf`); one of fewer than
+    # `english_words` words is not judged, as a name or two need not be common words.
     english_share: float = 0.4
     english_zipf: float = 3.0
+    english_words: int = 3
     # Below this confidence (`search.confidence`) a document's answer is not shown: it is
     # listed as not answering, with its best sentence. Off by default: out of the
     # development set's domain the model is under-confident, and the threshold that kept
@@ -184,15 +187,21 @@ def keyword_coverage(weights: dict[tuple[str, ...], float], sentence: str) -> fl
     return sum(weight for k, weight in weights.items() if _holds(held, k)) / total
 
 
+# An alternative term this long or longer also matches the words it begins ("kill" in
+# "killings"); a shorter one only itself, as "war" is no stem of "warn".
+_PREFIX_TERM_CHARS = 4
+
+
 def _holds(words: frozenset[str], terms: tuple[str, ...]) -> bool:
     """A sentence's stems hold a keyword (its stem), or one of the alternative terms of
-    what the question asks about: the term or (4+ letters) a word it begins ("kill" in
-    "killings"). Only alternatives are matched as prefixes: scanning every word for every
+    what the question asks about: the term or (`_PREFIX_TERM_CHARS`+ letters) a word it
+    begins. Only alternatives are matched as prefixes: scanning every word for every
     keyword of every sentence read doubled /ask's p95."""
     if len(terms) == 1:
         return terms[0] in words
     return any(
-        term in words or (len(term) >= 4 and any(w.startswith(term) for w in words))
+        term in words
+        or (len(term) >= _PREFIX_TERM_CHARS and any(w.startswith(term) for w in words))
         for term in terms
     )
 
@@ -344,7 +353,9 @@ class DocumentReader:
             floor = max(floor, min(options.min_fallback_similarity, closest))
         if similarity < floor:
             return None
-        share = self._keyword_share(sentence) * (1.0 if asked == "other" else 0.5)
+        share = self._keyword_share(sentence)
+        if asked != "other":
+            share *= options.typed_sentence_share
         if extraction is None and (asked != "quantity" or similarity >= closest):
             # A span of the asked kind too weak to be a typed value still says which words
             # of the sentence answer ("Who ...?" -> the likeliest name). A figure only in the
@@ -403,6 +414,9 @@ _REASON_RE = re.compile(
     r"|following|amid|in\s+support\s+of|to\s+protest|citing|caused\s+by|as\s+a\s+result"
     r"|in\s+an\s+effort\s+to|aimed\s+at|so\s+as\s+to|to\s+enable|to\s+allow)\b"
 )
+# A reason clause shorter than this many characters, its opening word included, gives no
+# reason: a bare "since" or "after" ending the sentence, "amid it".
+_MIN_REASON_CHARS = 8
 
 
 def reason_clause(sentence: str) -> tuple[int, int] | None:
@@ -415,7 +429,7 @@ def reason_clause(sentence: str) -> tuple[int, int] | None:
     clause_end = re.search(r"[;:,]", sentence[match.end() :])
     if clause_end is not None:
         end = match.end() + clause_end.start()
-    if end - match.start() < 8:
+    if end - match.start() < _MIN_REASON_CHARS:
         return None
     return match.start(), end
 

@@ -13,7 +13,9 @@ from index.corpus import Corpus
 from index.documents import Document
 from index.embed import Embedder
 from search.retrieve import (
+    RRF_K,
     SENTENCE_CANDIDATES,
+    SENTENCE_CANDIDATES_PER_PASSAGE,
     PassageFilters,
     Ranking,
     allowed_rows,
@@ -30,22 +32,33 @@ MODES: tuple[Mode, ...] = get_args(Mode)
 
 @dataclass(frozen=True)
 class SearchOptions:
+    """How a search ranks and groups passages; the request sets the first five, the
+    settings `depth` and `min_similarity` (api/app.py `search_options`)."""
+
+    # Hits in the overall top list.
     k: int = 10
+    # Hits shown in each source's group.
     per_source: int = 2
     # Source groups returned at most (like Qdrant's group `limit`): a broad query over an
     # archive matches hundreds of documents, and a body with a group for each is 300 KB.
     max_sources: int = 50
+    # Dense and lexical fused, or either alone (`MODES`).
     mode: Mode = "hybrid"
+    # Which passages may be found at all: documents, sources, dates, stories.
     filters: PassageFilters = PassageFilters()
     # How many candidates each retriever contributes before fusion and grouping;
     # deep enough that an outlet outside the overall top k still gets its group.
     depth: int = 200
     # Dense candidates below this cosine similarity are not relevant to the query.
     min_similarity: float = 0.2
-    rrf_k: int = 60
-    # Passages, best by their own vector, whose sentences dense search scores (at least
-    # five per passage asked for; `search.retrieve.dense_ranking`).
+    # Hybrid mode's reciprocal rank fusion constant: a row gets 1 / (rrf_k + rank) from each
+    # ranking (`search.retrieve.RRF_K`).
+    rrf_k: int = RRF_K
+    # Passages, best by their own vector, whose sentences dense search scores: at least
+    # this many, and at least `sentence_candidates_per_passage` per passage asked for
+    # (`depth`; `search.retrieve.dense_ranking`).
     sentence_candidates: int = SENTENCE_CANDIDATES
+    sentence_candidates_per_passage: int = SENTENCE_CANDIDATES_PER_PASSAGE
 
 
 @dataclass(frozen=True)
@@ -106,7 +119,9 @@ def rankings(
     if options.mode in ("hybrid", "dense"):
         if vector is None:
             vector = embedder.encode([query])[0]
-        candidates = sentence_candidates(options.depth, options.sentence_candidates)
+        candidates = sentence_candidates(
+            options.depth, options.sentence_candidates, options.sentence_candidates_per_passage
+        )
         dense = dense_ranking(corpus, vector, options.depth, rows, candidates)
         keep = dense.scores >= options.min_similarity
         found.append(Ranking(dense.rows[keep], dense.scores[keep]))

@@ -214,6 +214,9 @@ def _yes_no(question: str, words: list[str], lower: str) -> QuestionAnalysis | N
 PERSON_NOUN = "<person>"
 _PEOPLE = ("people", "person")
 _PERSON_SUFFIXES = ("ers", "ors", "ists", "ians", "ants", "ents", "men", "ees", "ives")
+# A word longer than this many letters with one of those endings names people; shorter
+# ones seldom do ("ants", "hers", "omen").
+_SUFFIXED_PERSON_CHARS = 5
 _PERSON_NOUNS = frozenset(
     """people persons civilians soldiers troops residents children adults passengers
     students pupils fighters members staff personnel police officers victims workers
@@ -289,7 +292,9 @@ def _quantity(question: str, words: list[str], lower: str) -> QuestionAnalysis |
 def is_person_noun(word: str) -> bool:
     """A plural noun that names people, by its ending ("protesters", "guardsmen") or as
     one of the general ones ("people", "troops")."""
-    return word in _PERSON_NOUNS or (len(word) > 5 and word.endswith(_PERSON_SUFFIXES))
+    return word in _PERSON_NOUNS or (
+        len(word) > _SUFFIXED_PERSON_CHARS and word.endswith(_PERSON_SUFFIXES)
+    )
 
 
 def _measured(question: str, words: list[str], noun: str) -> QuestionAnalysis:
@@ -378,14 +383,18 @@ _PLACE_NOUNS = frozenset(
 )
 
 
+# Words after "which" or "what" searched for the asked kind of noun: the noun behind its
+# modifiers ("which news agency", "what armed group").
+_WHICH_NOUN_WORDS = 3
+
+
 def _which_noun(lower: str, nouns: frozenset[str]) -> str | None:
     match = re.match(r"(?:\w+ )*?(?:which|what)\s+(?:\w+\s+)?(\w+)", lower)
     if match is None:
         return None
-    # "which news agency", "what armed group": allow one modifier before the noun.
     after = lower[match.start() :].split()
     wh = next((i for i, w in enumerate(after) if w in ("which", "what")), 0)
-    for candidate in after[wh + 1 : wh + 4]:
+    for candidate in after[wh + 1 : wh + 1 + _WHICH_NOUN_WORDS]:
         if candidate in nouns or _singular(candidate) in nouns:
             return _singular(candidate) if _singular(candidate) in nouns else candidate
     return None
@@ -475,6 +484,9 @@ def _is_role_noun(word: str) -> bool:
 
 
 _NAME_OF_RE = re.compile(r"\bwhat (?:is|was|are|were) the names? of (?:the |a |an )?(?P<role>.+)")
+# Words after a question's opening "which" or "what" searched for a role noun: the office
+# behind its modifiers ("Which Democratic senator", "what former state governor").
+_WHICH_ROLE_WORDS = 4
 
 
 def _person(question: str, words: list[str], lower: str) -> QuestionAnalysis | None:
@@ -483,7 +495,7 @@ def _person(question: str, words: list[str], lower: str) -> QuestionAnalysis | N
         return _role(question, words, named.group("role"))
     which = re.match(r"^(?:\w+ )?(?:which|what) ", lower)
     if which is not None:
-        after = lower[which.end() :].split()[:4]
+        after = lower[which.end() :].split()[:_WHICH_ROLE_WORDS]
         for n, word in enumerate(after):
             if _is_role_noun(word):
                 # "Which Democratic senator switched ...": a person, in the asked role.

@@ -171,12 +171,19 @@ def dense_ranking(
 
 
 SENTENCE_CANDIDATES = 1000
+# Past `SENTENCE_CANDIDATES / SENTENCE_CANDIDATES_PER_PASSAGE` passages asked for (200, the
+# default depth), the candidates grow with the depth: this many per passage asked for.
+SENTENCE_CANDIDATES_PER_PASSAGE = 5
 
 
-def sentence_candidates(depth: int, floor: int = SENTENCE_CANDIDATES) -> int:
+def sentence_candidates(
+    depth: int,
+    floor: int = SENTENCE_CANDIDATES,
+    per_passage: int = SENTENCE_CANDIDATES_PER_PASSAGE,
+) -> int:
     """How many passages, best by their own vector, have their sentences scored: `floor`
-    (`SearchOptions.sentence_candidates`), or five per passage asked for."""
-    return max(floor, 5 * depth)
+    (`SearchOptions.sentence_candidates`), or `per_passage` per passage asked for."""
+    return max(floor, per_passage * depth)
 
 
 def _with_best_sentence(
@@ -253,7 +260,12 @@ def top_rows(scores: np.ndarray, depth: int) -> np.ndarray:
     return matching[np.argsort(-scores[matching], kind="stable")]
 
 
-def reciprocal_rank_fusion(rankings: Sequence[Ranking], k: int = 60) -> Ranking:
+# RRF's k, the value of its paper (Cormack, Clarke and Buettcher, SIGIR 2009): large enough
+# that a row ranked first by one retriever does not outweigh one ranked high by both.
+RRF_K = 60
+
+
+def reciprocal_rank_fusion(rankings: Sequence[Ranking], k: int = RRF_K) -> Ranking:
     """Fuse rankings by RRF: each ranking gives a row 1 / (k + rank), rank from 1.
 
     Ties keep the order of the first ranking that holds the row, so fusion is deterministic.
