@@ -15,7 +15,7 @@ import time
 from collections import ChainMap
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -464,6 +464,9 @@ class LiveIndex:
     def _publish(
         self, corpus: Corpus, matcher: StoryMatcher | None, save_matcher: bool = False
     ) -> None:
+        if save_matcher and matcher is not None and corpus.stories.state is None:
+            # Under the write lock the matcher has learned exactly the snapshot's documents.
+            corpus = corpus.with_stories(replace(corpus.stories, state=matcher.state()))
         self.readers.step_aside()
         with stage("snapshot"):
             corpus.warm()
