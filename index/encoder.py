@@ -307,9 +307,11 @@ def quantized(path: Path) -> Path:
     return target
 
 
-def padded_batch(encodings: Sequence[Any]) -> dict[str, np.ndarray]:
-    """Model inputs for tokenizer encodings, padded to the batch's longest."""
+def padded_batch(encodings: Sequence[Any], multiple: int = 1) -> dict[str, np.ndarray]:
+    """Model inputs for tokenizer encodings, padded to the batch's longest (rounded up to
+    a `multiple` of tokens)."""
     width = max(len(e.ids) for e in encodings)
+    width = -(-width // multiple) * multiple
     ids = np.zeros((len(encodings), width), dtype=np.int64)
     mask = np.zeros_like(ids)
     for row, encoding in enumerate(encodings):

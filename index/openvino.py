@@ -41,6 +41,14 @@ from index.encoder import (
 )
 from index.stages import stage
 
+# Batches are padded to a multiple of this many tokens. OpenVINO prepares each input shape
+# it has not run yet, and shapes it has run again cost it less: 2,903 Reuters passages
+# encoded in 11.7 s padded to multiples of 16 against 13.2 s (first run) and 12.7 s
+# (again) padded to each batch's longest; multiples of 8 and 32 were slower. The padding
+# is masked: the vectors are the encoder's (max difference 0.0008, bf16's own between
+# batchings).
+PAD_TO = 16
+
 
 class OpenVinoEmbedder:
     """Batch encoder on OpenVINO; `encode_passages` gives passage and sentence vectors at once."""
@@ -170,7 +178,7 @@ class OpenVinoEmbedder:
         with tqdm(total=len(texts), disable=not progress, unit="passage") as bar:
             for start in range(0, len(order), self.batch_size):
                 rows = order[start : start + self.batch_size]
-                request.infer(padded_batch([encodings[row] for row in rows]))
+                request.infer(padded_batch([encodings[row] for row in rows], PAD_TO))
                 embeddings = request.get_tensor("embedding").data
                 states = request.get_tensor("token_states").data
                 with stage("sentence pooling"):
