@@ -26,7 +26,9 @@ LOWEST_PRIORITY = 19
 
 
 def lower_priority(niceness: int) -> None:
-    """Raise the calling thread's nice value by `niceness` (0: leave it).
+    """Make the calling thread's nice value `niceness` above the process's main thread's
+    (0: leave it); a thread already that low or lower is left as it is, so a thread
+    started by a lowered one (a merge after a write) is not lowered twice.
 
     Linux gives each thread its own nice value, and threads the thread starts afterwards
     inherit it: OpenVINO's workers, which start on a server's first write, run at the
@@ -35,8 +37,9 @@ def lower_priority(niceness: int) -> None:
         return
     thread = threading.get_native_id()
     try:
-        current = os.getpriority(os.PRIO_PROCESS, thread)
-        os.setpriority(os.PRIO_PROCESS, thread, min(LOWEST_PRIORITY, current + niceness))
+        wanted = min(LOWEST_PRIORITY, os.getpriority(os.PRIO_PROCESS, os.getpid()) + niceness)
+        if os.getpriority(os.PRIO_PROCESS, thread) < wanted:
+            os.setpriority(os.PRIO_PROCESS, thread, wanted)
     except OSError as exc:  # a sandbox may forbid it; the work still runs, at full priority
         log.warning("could not lower the priority of background work: %s", exc)
 

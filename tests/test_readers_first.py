@@ -191,3 +191,30 @@ def _recording(niceness: list[int], work: Any) -> Any:
         return work(*args, **kwargs)
 
     return recorded
+
+
+def test_background_work_is_lowered_once_whoever_starts_it() -> None:
+    """A merge thread started by the (lowered) write thread lowers itself to the same
+    level, not twice as low."""
+    from index.priority import LOWEST_PRIORITY, lower_priority, thread_niceness
+
+    if sys.platform != "linux":
+        pytest.skip("threads have nice values of their own on Linux only")
+    wanted = min(LOWEST_PRIORITY, thread_niceness() + 4)
+    seen: list[int] = []
+
+    def merge() -> None:
+        lower_priority(4)
+        seen.append(thread_niceness())
+
+    def write() -> None:
+        lower_priority(4)
+        seen.append(thread_niceness())
+        started = threading.Thread(target=merge)
+        started.start()
+        started.join()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    writer.join()
+    assert seen == [wanted, wanted]
