@@ -20,6 +20,7 @@ from index.embed import Embedder, make_embedder
 from index.errors import NotReady, ParallaxError
 from index.live import Chunking, LiveIndex, open_index
 from index.lock import DataDirLock
+from index.priority import lower_priority
 from search import gazetteer
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,14 @@ class AppState:
         try:
             # Held until stop(), which may come while the index is still loading.
             self._lock = lock_data_dir(settings)
+            # The query encoder and its threads at the server's priority: they serve
+            # searches. The rest of the load is background work (`index.priority`): on a
+            # first start it builds the index from the seeds, and the batch encoder's
+            # threads it starts then run below searches for the server's life.
+            if self.embedder is None:
+                self.embedder = embedder_from_settings(settings, settings.models_dir)
+            self.embedder.encode(["a first query"])
+            lower_priority(settings.write_niceness)
             self.live = open_from_settings(settings, self.embedder, background_merges=True)
             self.live.write_niceness = settings.write_niceness
             self.embedder = self.live.embedder
@@ -86,6 +95,8 @@ class AppState:
             return
         try:
             seconds = live.in_background(live.warm_stories).result()
+        except NotReady:  # stopping before it was needed
+            return
         except Exception:  # the first write builds it instead, and reports what fails
             log.exception("could not prepare story matching")
             return

@@ -307,11 +307,15 @@ def quantized(path: Path) -> Path:
     return target
 
 
-def padded_batch(encodings: Sequence[Any], multiple: int = 1) -> dict[str, np.ndarray]:
-    """Model inputs for tokenizer encodings, padded to the batch's longest (rounded up to
-    a `multiple` of tokens)."""
-    width = max(len(e.ids) for e in encodings)
-    width = -(-width // multiple) * multiple
+def padded_batch(
+    encodings: Sequence[Any], multiple: int = 1, limit: int | None = None
+) -> dict[str, np.ndarray]:
+    """Model inputs for tokenizer encodings, padded to the batch's longest, rounded up to a
+    `multiple` of tokens but not past `limit` (the model's longest input)."""
+    longest = max(len(e.ids) for e in encodings)
+    width = -(-longest // multiple) * multiple
+    if limit is not None:
+        width = max(longest, min(width, limit))
     ids = np.zeros((len(encodings), width), dtype=np.int64)
     mask = np.zeros_like(ids)
     for row, encoding in enumerate(encodings):

@@ -25,7 +25,7 @@ from index.chunk import Passage, chunk
 from index.corpus import Corpus, EmbeddedDocument, segment_name
 from index.documents import Document
 from index.embed import Embedder, embed_passages
-from index.errors import BadRequest, NotFound
+from index.errors import BadRequest, NotFound, NotReady
 from index.merge import (
     MERGES,
     MergePolicy,
@@ -173,11 +173,8 @@ class LiveIndex:
         self.readers = Readers()
         # How much lower than searches a server's writes and merges run (`index.priority`).
         self.write_niceness = 0
-        self._writer = ThreadPoolExecutor(
-            max_workers=1,
-            thread_name_prefix="parallax-write",
-            initializer=lambda: lower_priority(self.write_niceness),
-        )
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parallax-write")
+        self._closed = False
 
     @property
     def corpus(self) -> Corpus:
@@ -185,11 +182,25 @@ class LiveIndex:
 
     def in_background(self, work: Callable[..., T], *args: object) -> Future[T]:
         """Run `work(*args)` on the index's write thread, at `write_niceness` below
-        searches: a server sends its writes here."""
-        return self._writer.submit(work, *args)
+        searches: a server sends its writes here. `NotReady` once the index is closing."""
+
+        def lowered() -> T:
+            lower_priority(self.write_niceness)  # two system calls; set on every job
+            return work(*args)
+
+        try:
+            if self._closed:
+                raise RuntimeError("closed")
+            return self._writer.submit(lowered)
+        except RuntimeError:  # the executor's own word for shut down
+            raise NotReady(
+                "the server is shutting down; send the write again once it is back"
+            ) from None
 
     def close(self) -> None:
-        """Let the write thread go once its work is done, and wait for a merge."""
+        """Take no more background work, finish what was taken (a story-matcher warm-up
+        not begun is skipped), and wait for a merge."""
+        self._closed = True
         self._writer.shutdown(wait=True)
         self.wait_for_merges()
 
@@ -325,7 +336,7 @@ class LiveIndex:
         """
         started = time.perf_counter()
         with self._write_lock:
-            if self._matcher is None:
+            if self._matcher is None and not self._closed:
                 self._matcher = self._load_matcher(self._corpus)
         return time.perf_counter() - started
 

@@ -63,6 +63,10 @@ def test_searches_and_writes_are_answered_within_seconds_while_segments_merge(
         embedder="hashing",
         api_key=KEY,
         max_in_flight=64,
+        # Writes at the searches' priority: this test counts the writes done in a few
+        # seconds, which a lowered writer on a busy CI machine would not reach
+        # (`test_a_servers_writes_run_below_its_searches` covers the lowering).
+        write_niceness=0,
         **MERGES,
     )
     app = create_app(settings)
@@ -218,3 +222,14 @@ def test_background_work_is_lowered_once_whoever_starts_it() -> None:
     writer.start()
     writer.join()
     assert seen == [wanted, wanted]
+
+
+def test_a_closed_index_refuses_background_work_with_a_503_error(tmp_path: Path) -> None:
+    from index.errors import NotReady
+
+    live = open_index(tmp_path / "index", HashingEmbedder(), Chunking())
+    assert live.in_background(lambda: 42).result() == 42
+    live.close()
+    with pytest.raises(NotReady, match="shutting down"):
+        live.in_background(lambda: 42)
+    assert live.warm_stories() >= 0  # a warm-up after closing does nothing, quickly
