@@ -70,7 +70,6 @@ class AppState:
             lower_priority(settings.write_niceness)
             self.live = open_from_settings(settings, self.embedder, background_merges=True)
             self.live.write_niceness = settings.write_niceness
-            self.embedder = self.live.embedder
             corpus = self.live.corpus
             log.info(
                 "ready: %d documents, %d passages, model %s",

@@ -185,17 +185,16 @@ class LiveIndex:
         searches: a server sends its writes here. `NotReady` once the index is closing."""
 
         def lowered() -> T:
-            lower_priority(self.write_niceness)  # two system calls; set on every job
+            lower_priority(self.write_niceness)  # a few system calls, on every job
             return work(*args)
 
+        closing = NotReady("the server is shutting down; send the write again once it is back")
+        if self._closed:
+            raise closing
         try:
-            if self._closed:
-                raise RuntimeError("closed")
             return self._writer.submit(lowered)
-        except RuntimeError:  # the executor's own word for shut down
-            raise NotReady(
-                "the server is shutting down; send the write again once it is back"
-            ) from None
+        except RuntimeError:  # the executor's own word for shut down, if `close` came between
+            raise closing from None
 
     def close(self) -> None:
         """Take no more background work, finish what was taken (a story-matcher warm-up

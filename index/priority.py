@@ -35,11 +35,10 @@ def lower_priority(niceness: int) -> None:
     write's priority. Elsewhere a nice value is the whole process's, so nothing changes."""
     if niceness <= 0 or sys.platform != "linux":
         return
-    thread = threading.get_native_id()
     try:
         wanted = min(LOWEST_PRIORITY, os.getpriority(os.PRIO_PROCESS, os.getpid()) + niceness)
-        if os.getpriority(os.PRIO_PROCESS, thread) < wanted:
-            os.setpriority(os.PRIO_PROCESS, thread, wanted)
+        if thread_niceness() < wanted:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), wanted)
     except OSError as exc:  # a sandbox may forbid it; the work still runs, at full priority
         log.warning("could not lower the priority of background work: %s", exc)
 
