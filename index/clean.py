@@ -83,20 +83,14 @@ class _Line:
     text: str  # without its indentation or trailing spaces
     indent: int
     length: int  # with its indentation, as a wrapper counted it
+    # A row of a table keeps its own line: it is never joined to another.
+    in_table: bool
+    # An item of a list starts a line of its own (its wrapped lines join it).
+    is_item: bool
 
     @property
     def first_word(self) -> str:
         return self.text.split(None, 1)[0]
-
-    @property
-    def in_table(self) -> bool:
-        """A row of a table keeps its own line: it is never joined to another."""
-        return bool(_COLUMNS.search(self.text))
-
-    @property
-    def is_item(self) -> bool:
-        """An item of a list starts a line of its own (its wrapped lines join it)."""
-        return bool(_LIST_ITEM.match(self.text))
 
 
 def unwrap(text: str) -> list[str]:
@@ -147,7 +141,14 @@ def _signed_off(blocks: list[list[_Line]]) -> bool:
 def _line(raw: str) -> _Line:
     raw = raw.rstrip()
     text = raw.lstrip()
-    return _Line(text=text, indent=len(raw) - len(text), length=len(raw))
+    # Whether it is a table row or a list item is asked of every line several times.
+    return _Line(
+        text,
+        len(raw) - len(text),
+        len(raw),
+        in_table=bool(_COLUMNS.search(text)),
+        is_item=bool(_LIST_ITEM.match(text)),
+    )
 
 
 def _wrap_width(blocks: list[list[_Line]]) -> int | None:

@@ -19,10 +19,10 @@ import numpy as np
 
 from index.chunk import Passage
 from index.columns import concatenated_ranges
-from index.documents import PUBLISHED_DTYPE, Document
+from index.documents import PUBLISHED_DTYPE, Document, publication_key
 from index.postings import bm25_scores, length_norms
 from index.segment import EmbeddedDocument, Segment, stacked
-from index.stories import Story, StoryTable, publication_key
+from index.stories import Story, StoryTable
 from index.vectors import VECTOR_OPTIONS, VectorOptions, top
 
 __all__ = ["Corpus", "DocumentTable", "EmbeddedDocument", "concatenated_ranges"]

@@ -39,7 +39,7 @@ from index.corpus import segment_name
 from index.documents import Document, parse_document
 from index.embed import EmbedderOptions, make_embedder
 from index.errors import ParallaxError
-from index.live import Chunking, embed_documents
+from index.pipeline import Chunking, embed_documents
 from index.segment import Segment
 from index.store import IndexStore
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -244,3 +244,13 @@ def parse_published(value: Any, where: str) -> str | None:
 
 def _blank_to_none(value: str | None) -> str | None:
     return value.strip() or None if value is not None else None
+
+
+def publication_order(documents: Sequence[Document]) -> list[int]:
+    """Indices of `documents` oldest first; undated ones last; ties keep their order."""
+    return sorted(range(len(documents)), key=lambda i: publication_key(documents[i], i))
+
+
+def publication_key(document: Document, position: int) -> tuple[bool, str, int]:
+    """Sorts documents oldest first, undated last, ties by `position`."""
+    return (document.published is None, document.published or "", position)

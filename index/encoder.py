@@ -67,19 +67,29 @@ class Embedder(Protocol):
 
 
 def embed_passages(
-    embedder: Embedder, passages: Sequence[Passage], *, progress: bool = False
+    embedder: Embedder,
+    passages: Sequence[Passage],
+    *,
+    progress: bool = False,
+    idle: Callable[[], bool] | None = None,
+    encodings: Sequence[Any] | None = None,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Vectors for each passage and for each of its sentences.
 
     An embedder may do both in one pass (`encode_passages`, see index/openvino.py);
-    any other encodes every distinct text on its own.
+    any other encodes every distinct text on its own. One that computes on its own threads
+    calls `idle()` while it does, for other work to run beside it (`index.pipeline`);
+    `idle` returns False when it has nothing left. `encodings` are the passages tokenised
+    ahead by the embedder's `tokenize`.
     """
     if not passages:
         return np.zeros((0, embedder.dim), np.float32), []
     both = getattr(embedder, "encode_passages", None)
     with stage("encoding"):
         if both is not None:
-            return both(passages, progress=progress)  # type: ignore[no-any-return]
+            return both(  # type: ignore[no-any-return]
+                passages, progress=progress, idle=idle, encodings=encodings
+            )
         return encode_separately(embedder, passages, progress=progress)
 
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import ChainMap
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,10 +20,10 @@ from typing import Protocol, TypeVar
 
 import numpy as np
 
-from index.chunk import Passage, chunk
+from index.chunk import Passage
 from index.corpus import Corpus, EmbeddedDocument, segment_name
-from index.documents import Document
-from index.embed import Embedder, embed_passages
+from index.documents import Document, publication_order
+from index.embed import Embedder
 from index.errors import BadRequest, NotFound, NotReady
 from index.merge import (
     MERGES,
@@ -34,24 +33,16 @@ from index.merge import (
     pick_merge,
     segment_generation,
 )
+from index.pipeline import Chunking, Placement, chunk_document, embed_documents
 from index.priority import Readers, lower_priority
 from index.segment import Segment
 from index.stages import stage
 from index.store import IndexStore
-from index.stories import StoryMatcher, StoryOptions, StoryTable, publication_order
+from index.stories import StoryMatcher, StoryOptions
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Chunking:
-    max_tokens: int = 192
-    overlap: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return {"max_tokens": self.max_tokens, "overlap": self.overlap}
 
 
 @dataclass
@@ -87,40 +78,6 @@ class RemoteBuild(Protocol):
         `IndexStore.write_part`, each named `segment_name(first_generation + n)` after the
         position `n` of its first document, and return their names in document order. A
         document is in exactly one of them."""
-
-
-def chunk_document(embedder: Embedder, chunking: Chunking, doc: Document) -> list[Passage]:
-    """A document's passages: the model's own tokenizer decides sizes, so no passage is
-    truncated when embedded."""
-    limit = min(chunking.max_tokens, embedder.max_tokens - 2)
-    many = getattr(embedder, "count_tokens_many", None)
-    with stage("tokenising and chunking"):
-        return chunk(doc, limit, chunking.overlap, embedder.count_tokens, many)
-
-
-def embed_documents(
-    embedder: Embedder, chunking: Chunking, documents: Iterable[Document], progress: bool = False
-) -> list[EmbeddedDocument]:
-    """Chunk and embed documents: each passage and each of its sentences."""
-    chunked = [(doc, chunk_document(embedder, chunking, doc)) for doc in documents]
-    passages = [passage for _, parts in chunked for passage in parts]
-    vectors, sentences = embed_passages(embedder, passages, progress=progress)
-    embedded, row = [], 0
-    for doc, parts in chunked:
-        rows = slice(row, row + len(parts))
-        sentence_vectors = sentences[rows]
-        embedded.append(
-            EmbeddedDocument(
-                doc,
-                parts,
-                vectors[rows],
-                np.concatenate(sentence_vectors)
-                if sentence_vectors
-                else np.zeros((0, vectors.shape[1]), np.float32),
-            )
-        )
-        row += len(parts)
-    return embedded
 
 
 def _embedded(segments: Sequence[Segment], documents: Sequence[Document]) -> list[EmbeddedDocument]:
@@ -229,17 +186,18 @@ class LiveIndex:
                 changed.append(doc)
             if changed:
                 changed = [changed[i] for i in publication_order(changed)]
-                self.readers.step_aside()
-                segments, generation = self._segments(changed, progress, remote)
-                report.passages = sum(len(segment.passages) for segment in segments)
                 replaced = [doc.id for doc in changed if doc.id in current.documents]
+                placement = self._placement(current, replaced)
                 self.readers.step_aside()
-                started = time.perf_counter()
-                with stage("story placement"):
-                    matcher, table = self._place(current, replaced, _embedded(segments, changed))
-                report.story_seconds = time.perf_counter() - started
+                segments, generation = self._segments(changed, progress, remote, placement)
+                report.passages = sum(len(segment.passages) for segment in segments)
+                self.readers.step_aside()
+                table = placement.table(current.documents)
+                report.story_seconds = placement.seconds
                 corpus = current.with_segments(replaced, segments, generation, table)
-                self._publish(corpus, matcher, save_matcher=self._matcher_is_stale(corpus))
+                self._publish(
+                    corpus, placement.matcher, save_matcher=self._matcher_is_stale(corpus)
+                )
             after = self._corpus.stories
             report.story_ids = {doc.id: after.story_of[doc.id] for doc in documents}
             report.new_stories = len(_new_stories(current, set(report.story_ids.values())))
@@ -264,9 +222,11 @@ class LiveIndex:
             current = self._corpus
             if doc_id not in current.documents:
                 raise NotFound(f"no document with id {doc_id!r}; GET /documents lists them")
-            matcher, table = self._place(current, [doc_id], [])
+            placement = self._placement(current, [doc_id])
+            table = placement.table(current.documents)
             self._publish(
-                current.with_changes([doc_id], [], self._next_generation(), table), matcher
+                current.with_changes([doc_id], [], self._next_generation(), table),
+                placement.matcher,
             )
         self._after_write()
 
@@ -284,13 +244,12 @@ class LiveIndex:
             self._rebuilds += 1
             empty = Corpus.empty(current.model, current.dim)
             ordered = [documents[i] for i in publication_order(documents)]
-            segments, generation = self._segments(ordered, progress, remote)
-            started = time.perf_counter()
-            matcher, table = self._place(empty, [], _embedded(segments, ordered), fresh=True)
-            seconds = time.perf_counter() - started
+            placement = self._placement(empty, [], fresh=True)
+            segments, generation = self._segments(ordered, progress, remote, placement)
+            table = placement.table(empty.documents)
             self._publish(
                 empty.with_segments([], segments, generation, table),
-                matcher,
+                placement.matcher,
                 save_matcher=True,
             )
             return IngestReport(
@@ -298,34 +257,18 @@ class LiveIndex:
                 passages=sum(len(segment.passages) for segment in segments),
                 story_ids=dict(table.story_of),
                 new_stories=len(set(table.story_of.values())),
-                story_seconds=seconds,
+                story_seconds=placement.seconds,
             )
 
-    def _place(
-        self,
-        current: Corpus,
-        remove: Sequence[str],
-        additions: Sequence[EmbeddedDocument],
-        fresh: bool = False,
-    ) -> tuple[StoryMatcher, StoryTable]:
-        """Take `remove` out of their stories and place `additions` (in their order)."""
+    def _placement(self, current: Corpus, remove: Sequence[str], fresh: bool = False) -> Placement:
+        """Story placement for a write over `current` that takes out `remove`."""
         if fresh:
             matcher = StoryMatcher(self.story_options, current.dim)
         else:
             matcher = self._matcher or self._load_matcher(current)
         # Until the write is published the matcher is ahead of the snapshot.
         self._matcher = None
-        previous = {doc_id: current.stories.story_of.get(doc_id) for doc_id in remove}
-        for doc_id in remove:
-            matcher.remove(doc_id)
-        matcher.assign(
-            [(added.document, added.vectors) for added in additions],
-            reuse={doc_id: story for doc_id, story in previous.items() if story is not None},
-        )
-        documents = ChainMap(
-            {added.document.id: added.document for added in additions}, current.documents
-        )
-        return matcher, matcher.table(documents)
+        return Placement(matcher, current.stories, remove)
 
     def warm_stories(self) -> float:
         """Build the story matcher now rather than on the first write; seconds it took.
@@ -446,20 +389,30 @@ class LiveIndex:
         return merges
 
     def _segments(
-        self, documents: Sequence[Document], progress: bool, remote: RemoteBuild | None
+        self,
+        documents: Sequence[Document],
+        progress: bool,
+        remote: RemoteBuild | None,
+        placement: Placement,
     ) -> tuple[list[Segment], int]:
-        """The new documents (in publication order) as segments, and the generation that
-        publishes them: one segment in memory, named after that generation; or those the
-        remote build wrote, named after the generations just before it (one per document
-        at most, so no name is ever reused)."""
+        """The new documents (in publication order) as segments, each placed in a story, and
+        the generation that publishes them: one segment in memory, named after that
+        generation, its documents placed while the encoder runs; or those the remote build
+        wrote, named after the generations just before it (one per document at most, so no
+        name is ever reused)."""
         generation = self._next_generation()
         if not documents:
             return [], generation
         if remote is None:
-            embedded = embed_documents(self.embedder, self.chunking, documents, progress)
+            embedded = embed_documents(
+                self.embedder, self.chunking, documents, progress, placement.steps
+            )
             return [Segment.build(segment_name(generation), embedded, self._corpus.dim)], generation
         names = remote.write_segments(documents, generation)
-        return self.store.read_parts(names, self._corpus.dim), generation + len(documents)
+        segments = self.store.read_parts(names, self._corpus.dim)
+        for _ in placement.steps(_embedded(segments, documents)):
+            pass
+        return segments, generation + len(documents)
 
     def _next_generation(self) -> int:
         """One past both the published and the committed generation.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -38,9 +38,21 @@ class ServiceEmbedder:
         return self.batch.encode(texts, progress=progress)  # type: ignore[no-any-return]
 
     def encode_passages(
-        self, passages: Sequence[Any], *, progress: bool = False
+        self,
+        passages: Sequence[Any],
+        *,
+        progress: bool = False,
+        idle: Callable[[], bool] | None = None,
+        encodings: Sequence[Any] | None = None,
     ) -> tuple[np.ndarray, list[np.ndarray]]:
-        return embed_passages(self.batch, passages, progress=progress)
+        return embed_passages(
+            self.batch, passages, progress=progress, idle=idle, encodings=encodings
+        )
+
+    @property
+    def tokenize(self) -> Callable[[list[str]], list[Any]] | None:
+        """The batch encoder's `tokenize`, when it has one."""
+        return getattr(self.batch, "tokenize", None)
 
     def count_tokens(self, text: str) -> int:
         return self.query.count_tokens(text)

@@ -33,7 +33,7 @@ clusterers and scikit-learn's Birch re-label clusters and take one dense vector)
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -163,16 +163,6 @@ def story_number(identifier: str) -> int | None:
     if len(identifier) >= 2 and identifier[0] == "s" and identifier[1:].isdigit():
         return int(identifier[1:])
     return None
-
-
-def publication_order(documents: Sequence[Document]) -> list[int]:
-    """Indices of `documents` oldest first; undated ones last; ties keep their order."""
-    return sorted(range(len(documents)), key=lambda i: publication_key(documents[i], i))
-
-
-def publication_key(document: Document, position: int) -> tuple[bool, str, int]:
-    """Sorts documents oldest first, undated last, ties by `position`."""
-    return (document.published is None, document.published or "", position)
 
 
 @dataclass(slots=True)
@@ -340,14 +330,20 @@ class StoryMatcher:
     def assign(
         self, items: Sequence[tuple[Document, np.ndarray]], reuse: Mapping[str, str] | None = None
     ) -> list[str]:
+        """`placing` all of `items`: their story ids."""
+        return list(self.placing(items, reuse))
+
+    def placing(
+        self, items: Sequence[tuple[Document, np.ndarray]], reuse: Mapping[str, str] | None = None
+    ) -> Iterator[str]:
         """Place each (document, passage vectors) in the best story or a new one, in the
-        order given (publication order: see `publication_order`); return their story ids.
+        order given (publication order: `index.documents.publication_order`); yield each
+        one's story id once it is placed.
 
         `reuse` maps a replaced document to the story id it had, taken again when
         the document starts a story of its own and that id has no documents left.
         """
         vectors = np.stack([document_vector(v) for _, v in items]) if items else None
-        placed = []
         for n, (doc, passage_vectors) in enumerate(items):
             assert vectors is not None
             if n % _BLOCK == 0:
@@ -369,8 +365,7 @@ class StoryMatcher:
             best = self._best(features, rows[: self.options.shortlist], crowd)
             sid = self._place(doc, features, best, (reuse or {}).get(doc.id))
             changed.append(self.stories[sid].row)
-            placed.append(sid)
-        return placed
+            yield sid
 
     def table(self, documents: Mapping[str, Document]) -> StoryTable:
         """An immutable copy for a snapshot, headlines chosen for the stories that changed."""

@@ -18,7 +18,8 @@ from index.distributed import checked_parts
 from index.documents import Document
 from index.embed import HashingEmbedder
 from index.errors import ParallaxError
-from index.live import Chunking, embed_documents, open_index
+from index.live import Chunking, open_index
+from index.pipeline import embed_documents
 from index.segment import Segment
 from index.store import IndexStore
 

@@ -319,6 +319,23 @@ def test_the_openvino_ingest_encoder_matches_torch_fp32(
     assert (vectors * reference).sum(axis=1).min() >= 0.999
 
 
+def test_work_done_while_the_ingest_encoder_computes_leaves_its_vectors_unchanged(  # type: ignore[no-untyped-def]
+    model_index, model_embedder
+) -> None:
+    """Ingest chunks and places documents while a batch computes (index/pipeline.py)."""
+    passages = model_index.corpus.passages
+    batch = model_embedder.batch
+    alone, alone_sentences = batch.encode_passages(passages)
+    steps = iter(range(40))
+    beside, sentences = batch.encode_passages(passages, idle=lambda: next(steps, None) is not None)
+    assert next(steps, None) is None  # every step was taken while the encoder computed
+    assert np.array_equal(alone, beside)
+    assert all(np.array_equal(a, b) for a, b in zip(alone_sentences, sentences, strict=True))
+    encodings = batch.tokenize([p.text for p in passages])
+    ahead, _ = batch.encode_passages(passages, encodings=encodings)
+    assert np.array_equal(alone, ahead)
+
+
 def test_the_ingest_encoder_runs_numpy_blas_on_one_thread_and_gives_it_back(  # type: ignore[no-untyped-def]
     model_index, model_embedder
 ) -> None:

@@ -12,11 +12,11 @@ import pytest
 
 from evaluation.metrics import bcubed
 from helpers import ARTICLES, GOLD
-from index.documents import Document
+from index.documents import Document, publication_order
 from index.embed import HashingEmbedder
 from index.live import Chunking, LiveIndex, open_index
 from index.store import IndexStore
-from index.stories import StoryMatcher, StoryOptions, StoryTable, publication_order
+from index.stories import StoryMatcher, StoryOptions, StoryTable
 
 # Three invented events, two or three reports each from different outlets and days,
 # and two unrelated articles. Nothing here appears in the code's vocabulary.
