@@ -50,8 +50,8 @@ def _documents(count: int, seed: int = 30) -> list[Document]:
 
 
 class IdleHashing(HashingEmbedder):
-    """The hashing embedder, encoding in batches of 4 and calling `idle` (8 steps at most) after each as an
-    encoder computing on its own threads would; counts the idle steps it was given."""
+    """The hashing embedder, encoding in batches of 4 and calling `idle` (8 steps at most)
+    after each, as an encoder computing on its own threads would; counts the steps taken."""
 
     def __init__(self) -> None:
         super().__init__()
