@@ -9,10 +9,11 @@ segment is built and written outside the lock, then published under it like a wr
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -35,7 +36,7 @@ from index.merge import (
 )
 from index.pipeline import Chunking, Placement, chunk_document, embed_documents
 from index.priority import Readers, lower_priority
-from index.segment import Segment
+from index.segment import Segment, SegmentParts
 from index.stages import stage
 from index.store import IndexStore
 from index.stories import StoryMatcher, StoryOptions
@@ -404,10 +405,14 @@ class LiveIndex:
         if not documents:
             return [], generation
         if remote is None:
-            embedded = embed_documents(
-                self.embedder, self.chunking, documents, progress, placement.steps
-            )
-            return [Segment.build(segment_name(generation), embedded, self._corpus.dim)], generation
+            parts = SegmentParts(self._corpus.dim)
+
+            def then(group: Sequence[EmbeddedDocument]) -> Iterator[None]:
+                return itertools.chain(placement.steps(group), parts.steps(group))
+
+            embedded = embed_documents(self.embedder, self.chunking, documents, progress, then)
+            segment = Segment.build(segment_name(generation), embedded, self._corpus.dim, parts)
+            return [segment], generation
         names = remote.write_segments(documents, generation)
         segments = self.store.read_parts(names, self._corpus.dim)
         for _ in placement.steps(_embedded(segments, documents)):

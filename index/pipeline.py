@@ -108,12 +108,26 @@ def chunk_document(embedder: Embedder, chunking: Chunking, doc: Document) -> lis
 def document_groups(
     documents: Sequence[Document], first: int = FIRST_GROUP, largest: int = LARGEST_GROUP
 ) -> list[Sequence[Document]]:
-    """`documents` in consecutive groups of `first`, twice that, ... up to `largest`."""
-    groups, start, size = [], 0, first
-    while start < len(documents):
+    """`documents` in consecutive groups that grow from `first` (twice as large each) to
+    `largest` and shrink back to `first` at the end: the first group is chunked before the
+    encoder starts and the last placed after it stops, with nothing beside either."""
+    ramp, size = [], first
+    while size < largest:
+        ramp.append(size)
+        size *= 2
+    head: list[int] = []
+    tail: list[int] = []
+    left = len(documents)
+    for size in ramp:
+        for sizes in (head, tail):
+            if left:
+                sizes.append(min(size, left))
+                left -= sizes[-1]
+    middle = [largest] * (left // largest) + ([left % largest] if left % largest else [])
+    groups, start = [], 0
+    for size in [*head, *middle, *reversed(tail)]:
         groups.append(documents[start : start + size])
         start += size
-        size = min(2 * size, largest)
     return groups
 
 

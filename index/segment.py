@@ -89,18 +89,28 @@ class Segment:
         return cls(name, documents, columns, vectors, sentence_vectors, postings)
 
     @classmethod
-    def build(cls, name: str, embedded: Sequence[EmbeddedDocument], dim: int) -> Segment:
-        """A segment of freshly embedded documents, in the order given."""
-        with stage("quantising"):
-            sentences = Int8Rows.of(
-                stack_rows([item.sentence_vectors.reshape(-1, dim) for item in embedded], dim)
-            )
+    def build(
+        cls,
+        name: str,
+        embedded: Sequence[EmbeddedDocument],
+        dim: int,
+        parts: SegmentParts | None = None,
+    ) -> Segment:
+        """A segment of freshly embedded documents, in the order given (`parts`: their
+        sentence vectors quantised and passages tokenised ahead, in the same order)."""
+        if parts is None:
+            parts = SegmentParts(dim)
+            for _ in parts.steps(embedded):
+                pass
+        with stage("BM25"):
+            postings = Postings.build(parts.tokens)
         return cls.of(
             name,
             {item.document.id: item.document for item in embedded},
             [p for item in embedded for p in item.passages],
             stack_rows([item.vectors.reshape(-1, dim) for item in embedded], dim),
-            sentences,
+            Int8Rows.concatenate(parts.sentences, dim),
+            postings,
         )
 
     @cached_property
@@ -225,6 +235,28 @@ def stacked(blocks: Sequence[np.ndarray], keep: Sequence[np.ndarray | None]) -> 
     if len(blocks) == 1 and keep[0] is None:
         return blocks[0]
     return Stacked(blocks, keep)  # type: ignore[return-value]
+
+
+class SegmentParts:
+    """What a segment needs of its documents besides their vectors, made a group of documents
+    at a time (`index.pipeline` makes them while the encoder computes the next group): the
+    sentence vectors in eight bits and each passage's BM25 tokens. Both are made row by
+    row, so they are the same whichever groups they were made in."""
+
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+        self.sentences: list[Int8Rows] = []
+        self.tokens: list[list[str]] = []
+
+    def steps(self, group: Sequence[EmbeddedDocument]) -> Iterator[None]:
+        """Add `group` (after the groups added before), in two steps."""
+        with stage("quantising"):
+            rows = [item.sentence_vectors.reshape(-1, self.dim) for item in group]
+            self.sentences.append(Int8Rows.of(stack_rows(rows, self.dim)))
+        yield
+        with stage("BM25"):
+            self.tokens.extend(tokenize_for_bm25([p.text for i in group for p in i.passages]))
+        yield
 
 
 def stack_rows(blocks: list[np.ndarray], dim: int) -> np.ndarray:

@@ -18,6 +18,7 @@ from index.embed import HashingEmbedder
 from index.encoder import encode_separately
 from index.live import Chunking, open_index
 from index.pipeline import FIRST_GROUP, LARGEST_GROUP, IdleWork, document_groups
+from index.words import tokenize_for_bm25
 
 TOPICS = [
     ("port", "Dock workers at the port of Velmar unloaded {n} containers on {day}."),
@@ -77,14 +78,15 @@ class IdleHashing(HashingEmbedder):
         return np.concatenate(vectors), sentences
 
 
-def test_groups_grow_from_small_to_the_largest_and_keep_every_document_in_order() -> None:
+def test_groups_grow_from_small_to_the_largest_and_shrink_back_keeping_the_order() -> None:
     documents = _documents(1000)
     groups = document_groups(documents)
     sizes = [len(group) for group in groups]
-    assert sizes[0] == FIRST_GROUP and max(sizes) == LARGEST_GROUP
-    assert all(later >= earlier for earlier, later in zip(sizes, sizes[1:-1], strict=False))
+    assert sizes[0] == sizes[-1] == FIRST_GROUP and max(sizes) == LARGEST_GROUP
+    assert sizes[:3] == [FIRST_GROUP, 2 * FIRST_GROUP, 4 * FIRST_GROUP] == sizes[-1:-4:-1]
     assert [doc for group in groups for doc in group] == documents
     assert document_groups(documents[:1]) == [documents[:1]] and document_groups([]) == []
+    assert [len(g) for g in document_groups(documents[:40])] == [16, 8, 16]
 
 
 def test_idle_work_runs_a_step_at_a_time_and_urgent_jobs_first() -> None:
@@ -121,6 +123,13 @@ def test_a_write_done_beside_the_encoder_gives_what_a_plain_write_gives(
         p.passage_id for p in plain.corpus.passages
     ]
     assert np.array_equal(overlapped.corpus.vectors, plain.corpus.vectors)
+    rows = np.arange(overlapped.corpus.sentence_vectors.shape[0])
+    assert np.array_equal(
+        overlapped.corpus.sentence_vectors[rows], plain.corpus.sentence_vectors[rows]
+    )
+    for tokens in tokenize_for_bm25(["containers unloaded at the port", "council vote"]):
+        scores = overlapped.corpus.lexical_scores(tokens)
+        assert scores.tolist() == plain.corpus.lexical_scores(tokens).tolist()
     assert report.story_ids == plain_report.story_ids
     assert overlapped.corpus.stories.headline == plain.corpus.stories.headline
     if count > FIRST_GROUP:
