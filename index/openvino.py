@@ -20,6 +20,7 @@ No library pools token states over character spans, so that part is written here
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from collections.abc import Callable, Sequence
@@ -154,7 +155,8 @@ class OpenVinoEmbedder:
         return vectors, sentences
 
     def tokenize(self, texts: list[str]) -> list[Any]:
-        """The model's input for each text (a tokenizers `Encoding`)."""
+        """The model's input for each text (a tokenizers `Encoding`), for `encode_passages`
+        to take ahead (unused when sentences are encoded on their own)."""
         return self._tokenizer.encode_batch(texts)  # type: ignore[no-any-return]
 
     def count_tokens(self, text: str) -> int:
@@ -195,8 +197,8 @@ class OpenVinoEmbedder:
         idle: Callable[[], bool] | None,
     ) -> None:
         """Two requests take turns: the next batch is queued behind the one computing, so
-        the encoder never waits for this thread, which meanwhile pools the batch before
-        and does `idle` work."""
+        within a call the encoder does not wait for this thread while it pools the batch
+        before and does `idle` work (unless one step of that work outlasts a batch)."""
         from tqdm import tqdm
 
         order = np.argsort([len(e.ids) for e in encodings], kind="stable")
@@ -229,9 +231,11 @@ class OpenVinoEmbedder:
                             handle(int(row), embeddings[i], states[i], encodings[row])
                     bar.update(len(rows))
         finally:
-            # A batch still computing when this fails finishes before its request is freed.
+            # A batch still computing when this fails finishes before its request is freed
+            # (one that failed raises again here: the first error is the one reported).
             for slot in busy:
-                requests[slot].wait()
+                with contextlib.suppress(Exception):
+                    requests[slot].wait()
 
 
 @functools.cache

@@ -4,12 +4,15 @@ The encoder (index/openvino.py) computes a batch on its own threads while the Py
 thread that fed it waits. Ingest gives that thread work instead (`IdleWork`): the
 documents are taken in groups, and while one group is encoded the next is split into
 sentences and chunked, and the group before is placed in stories (`embed_documents`'s
-`then`). On this machine's two cores the work done beside the encoder costs about half
-its own time (docs/performance.md, "Ingest"), so the write is shorter by the other half.
+`then`). On this machine's two cores the work done beside the encoder slows it by a
+third to a half of that work's own time (docs/performance.md, "Where ingest time goes"),
+so the write is shorter by the rest.
 
-Groups start small, so that the encoder starts early, and grow to `LARGEST_GROUP`
-documents, so that batches still come from a wide choice of lengths (the encoder sorts
-each group's passages by length).
+Groups start small, so that the encoder starts early, grow to `LARGEST_GROUP` documents,
+so that batches still come from a wide choice of lengths (the encoder sorts each group's
+passages by length), and shrink back at the end, so that little is left to place once
+the encoder stops. In bf16 a passage's vector depends on the batch it was computed in (a
+component moves by up to 8e-4), so grouping, like any batching, can move those last bits.
 
 Hand-written because the overlap is cooperative, inside one thread: a second Python
 thread doing the same work holds the interpreter lock the encoder's thread needs
@@ -183,7 +186,10 @@ def _chunking(
     embedder: Embedder, chunking: Chunking, group: Sequence[Document], into: _Chunked
 ) -> Iterator[None]:
     """Chunk (and tokenise) `group` into `into`, a document a step."""
-    tokenize = getattr(embedder, "tokenize", None)
+    # Passages are tokenised ahead for an encoder that pools sentences from them; one
+    # that encodes sentences on their own tokenises every text itself.
+    pooled = getattr(embedder, "pooled_sentences", True)
+    tokenize = getattr(embedder, "tokenize", None) if pooled else None
     if tokenize is not None:
         into.encodings = []
     for doc in group:

@@ -50,6 +50,10 @@ class ServiceEmbedder:
         )
 
     @property
+    def pooled_sentences(self) -> bool:
+        return bool(getattr(self.batch, "pooled_sentences", False))
+
+    @property
     def tokenize(self) -> Callable[[list[str]], list[Any]] | None:
         """The batch encoder's `tokenize`, when it has one."""
         return getattr(self.batch, "tokenize", None)

@@ -226,6 +226,10 @@ def test_sentences_counted_in_one_batch_pack_full_passages(
         "The targets were met -- on paper. But in reality they were missed. Critics agreed.",
         "Siti \u2018Aisyah led them. Then 17.000 died. Dari pihak Ali said so.",
         "Shares rose 5 pct. Analysts said the Co. Board met. Mr. Jones said no. 5 was sold.",
+        "Shares of Yum! Brands Inc rose. Analysts at Yahoo! Finance agreed. They sold.",
+        "The minister said 'We will win. Nobody doubts it' on Monday. Then he left.",
+        "\u00abNous partons demain. Il faut agir\u00bb, a dit le ministre. Puis il partit.",
+        "Step 1. Open the box. Step 2. Close the box. Then wait.",
     ],
 )
 def test_sentences_are_pysbds_whether_or_not_pysbd_is_asked(paragraph: str) -> None:
