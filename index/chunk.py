@@ -88,21 +88,25 @@ def chunk(
     overlap: int = 1,
     count_tokens: TokenCounter = estimate_tokens,
     count_many: Callable[[list[str]], list[int]] | None = None,
+    count_spans: Callable[[list[tuple[int, int]]], list[int]] | None = None,
 ) -> list[Passage]:
     """Pack whole sentences into passages of at most `max_tokens` model tokens.
 
-    Consecutive passages share their last/first `overlap` sentences. A sentence
-    longer than `max_tokens` is split at word boundaries, so the model never
-    truncates a passage. `count_many` counts the sentences in one call where the
-    tokenizer takes batches (`count_tokens` on each otherwise).
+    Consecutive passages share their last/first `overlap` sentences. A sentence longer
+    than `max_tokens` is split at word boundaries, so the model never truncates a passage.
+    Sentences are counted by their offsets in the text tokenised once (`count_spans`:
+    `index.encoder.DocumentTokens`), else in one tokenizer call (`count_many`).
     """
     if max_tokens < 8:
         raise ValueError(f"max_tokens must be at least 8, got {max_tokens}")
     text = doc.text
     with stage("sentence splitting"):
         spans = split_sentences(text)
-    sentences = [text[start:end] for start, end in spans]
-    counted = count_many(sentences) if count_many else [count_tokens(s) for s in sentences]
+    if count_spans is not None:
+        counted = count_spans(spans)
+    else:
+        sentences = [text[start:end] for start, end in spans]
+        counted = count_many(sentences) if count_many else [count_tokens(s) for s in sentences]
     units: list[tuple[int, int]] = []
     counts: list[int] = []
     for (start, end), count in zip(spans, counted, strict=True):

@@ -8,6 +8,8 @@
   `pool_sentences`), or each text encoded on its own (`encode_separately`).
 - The precision probe: bf16 only where the CPU computes it and a timed batch finds it
   faster (`resolve_precision`).
+- A document tokenised once, for chunking to count and the encoder to read
+  (`DocumentTokens`).
 
 The backends (`index.sbert`, `index.onnx`, `index.openvino`, `index.hashing`,
 `index.service`) import only this module; `index.embed` builds one from options.
@@ -23,8 +25,10 @@ import os
 import platform
 import re
 import time
+import unicodedata
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
@@ -354,7 +358,7 @@ def pool_sentences(
     count = len(encoding.ids)
     states = states[:count]
     special = np.asarray(encoding.special_tokens_mask, dtype=bool)
-    starts = np.array([start for start, _ in encoding.offsets]) + passage.char_start
+    starts = _token_starts(encoding) + passage.char_start
     bounds = np.array([start for start, _ in passage.sentences])
     which = np.searchsorted(bounds, starts, side="right") - 1
     members = np.zeros((len(passage.sentences), count), dtype=np.float32)
@@ -366,3 +370,99 @@ def pool_sentences(
     sums /= np.linalg.norm(sums, axis=1, keepdims=True).clip(min=1e-12)
     sums[own == 0] = embedding
     return sums.astype(np.float32, copy=False)
+
+
+def _token_starts(encoding: Any) -> np.ndarray:
+    """Where each token starts in the passage: a `PassageTokens`' starts (below),
+    or a tokenizers `Encoding`'s offsets."""
+    starts = getattr(encoding, "starts", None)
+    if starts is not None:
+        return np.asarray(starts)
+    return np.array([start for start, _ in encoding.offsets])
+
+
+# --- a document tokenised once -------------------------------------------------------
+# Ingest used to run the model's tokenizer twice over every passage: once per sentence to
+# count tokens for chunking, once per passage for the encoder. A BERT tokenizer
+# (normalising and splitting at white space and punctuation, then word pieces) never makes
+# a token across white space, so a span of the text that starts after white space (or at
+# the text's start) and ends before it (or at the text's end) holds exactly the tokens the
+# tokenizer gives that span alone. `DocumentTokens` tokenises the whole text once and
+# cuts those spans from it; a span cut elsewhere (inside a word, as a piece of an
+# over-long word is) is tokenised alone, as before.
+#
+# No library cuts a tokenizer's output by character spans, so this is written here.
+
+
+@dataclass(frozen=True)
+class PassageTokens:
+    """A passage as the model reads it: [CLS], its tokens, [SEP]; where each token starts
+    in the passage's text (0 for the two special tokens). Stands in for a tokenizers
+    `Encoding` in `index.encoder.padded_batch` and `pool_sentences`."""
+
+    ids: np.ndarray  # int64
+    starts: np.ndarray  # int64
+    special_tokens_mask: np.ndarray  # int64: 1 for [CLS] and [SEP]
+
+
+class DocumentTokens:
+    """The tokens of one text, with their character offsets."""
+
+    def __init__(
+        self,
+        text: str,
+        encoding: Any,
+        alone: Callable[[str], Any],
+        cls_id: int,
+        sep_id: int,
+        max_tokens: int,
+    ) -> None:
+        """`encoding`: the tokenizer's output for `text` without special tokens; `alone`
+        tokenises a text the same way; `max_tokens` is the model's longest input."""
+        self.text = text
+        self.ids = np.asarray(encoding.ids, dtype=np.int64)
+        offsets = np.asarray(encoding.offsets, dtype=np.int64).reshape(-1, 2)
+        self.starts, self.ends = offsets[:, 0], offsets[:, 1]
+        self._alone = alone
+        self._cls, self._sep = cls_id, sep_id
+        self._max_tokens = max_tokens
+
+    def counts(self, spans: Sequence[tuple[int, int]]) -> list[int]:
+        """How many tokens each `(start, end)` span of the text takes alone."""
+        return [
+            len(self._alone(self.text[start:end]).ids)
+            if (rows := self._rows(start, end)) is None
+            else rows[1] - rows[0]
+            for start, end in spans
+        ]
+
+    def inputs(self, passage: Passage) -> PassageTokens | None:
+        """The passage as the model reads it; None when it is not cut at white space or is
+        too long for the model (the tokenizer is then given its text alone)."""
+        rows = self._rows(passage.char_start, passage.char_end)
+        if rows is None or rows[1] - rows[0] > self._max_tokens - 2:
+            return None
+        first, last = rows
+        ids = np.concatenate([[self._cls], self.ids[first:last], [self._sep]])
+        starts = np.concatenate([[0], self.starts[first:last] - passage.char_start, [0]])
+        special = np.zeros(len(ids), dtype=np.int64)
+        special[[0, -1]] = 1
+        return PassageTokens(ids, starts, special)
+
+    def _rows(self, start: int, end: int) -> tuple[int, int] | None:
+        """The tokens inside `text[start:end]`, or None when the span is not cut at white
+        space (its tokens alone may differ)."""
+        text = self.text
+        if (start > 0 and not _is_space(text[start - 1])) or (
+            end < len(text) and not _is_space(text[end])
+        ):
+            return None
+        first = int(np.searchsorted(self.starts, start, side="left"))
+        last = int(np.searchsorted(self.ends, end, side="right"))
+        return first, max(first, last)
+
+
+def _is_space(char: str) -> bool:
+    """White space as BERT's tokenizer splits at it (Python's `isspace` also counts control
+    characters the tokenizer deletes, joining the words around them)."""
+    return char in " \t\n\r" or unicodedata.category(char) == "Zs"

@@ -32,6 +32,7 @@ import numpy as np
 from index.chunk import Passage
 from index.encoder import (
     PROBE_TEXTS,
+    DocumentTokens,
     best_time,
     encode_separately,
     exported_model,
@@ -153,6 +154,18 @@ class OpenVinoEmbedder:
 
         self._infer([p.text for p in passages], pool, progress, idle, encodings)
         return vectors, sentences
+
+    def document_tokens(self, text: str) -> DocumentTokens:
+        """`text` tokenised once, for chunking to count and `encode_passages` to read."""
+        return DocumentTokens(
+            text,
+            self._counter.encode(text, add_special_tokens=False),
+            lambda piece: self._counter.encode(piece, add_special_tokens=False),
+            *self._tokenizer.encode(
+                ""
+            ).ids,  # [CLS] and [SEP], what a passage opens and closes with
+            self.max_tokens,
+        )
 
     def tokenize(self, texts: list[str]) -> list[Any]:
         """The model's input for each text (a tokenizers `Encoding`), for `encode_passages`

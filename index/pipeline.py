@@ -32,6 +32,7 @@ import numpy as np
 from index.chunk import Passage, chunk
 from index.documents import Document
 from index.embed import Embedder, embed_passages
+from index.encoder import DocumentTokens
 from index.segment import EmbeddedDocument
 from index.stages import stage
 from index.stories import StoryMatcher, StoryTable
@@ -99,13 +100,16 @@ class IdleWork:
             pass
 
 
-def chunk_document(embedder: Embedder, chunking: Chunking, doc: Document) -> list[Passage]:
+def chunk_document(
+    embedder: Embedder, chunking: Chunking, doc: Document, tokens: DocumentTokens | None = None
+) -> list[Passage]:
     """A document's passages: the model's own tokenizer decides sizes, so no passage is
-    truncated when embedded."""
+    truncated when embedded (`tokens`: the document's text tokenised once, to count by)."""
     limit = min(chunking.max_tokens, embedder.max_tokens - 2)
     many = getattr(embedder, "count_tokens_many", None)
+    spans = tokens.counts if tokens is not None else None
     with stage("tokenising and chunking"):
-        return chunk(doc, limit, chunking.overlap, embedder.count_tokens, many)
+        return chunk(doc, limit, chunking.overlap, embedder.count_tokens, many, spans)
 
 
 def document_groups(
@@ -186,19 +190,36 @@ def _chunking(
     embedder: Embedder, chunking: Chunking, group: Sequence[Document], into: _Chunked
 ) -> Iterator[None]:
     """Chunk (and tokenise) `group` into `into`, a document a step."""
-    # Passages are tokenised ahead for an encoder that pools sentences from them; one
-    # that encodes sentences on their own tokenises every text itself.
+    # An encoder that pools sentences from its passages' tokens gets them made here, from
+    # each document tokenised once; one that encodes sentences on their own tokenises
+    # every text itself.
     pooled = getattr(embedder, "pooled_sentences", True)
     tokenize = getattr(embedder, "tokenize", None) if pooled else None
+    document_tokens = getattr(embedder, "document_tokens", None) if pooled else None
     if tokenize is not None:
         into.encodings = []
     for doc in group:
-        passages = chunk_document(embedder, chunking, doc)
+        with stage("tokenising and chunking"):
+            tokens = document_tokens(doc.text) if document_tokens is not None else None
+        passages = chunk_document(embedder, chunking, doc, tokens)
         into.passages.append(passages)
-        if tokenize is not None and passages:
+        if into.encodings is not None and passages:
             with stage("tokenising and chunking"):
-                into.encodings.extend(tokenize([p.text for p in passages]))
+                into.encodings.extend(_inputs(passages, tokens, tokenize))
         yield
+
+
+def _inputs(
+    passages: list[Passage], tokens: DocumentTokens | None, tokenize: Callable[..., list[Any]]
+) -> list[Any]:
+    """The passages as the model reads them: cut from the document's tokens where they can
+    be (`DocumentTokens.inputs`), each other one tokenised alone."""
+    made = [tokens.inputs(p) for p in passages] if tokens is not None else [None] * len(passages)
+    missing = [n for n, inputs in enumerate(made) if inputs is None]
+    if missing:
+        for n, encoding in zip(missing, tokenize([passages[n].text for n in missing]), strict=True):
+            made[n] = encoding
+    return made
 
 
 def _embedded_group(

@@ -58,6 +58,11 @@ class ServiceEmbedder:
         """The batch encoder's `tokenize`, when it has one."""
         return getattr(self.batch, "tokenize", None)
 
+    @property
+    def document_tokens(self) -> Callable[[str], Any] | None:
+        """The batch encoder's `document_tokens`, when it has one."""
+        return getattr(self.batch, "document_tokens", None)
+
     def count_tokens(self, text: str) -> int:
         return self.query.count_tokens(text)
 

@@ -334,6 +334,14 @@ def test_work_done_while_the_ingest_encoder_computes_leaves_its_vectors_unchange
     encodings = batch.tokenize([p.text for p in passages])
     ahead, _ = batch.encode_passages(passages, encodings=encodings)
     assert np.array_equal(alone, ahead)
+    # Each document tokenised once, its passages cut from it (`DocumentTokens`).
+    documents = model_index.corpus.documents
+    tokens = {doc_id: batch.document_tokens(documents[doc_id].text) for doc_id in documents}
+    cut = [tokens[p.doc_id].inputs(p) for p in passages]
+    assert sum(inputs is not None for inputs in cut) >= len(passages) - 1
+    cut = [inputs or encoding for inputs, encoding in zip(cut, encodings, strict=True)]
+    once, _ = batch.encode_passages(passages, encodings=cut)
+    assert np.array_equal(alone, once)
 
 
 def test_the_ingest_encoder_runs_numpy_blas_on_one_thread_and_gives_it_back(  # type: ignore[no-untyped-def]
