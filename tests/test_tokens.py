@@ -1,6 +1,6 @@
-"""A document tokenised once (`index.encoder.DocumentTokens`): the spans chunking counts and the passages the
-encoder reads are exactly what the model's tokenizer gives each of them alone. Uses the
-packaged model's tokenizer file only (no weights are loaded)."""
+"""A document tokenised once (`index.encoder.DocumentTokens`): the spans chunking counts and
+the passages the encoder reads are exactly what the model's tokenizer gives each of them
+alone. Uses the packaged model's tokenizer file only (no weights are loaded)."""
 
 from __future__ import annotations
 
