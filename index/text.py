@@ -409,7 +409,14 @@ _CERTAIN_END = re.compile(r"(?<![.\w])([A-Za-z][a-z]+)\. (?=[A-Z][a-z])")
 _WHOLE_PARAGRAPH_RULE = re.compile(
     r"(?:^|\s)(?:\d{1,2}|[A-Za-z]|[ivxIVX]{1,4})[.)]\s|[\"\u201d]\s\("
 )
-_PAIRS = ("\u201c\u201d", "()", "[]", "\u00ab\u00bb", "\uff08\uff09", "\u300c\u300d")
+_PAIRS = (
+    ("\u201c", "\u201d"),
+    ("(", ")"),
+    ("[", "]"),
+    ("\u00ab", "\u00bb"),
+    ("\uff08", "\uff09"),
+    ("\u300c", "\u300d"),
+)
 # A straight single quote after a space or at the start opens a quote to pysbd, and so
 # does a left single quote (never counted closed: the right one is also the apostrophe).
 _SINGLE_QUOTE = re.compile(r"(?:^|\s)'|\u2018")
