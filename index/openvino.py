@@ -209,9 +209,7 @@ class OpenVinoEmbedder:
         progress: bool,
         idle: Callable[[], bool] | None,
     ) -> None:
-        """Two requests take turns: the next batch is queued behind the one computing, so
-        within a call the encoder does not wait for this thread while it pools the batch
-        before and does `idle` work (unless one step of that work outlasts a batch)."""
+        """Run `encodings` in length-sorted batches; `handle` gets each row's outputs."""
         from tqdm import tqdm
 
         order = np.argsort([len(e.ids) for e in encodings], kind="stable")
@@ -219,30 +217,57 @@ class OpenVinoEmbedder:
             order[start : start + self.batch_size]
             for start in range(0, len(order), self.batch_size)
         ]
+        inputs = [
+            lambda rows=rows: padded_batch([encodings[r] for r in rows], PAD_TO, self.max_tokens)
+            for rows in batches
+        ]
+
+        def pooled(rows: np.ndarray, request: Any) -> None:
+            embeddings = request.get_tensor("embedding").data
+            states = request.get_tensor("token_states").data
+            with stage("sentence pooling"):
+                for i, row in enumerate(rows):
+                    handle(int(row), embeddings[i], states[i], encodings[row])
+            bar.update(len(rows))
+
+        with tqdm(total=len(encodings), disable=not progress, unit="passage") as bar:
+            if idle is None or len(batches) == 1:
+                # Nothing to do beside the encoder: each batch on this thread, synchronously
+                # (a one-document write, a query; no request computing in the background).
+                request = self._compiled.create_infer_request()
+                for rows, made in zip(batches, inputs, strict=True):
+                    request.infer(made())
+                    pooled(rows, request)
+                return
+            self._overlapped(batches, inputs, pooled, idle)
+
+    def _overlapped(
+        self,
+        batches: list[np.ndarray],
+        inputs: list[Callable[[], dict[str, np.ndarray]]],
+        pooled: Callable[[np.ndarray, Any], None],
+        idle: Callable[[], bool],
+    ) -> None:
+        """Two requests take turns: the next batch is queued behind the one computing, so
+        the encoder does not wait for this thread while it pools the batch before and does
+        `idle` work (unless one step of that work outlasts a batch)."""
         requests = [self._compiled.create_infer_request() for _ in range(2)]
         busy: set[int] = set()
 
         def start(n: int) -> None:
-            inputs = padded_batch([encodings[row] for row in batches[n]], PAD_TO, self.max_tokens)
-            requests[n % 2].start_async(inputs)
+            requests[n % 2].start_async(inputs[n]())
             busy.add(n % 2)
 
         start(0)
         try:
-            with tqdm(total=len(encodings), disable=not progress, unit="passage") as bar:
-                for n, rows in enumerate(batches):
-                    if n + 1 < len(batches):
-                        start(n + 1)
-                    request = requests[n % 2]
-                    while idle is not None and not request.wait_for(0) and idle():
-                        pass
-                    request.wait()
-                    embeddings = request.get_tensor("embedding").data
-                    states = request.get_tensor("token_states").data
-                    with stage("sentence pooling"):
-                        for i, row in enumerate(rows):
-                            handle(int(row), embeddings[i], states[i], encodings[row])
-                    bar.update(len(rows))
+            for n, rows in enumerate(batches):
+                if n + 1 < len(batches):
+                    start(n + 1)
+                request = requests[n % 2]
+                while not request.wait_for(0) and idle():
+                    pass
+                request.wait()
+                pooled(rows, request)
         finally:
             # A batch still computing when this fails finishes before its request is freed
             # (one that failed raises again here: the first error is the one reported).
