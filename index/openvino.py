@@ -161,11 +161,15 @@ class OpenVinoEmbedder:
             text,
             self._counter.encode(text, add_special_tokens=False),
             lambda piece: self._counter.encode(piece, add_special_tokens=False),
-            *self._tokenizer.encode(
-                ""
-            ).ids,  # [CLS] and [SEP], what a passage opens and closes with
+            *self._specials,
             self.max_tokens,
         )
+
+    @functools.cached_property
+    def _specials(self) -> tuple[int, int]:
+        """The ids of [CLS] and [SEP], what a passage opens and closes with."""
+        cls_id, sep_id = self._tokenizer.encode("").ids
+        return cls_id, sep_id
 
     def tokenize(self, texts: list[str]) -> list[Any]:
         """The model's input for each text (a tokenizers `Encoding`), for `encode_passages`
@@ -217,26 +221,25 @@ class OpenVinoEmbedder:
             order[start : start + self.batch_size]
             for start in range(0, len(order), self.batch_size)
         ]
-        inputs = [
-            lambda rows=rows: padded_batch([encodings[r] for r in rows], PAD_TO, self.max_tokens)
-            for rows in batches
-        ]
-
-        def pooled(rows: np.ndarray, request: Any) -> None:
-            embeddings = request.get_tensor("embedding").data
-            states = request.get_tensor("token_states").data
-            with stage("sentence pooling"):
-                for i, row in enumerate(rows):
-                    handle(int(row), embeddings[i], states[i], encodings[row])
-            bar.update(len(rows))
-
         with tqdm(total=len(encodings), disable=not progress, unit="passage") as bar:
+
+            def inputs(rows: np.ndarray) -> dict[str, np.ndarray]:
+                return padded_batch([encodings[r] for r in rows], PAD_TO, self.max_tokens)
+
+            def pooled(rows: np.ndarray, request: Any) -> None:
+                embeddings = request.get_tensor("embedding").data
+                states = request.get_tensor("token_states").data
+                with stage("sentence pooling"):
+                    for i, row in enumerate(rows):
+                        handle(int(row), embeddings[i], states[i], encodings[row])
+                bar.update(len(rows))
+
             if idle is None or len(batches) == 1:
                 # Nothing to do beside the encoder: each batch on this thread, synchronously
                 # (a one-document write, a query; no request computing in the background).
                 request = self._compiled.create_infer_request()
-                for rows, made in zip(batches, inputs, strict=True):
-                    request.infer(made())
+                for rows in batches:
+                    request.infer(inputs(rows))
                     pooled(rows, request)
                 return
             self._overlapped(batches, inputs, pooled, idle)
@@ -244,7 +247,7 @@ class OpenVinoEmbedder:
     def _overlapped(
         self,
         batches: list[np.ndarray],
-        inputs: list[Callable[[], dict[str, np.ndarray]]],
+        inputs: Callable[[np.ndarray], dict[str, np.ndarray]],
         pooled: Callable[[np.ndarray, Any], None],
         idle: Callable[[], bool],
     ) -> None:
@@ -255,7 +258,7 @@ class OpenVinoEmbedder:
         busy: set[int] = set()
 
         def start(n: int) -> None:
-            requests[n % 2].start_async(inputs[n]())
+            requests[n % 2].start_async(inputs(batches[n]))
             busy.add(n % 2)
 
         start(0)
