@@ -7,9 +7,11 @@ Every setting is a flag on every command (`--data-dir`, `--port`, ...) and a
 
 from __future__ import annotations
 
+import faulthandler
 import functools
 import inspect
 import logging
+import signal
 import sys
 import typing
 from collections import Counter
@@ -141,6 +143,10 @@ def serve(settings: Settings) -> None:
     # default is 5 ms): while a write runs Python, a search waits up to that at each of
     # its steps that hands the lock back and forth (the thread pool, ONNX Runtime, numpy).
     sys.setswitchinterval(SWITCH_INTERVAL_S)
+    # `kill -USR1 <pid>` prints every thread's Python stack to stderr: what a server that
+    # stopped answering is doing (the bench sends it when its requests time out).
+    if hasattr(signal, "SIGUSR1"):
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
     uvicorn.run(
         create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level
     )

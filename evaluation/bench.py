@@ -23,6 +23,7 @@ import random
 import resource
 import shutil
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -575,9 +576,13 @@ def bench_archive(settings: Settings, directory: Path, dim: int, copies: int) ->
     from evaluation.scale import replicate, search_while_ingesting, write_latency
 
     key = "bench-key"
-    with BenchServer(directory, key=key) as (url, _):
+    server = BenchServer(directory, key=key)
+    with server as (url, _):
         time.sleep(STORY_WARM_UP_S)
         streaming = search_while_ingesting(url, key, QUERIES)
+        if any(row["failed"] for row in streaming):
+            print("requests failed while writing; the server's threads:", file=sys.stderr)
+            server.dump_stacks()
     rows = [write_latency(settings, directory / "index", "small")]
     if copies > 1:
         archive = directory / "archive"

@@ -79,6 +79,14 @@ class BenchServer:
         self.__exit__()
         raise RuntimeError("the benchmark server did not answer within 180 s")
 
+    def dump_stacks(self) -> None:
+        """Have the server print every thread's stack to its stderr, which is the
+        bench's (`parallax serve` registers SIGUSR1 for it): what a server that stopped
+        answering was doing, for the report."""
+        if hasattr(signal, "SIGUSR1") and self.process.poll() is None:
+            self.process.send_signal(signal.SIGUSR1)
+            time.sleep(1)  # the dump is written by the server, not waited for here
+
     def __exit__(self, *_: object) -> None:
         self.process.send_signal(signal.SIGTERM)
         try:
