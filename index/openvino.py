@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -71,9 +72,9 @@ class OpenVinoEmbedder:
         batch_size: int = 8,
         pooled_sentences: bool = True,
     ) -> None:
-        import openvino
         from tokenizers import Tokenizer
 
+        openvino = import_openvino()
         model_dir, path = exported_model(model, cache_dir)
         self.name = model
         self.max_tokens = max_seq_length(model_dir)
@@ -277,6 +278,33 @@ class OpenVinoEmbedder:
             for slot in busy:
                 with contextlib.suppress(Exception):
                     requests[slot].wait()
+
+
+def import_openvino() -> Any:
+    """`openvino`, imported without its model-conversion tool (`openvino.tools.ovc`).
+
+    Importing that tool sends usage telemetry to Intel by default (openvino-telemetry
+    2025.2: unless a CI variable is set or the user opted out) from a child process that a
+    background thread forks. A server must not fork: the forking thread holds the
+    interpreter lock through fork(), and OpenBLAS's fork handler waits for its worker
+    threads, which a search's matrix product can have in use. A `parallax bench` server
+    froze for good that way at its first write, every thread stopped (gdb: the telemetry
+    thread in OpenBLAS's `blas_thread_shutdown_`, joining a worker that never woke; the
+    search and the write waiting for the interpreter lock). Parallax compiles its ONNX
+    export and never converts a model, so the tool is left out (openvino imports it
+    inside `try/except ImportError`); it still imports later if anything asks for it.
+    """
+    tool = "openvino.tools.ovc"
+    if "openvino" not in sys.modules and tool not in sys.modules:
+        sys.modules[tool] = None  # type: ignore[assignment]  # `import` raises ImportError
+        try:
+            import openvino
+        finally:
+            if tool in sys.modules and sys.modules[tool] is None:
+                del sys.modules[tool]
+    import openvino
+
+    return openvino
 
 
 @functools.cache
