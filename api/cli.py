@@ -144,7 +144,7 @@ def serve(settings: Settings) -> None:
     # its steps that hands the lock back and forth (the thread pool, ONNX Runtime, numpy).
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     # `kill -USR1 <pid>` prints every thread's Python stack to stderr: what a server that
-    # stopped answering is doing (the bench sends it when its requests time out).
+    # stopped answering is doing (the bench sends it when requests fail while writing).
     if hasattr(signal, "SIGUSR1"):
         faulthandler.register(signal.SIGUSR1, all_threads=True)
     uvicorn.run(

@@ -16,25 +16,32 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 # Counts the forks of the process while it loads OpenVINO and makes a runtime, then waits
-# for the telemetry thread (it forks within milliseconds of the import).
+# for the telemetry thread (it forks within milliseconds of the import). A forked child
+# exits at once, so that nothing is sent.
 PROBE = """
 import os, sys, time
 forks = []
-os.register_at_fork(before=lambda: forks.append(1))
+os.register_at_fork(before=lambda: forks.append(1), after_in_child=lambda: os._exit(0))
 {load}
 deadline = time.monotonic() + {wait}
 while not forks and time.monotonic() < deadline:
     time.sleep(0.05)
-print(len(forks), "openvino_telemetry" in sys.modules)
+loaded = "openvino" in sys.modules
+print("probe:", len(forks), "openvino_telemetry" in sys.modules, loaded)
 """
 
 
 def _forks(load: str, home: Path, wait: float) -> tuple[int, bool]:
     """Forks counted and whether the telemetry package was imported, in a fresh interpreter
-    as a user's machine runs it: no CI variable (the telemetry stays off in CI) and a home
-    directory without an opt-out file."""
+    as a user's machine runs it: no CI variable (the telemetry stays off in CI), a home
+    directory without an opt-out file, and the default settings (no PARALLAX_* variable
+    choosing another encoder). OpenVINO must have been loaded."""
     ci = {"CI", "TF_BUILD", "JENKINS_URL"}
-    env = {name: value for name, value in os.environ.items() if name not in ci}
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ci and not name.startswith("PARALLAX_")
+    }
     env["HOME"] = str(home)
     done = subprocess.run(
         [sys.executable, "-c", PROBE.format(load=load, wait=wait)],
@@ -42,10 +49,13 @@ def _forks(load: str, home: Path, wait: float) -> tuple[int, bool]:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,  # the server's first start exports the model and builds the seeds
         check=True,
     )
-    forks, telemetry = done.stdout.split()
+    line = done.stdout.strip().splitlines()[-1]
+    assert line.startswith("probe:"), done.stdout
+    forks, telemetry, loaded = line.split()[1:]
+    assert loaded == "True", "OpenVINO was not loaded: the probe tested nothing"
     return int(forks), telemetry == "True"
 
 
@@ -76,7 +86,9 @@ from api.app import create_app
 from api.settings import Settings
 settings = Settings(data_dir=Path({data!r}), seeds_dir=Path("seeds"), api_key="k")
 with TestClient(create_app(settings)) as client:
-    while client.get("/health").status_code != 200:
+    deadline = time.monotonic() + 240
+    while (health := client.get("/health")).status_code != 200:
+        assert time.monotonic() < deadline, health.text
         time.sleep(0.1)
     document = {{"id": "fork-1", "text": "Rates rose five percent.", "source": "Wire"}}
     headers = {{"Authorization": "Bearer k"}}

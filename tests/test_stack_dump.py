@@ -24,7 +24,13 @@ def test_sigusr1_prints_every_threads_stack_and_the_server_keeps_answering(
 ) -> None:
     port = free_port()
     command = serve_command(
-        port, "--data-dir", str(tmp_path), "--embedder", "hashing", "--log-level", "warning"
+        port,
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--embedder",
+        "hashing",
+        "--log-level",
+        "warning",
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARALLAX_")}
     errors = tmp_path / "stderr.txt"
@@ -48,4 +54,7 @@ def test_sigusr1_prints_every_threads_stack_and_the_server_keeps_answering(
         assert healthy(), "the server stopped answering after printing its stacks"
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
