@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,16 +69,22 @@ class AppState:
                 self.embedder = embedder_from_settings(settings, settings.models_dir)
             self.embedder.encode(["a first query"])
             lower_priority(settings.write_niceness)
-            self.live = open_from_settings(settings, self.embedder, background_merges=True)
-            self.live.write_niceness = settings.write_niceness
-            corpus = self.live.corpus
+            live = open_from_settings(settings, self.embedder, background_merges=True)
+            live.write_niceness = settings.write_niceness
+            # Queued on the write thread before the index serves, so every write (and a
+            # bench's warm-up barrier) comes after it.
+            warming = live.in_background(live.warm_stories)
+            self.live = live
+            corpus = live.corpus
             log.info(
                 "ready: %d documents, %d passages, model %s",
                 len(corpus.documents),
                 len(corpus.passages),
                 corpus.model,
             )
-            threading.Thread(target=self._warm, name="parallax-warm", daemon=True).start()
+            threading.Thread(
+                target=self._warm, args=(warming,), name="parallax-warm", daemon=True
+            ).start()
         except ParallaxError as exc:
             self.error = exc.message
             log.error("index not loaded: %s", exc.message)
@@ -85,15 +92,13 @@ class AppState:
             self.error = f"{type(exc).__name__}: {exc}"
             log.exception("index not loaded")
 
-    def _warm(self) -> None:
+    def _warm(self, warming: Future[float]) -> None:
         """After the index serves reads: the reader's gazetteers, so the first question does
-        not load them, and the story matcher for writes (writes wait for it)."""
+        not load them; and a log line once the story matcher for writes, being prepared on
+        the write thread, is ready (writes wait for it)."""
         gazetteer.warm()
-        live = self.live
-        if live is None:
-            return
         try:
-            seconds = live.in_background(live.warm_stories).result()
+            seconds = warming.result()
         except NotReady:  # stopping before it was needed
             return
         except Exception:  # the first write builds it instead, and reports what fails

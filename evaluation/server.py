@@ -79,6 +79,27 @@ class BenchServer:
         self.__exit__()
         raise RuntimeError("the benchmark server did not answer within 180 s")
 
+    def wait_for_warm_up(self, url: str, timeout: float = 600) -> float:
+        """Wait until the server's write thread has finished its start-up work (the story
+        matcher's restore, seconds at 19k documents, run beside the first searches and
+        slowing them), so what is measured next is the steady state; the seconds waited.
+
+        A delete of an id that does not exist queues behind that work on the write thread
+        and changes nothing (404). Needs the server's key."""
+        import httpx
+
+        if not self.key:
+            raise ValueError("waiting for the write thread needs a server started with a key")
+        started = time.perf_counter()
+        response = httpx.delete(
+            f"{url}/documents/bench-warm-up-barrier",
+            headers={"Authorization": f"Bearer {self.key}"},
+            timeout=timeout,
+        )
+        if response.status_code != 404:
+            raise RuntimeError(f"the warm-up barrier answered {response.status_code}")
+        return time.perf_counter() - started
+
     def dump_stacks(self) -> None:
         """Have the server print every thread's stack to its stderr, which is the
         bench's (`parallax serve` registers SIGUSR1 for it): what a server that stopped

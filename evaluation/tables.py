@@ -307,7 +307,8 @@ def _http(result: Mapping[str, Any]) -> list[Table | str]:
     )
     shown: list[Table | str] = [
         table(
-            f"HTTP (cold start to first answer {http['cold_start_s']} s)",
+            f"HTTP (cold start to first answer {http['cold_start_s']} s; story matching "
+            f"ready {http.get('warm_up_s', '?')} s later, then measured)",
             ["endpoint@clients", "p50 ms", "p95 ms", "p99 ms", "req/s", "errors"],
             rows,
         )
