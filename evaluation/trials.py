@@ -59,7 +59,10 @@ START_TIMEOUT = 30.0  # seconds for a server to answer /health 200
 REQUEST_TIMEOUT = 10.0
 MAX_REQUESTS = 500  # per trial, a bound on the writer loop besides the kill
 MIN_DELAY, MAX_DELAY = 0.05, 1.5  # seconds of ingest before the kill
-MERGE_FACTOR, MERGE_FLOOR = 3, 40  # the servers' merge policy: a merge every few writes
+# The servers' merge policy: two small segments are folded at once. With three, 4 to 6
+# of the durability test's 20 trials merged, and its floor of 5 failed a CI run; with two,
+# 7 and 9 (a trial killed within a few writes merges nothing either way).
+MERGE_FACTOR, MERGE_FLOOR = 2, 40
 # Consonants only, without s, y or l: a stemmer leaves these words whole.
 _LETTERS = "bcdfghjkmnpqrtvwxz"
 

@@ -39,8 +39,9 @@ def test_no_acknowledged_document_is_lost_when_the_server_is_killed(tmp_path: Pa
     assert report.trials == 20
     assert report.cut_requests >= 10, report.summary()
     assert report.acknowledged >= 40, report.summary()
-    # And the servers merged segments while they wrote (the trials' small merge policy).
-    assert report.merged_trials >= 5, report.summary()
+    # And the servers merged segments while they wrote (the trials' small merge policy:
+    # 7 and 9 of these 20 trials merged in two runs; one killed early merges nothing).
+    assert report.merged_trials >= 3, report.summary()
 
 
 # A save that fails between its files
