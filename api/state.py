@@ -99,8 +99,6 @@ class AppState:
         gazetteer.warm()
         try:
             seconds = warming.result()
-        except NotReady:  # stopping before it was needed
-            return
         except Exception:  # the first write builds it instead, and reports what fails
             log.exception("could not prepare story matching")
             return

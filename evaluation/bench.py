@@ -37,6 +37,8 @@ from api.settings import Settings
 from evaluation.server import BenchServer
 from index.documents import Document, parse_document
 
+# The API key of the bench's servers (writes, and the warm-up barrier, need one).
+BENCH_KEY = "bench-key"
 # Saved web pages for the HTML intake row (skipped where absent).
 ARTICLE_PAGES = Path("../shared/data/article-extraction")
 QUERIES = [
@@ -385,7 +387,7 @@ def bench_http(directory: Path, clients: Sequence[int], requests: int) -> dict:
 
     with BenchServer(directory):
         pass  # the first start exports the ONNX query encoder; a prebuilt index has it
-    server = BenchServer(directory, key="bench-key")
+    server = BenchServer(directory, key=BENCH_KEY)
     with server as (url, cold_start):
         results: dict[str, Any] = {"cold_start_s": round(cold_start, 2)}
         # After its first answer a server restores story matching in the background (2.4 s
@@ -576,11 +578,10 @@ def bench_archive(settings: Settings, directory: Path, dim: int, copies: int) ->
     and /search while documents stream in (`evaluation.scale`)."""
     from evaluation.scale import replicate, search_while_ingesting, write_latency
 
-    key = "bench-key"
-    server = BenchServer(directory, key=key)
+    server = BenchServer(directory, key=BENCH_KEY)
     with server as (url, _):
         server.wait_for_warm_up(url)
-        streaming = search_while_ingesting(url, key, QUERIES)
+        streaming = search_while_ingesting(url, BENCH_KEY, QUERIES)
         if any(row["failed"] for row in streaming):
             print("requests failed while writing; the server's threads:", file=sys.stderr)
             server.dump_stacks()
